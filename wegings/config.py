@@ -1,0 +1,65 @@
+"""Where the store lives and who is acting: resolved from options, environment and defaults."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from wegings.errors import InvalidInput
+from wegings.text import clean_text
+
+APP_NAME = "wegings"
+DB_FILENAME = "wegings.db"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A store: a SQLite file path, or any SQLAlchemy URL."""
+
+    path: Path | None = None
+    url: str | None = None
+    is_default: bool = False
+
+    def describe(self) -> str:
+        """How the location reads in messages: the path, or the URL without its password."""
+        if self.path is not None:
+            return str(self.path)
+        from sqlalchemy.engine import make_url
+
+        assert self.url is not None
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def default_db_path() -> Path:
+    """The database file in the user data directory."""
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME) / DB_FILENAME
+
+
+def resolve_location(db_option: str | None) -> Location:
+    """`--db`, else WEGINGS_DATABASE_URL, else WEGINGS_DB, else the user data directory."""
+    if db_option:
+        return Location(path=Path(db_option).expanduser().absolute())
+    url = os.environ.get("WEGINGS_DATABASE_URL", "").strip()
+    if url:
+        return Location(url=url)
+    env_path = os.environ.get("WEGINGS_DB", "").strip()
+    if env_path:
+        return Location(path=Path(env_path).expanduser().absolute())
+    return Location(path=default_db_path(), is_default=True)
+
+
+def resolve_actor(as_option: str | None) -> str:
+    """`--as`, else WEGINGS_USER, else the login name: who is recorded in the audit trail."""
+    candidate = as_option or os.environ.get("WEGINGS_USER", "").strip()
+    if not candidate:
+        try:
+            candidate = getpass.getuser()
+        except (KeyError, OSError):
+            raise InvalidInput(
+                "Cannot tell who you are: give --as NAME or set WEGINGS_USER."
+            ) from None
+    return clean_text(candidate, field="Actor (--as)", max_length=100)
