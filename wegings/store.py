@@ -1,0 +1,347 @@
+"""Opening the store: location, SQLite settings, migrations on open, one transaction a command."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.request import pathname2url
+
+from wegings.config import Location
+from wegings.errors import InvalidInput, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlmodel import Session
+
+HEAD_REVISION = "0001_foundation"
+"""The newest schema revision this version knows; a test keeps it equal to Alembic's head."""
+
+BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a command waits for another writer before it gives up."""
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What the database says about its schema."""
+
+    revision: str | None
+    has_tables: bool
+
+
+def _sqlite_uri(path: Path, *, readonly: bool) -> str:
+    """A SQLite URI for `path`; `rw` never creates a file, so creation stays in our hands."""
+    return f"file:{pathname2url(str(path))}?mode={'ro' if readonly else 'rw'}"
+
+
+def _sqlite_engine(path: Path, *, readonly: bool) -> Engine:
+    """An engine with foreign keys on, WAL, a busy timeout and writers that queue up."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    uri = _sqlite_uri(path, readonly=readonly)
+
+    def connect() -> sqlite3.Connection:
+        # isolation_level=None hands transaction control to the "begin" hook below.
+        connection = sqlite3.connect(
+            uri,
+            uri=True,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        if not readonly:
+            connection.execute("PRAGMA journal_mode = WAL")
+        return connection
+
+    engine = create_engine("sqlite+pysqlite://", creator=connect, poolclass=NullPool)
+
+    @event.listens_for(engine, "begin")
+    def begin(conn: Connection) -> None:
+        # BEGIN IMMEDIATE takes the write lock up front, so two writers wait for each other
+        # (busy timeout) instead of one failing when its read lock cannot be upgraded.
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _url_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL given in WEGINGS_DATABASE_URL."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        return create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise InvalidInput(f"WEGINGS_DATABASE_URL is not a usable SQLAlchemy URL: {exc}") from None
+
+
+def read_schema_state(connection: Connection) -> SchemaState:
+    """The schema revision recorded in the database, and whether it has any tables."""
+    from sqlalchemy import inspect, text
+
+    names = inspect(connection).get_table_names()
+    if "alembic_version" not in names:
+        return SchemaState(revision=None, has_tables=bool(names))
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return SchemaState(revision=str(revision) if revision is not None else None, has_tables=True)
+
+
+def known_revisions() -> set[str]:
+    """Every schema revision this version of wegings ships."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _alembic_config(connection: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every migration the database lacks."""
+    from alembic import command
+
+    with engine.connect() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+        connection.commit()
+
+
+def _describe_db_error(exc: BaseException, where: str) -> StoreError:
+    """A StoreError that says what went wrong with the database at `where`, in one line."""
+    text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    lowered = text.lower()
+    if "file is not a database" in lowered or "malformed" in lowered:
+        return StoreError(f"{where} is not a wegings database ({text}); nothing was changed.")
+    if "locked" in lowered or "busy" in lowered:
+        return StoreError(
+            f"The database {where} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s "
+            "(someone else is writing); try again."
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return StoreError(f"The database {where} is read-only here; nothing was changed.")
+    if "unable to open" in lowered:
+        return StoreError(f"Cannot open the database {where} ({text}).")
+    return StoreError(f"Database error at {where}: {text}")
+
+
+def _check_schema(state: SchemaState, where: str) -> bool:
+    """True when migrations must run; raises when the database is foreign or newer."""
+    if state.revision == HEAD_REVISION:
+        return False
+    if state.revision is None:
+        if state.has_tables:
+            raise StoreError(
+                f"{where} is a database, but not a wegings one (it has tables and no schema "
+                "revision); nothing was changed."
+            )
+        return True
+    if state.revision not in known_revisions():
+        from wegings import __version__
+
+        raise StoreError(
+            f"The database {where} has schema revision {state.revision!r}, which wegings "
+            f"{__version__} does not know: it was written by a newer version. Upgrade wegings; "
+            "nothing was changed."
+        )
+    return True
+
+
+def _create_file(path: Path, *, make_parents: bool) -> None:
+    """Create an empty database file readable by its owner only."""
+    parent = path.parent
+    if make_parents:
+        try:
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the directory {parent}: {exc.strerror}.") from None
+    if not parent.is_dir():
+        raise StoreError(
+            f"Cannot create the database {path}: the directory {parent} does not exist."
+        )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"Cannot create the database {path}: {exc.strerror}.") from None
+    os.close(fd)
+
+
+def _remove_created(path: Path) -> None:
+    """Remove a database file this command created, with its side files."""
+    for suffix in ("", *_SIDE_FILES):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+def _prepare_path(location: Location, *, write: bool) -> tuple[Path, bool]:
+    """The database path, created when a write needs it; and whether it was created now."""
+    assert location.path is not None
+    path = location.path
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory; give a database file with --db.")
+    if path.exists():
+        return path, False
+    if not write:
+        raise StoreError(
+            f"No database at {path} yet. The first command that records something creates it, "
+            "e.g. `wegings new-partner`."
+        )
+    _create_file(path, make_parents=location.is_default)
+    return path, True
+
+
+def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
+    """An engine whose schema is current, and whether this call created the database file."""
+    from sqlalchemy.exc import DBAPIError
+
+    created = False
+    where = location.describe()
+    if location.url is not None:
+        engine = _url_engine(location.url)
+    else:
+        path, created = _prepare_path(location, write=write)
+        engine = _sqlite_engine(path, readonly=not write)
+    try:
+        try:
+            with engine.connect() as connection:
+                needs_upgrade = _check_schema(read_schema_state(connection), where)
+        except DBAPIError as exc:
+            raise _describe_db_error(exc, where) from None
+        if needs_upgrade:
+            if location.path is not None and not write:
+                engine.dispose()
+                engine = _sqlite_engine(location.path, readonly=False)
+            try:
+                upgrade(engine)
+            except DBAPIError as exc:
+                raise _describe_db_error(exc, where) from None
+    except BaseException:
+        engine.dispose()
+        if created and location.path is not None:
+            _remove_created(location.path)
+        raise
+    return engine, created
+
+
+@contextlib.contextmanager
+def session_scope(location: Location, *, write: bool) -> Iterator[Session]:
+    """One transaction on an up-to-date store; rolled back (and a new file removed) on error."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlmodel import Session
+
+    engine, created = _engine_for(location, write=write)
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+    except DBAPIError as exc:
+        if created and location.path is not None:
+            _remove_created(location.path)
+        raise _describe_db_error(exc, location.describe()) from None
+    except BaseException:
+        if created and location.path is not None:
+            _remove_created(location.path)
+        raise
+    finally:
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What `wegings db status` reports."""
+
+    location: str
+    exists: bool
+    size_bytes: int | None
+    revision: str | None
+    head: str
+    counts: dict[str, int]
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the schema is at this version's head."""
+        return self.revision == HEAD_REVISION
+
+
+def status(location: Location) -> StoreStatus:
+    """Location, schema revision and record counts; a missing file is reported, not created."""
+    from sqlalchemy import func, select
+    from sqlmodel import SQLModel
+
+    import wegings.models  # noqa: F401  (registers the tables)
+
+    where = location.describe()
+    if location.path is not None and not location.path.exists():
+        return StoreStatus(where, False, None, None, HEAD_REVISION, {})
+    with session_scope(location, write=False) as session:
+        counts = {}
+        for table in sorted(SQLModel.metadata.sorted_tables, key=lambda t: t.name):
+            counts[table.name] = int(
+                session.execute(select(func.count()).select_from(table)).scalar_one()
+            )
+        revision = read_schema_state(session.connection()).revision
+    size = location.path.stat().st_size if location.path is not None else None
+    return StoreStatus(where, True, size, revision, HEAD_REVISION, counts)
+
+
+def backup(location: Location, target: Path, *, overwrite: bool = False) -> int:
+    """Copy the database consistently (even while in use) to `target`; returns its size."""
+    if location.path is None:
+        raise InvalidInput(
+            "db backup copies SQLite files only; back up a server database with its own tools."
+        )
+    source_path = location.path
+    target = target.expanduser().absolute()
+    if not source_path.exists():
+        raise StoreError(f"No database at {source_path} to back up.")
+    if target.exists() and not overwrite:
+        raise InvalidInput(f"{target} already exists; choose another file or pass --force.")
+    if target.resolve() == source_path.resolve():
+        raise InvalidInput("The backup file must differ from the database itself.")
+    if not target.parent.is_dir():
+        raise StoreError(f"Cannot write {target}: the directory {target.parent} does not exist.")
+    # Bring the schema up to date first, so the copy is one this version can read.
+    engine, _ = _engine_for(location, write=False)
+    engine.dispose()
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        source = sqlite3.connect(_sqlite_uri(source_path, readonly=True), uri=True)
+        try:
+            destination = sqlite3.connect(temporary)
+            try:
+                source.backup(destination)
+                check = destination.execute("PRAGMA quick_check").fetchone()
+                # The copy is a standalone file: no WAL side files to carry around.
+                destination.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                destination.close()
+        finally:
+            source.close()
+        if check is None or check[0] != "ok":
+            raise StoreError(f"The backup copy failed its integrity check: {check}.")
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise StoreError(f"Cannot write {target}: {exc.strerror}.") from None
+    except sqlite3.Error as exc:
+        raise _describe_db_error(exc, str(source_path)) from None
+    finally:
+        _remove_created(temporary)
+    return target.stat().st_size
