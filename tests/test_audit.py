@@ -1,0 +1,121 @@
+"""The audit trail: one event per change, chained; tampering is found and named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, add_partner, sql
+
+
+@pytest.fixture
+def populated(run: Run) -> Run:
+    add_partner(run, "rvd", "--group", "CTG")
+    add_partner(run, "sdv", "--group", "CTG")
+    add_partner(run, "bor")
+    return run
+
+
+def test_every_change_has_an_event(populated: Run) -> None:
+    events = json.loads(populated("audit", "log", "--json").stdout)
+    assert [e["seq"] for e in events] == [6, 5, 4, 3, 2, 1]
+    assert [e["action"] for e in reversed(events)] == [
+        "partner.create",
+        "group.create",
+        "membership.create",
+        "partner.create",
+        "membership.create",
+        "partner.create",
+    ]
+    assert events[-1]["change"]["short"] == "rvd"
+    assert events[-1]["prev_hash"] == "0" * 64
+    assert events[-2]["prev_hash"] == events[-1]["hash"]
+    assert all(e["actor"] == "tester" for e in events)
+
+
+def test_log_filters_and_limits(populated: Run) -> None:
+    events = json.loads(
+        populated("audit", "log", "--entity", "partner", "--limit", "2", "--json").stdout
+    )
+    assert [(e["seq"], e["entity"]) for e in events] == [(6, "partner"), (4, "partner")]
+    table = populated("audit", "log")
+    assert "partner.create" in table.stdout
+
+
+def test_verify_counts_an_intact_trail(populated: Run) -> None:
+    result = populated("audit", "verify")
+    assert result.exit_code == 0
+    assert result.stdout == "Audit trail intact: 6 events and 6 records checked.\n"
+
+
+def test_altered_event_is_named(populated: Run, db_path: Path) -> None:
+    sql(db_path, "UPDATE audit_event SET actor = 'mallory' WHERE seq = 4")
+    result = populated("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken at event 4: its content does not match its hash (altered).\n"
+    )
+
+
+def test_removed_event_is_named(populated: Run, db_path: Path) -> None:
+    sql(db_path, "DELETE FROM audit_event WHERE seq = 3")
+    result = populated("audit", "verify")
+    assert result.exit_code == 1
+    assert (
+        result.stderr == "Error: Audit trail broken at event 3: the event is missing (removed).\n"
+    )
+
+
+def test_reordered_events_are_named(populated: Run, db_path: Path) -> None:
+    sql(db_path, "UPDATE audit_event SET seq = 100 WHERE seq = 2")
+    sql(db_path, "UPDATE audit_event SET seq = 2 WHERE seq = 3")
+    sql(db_path, "UPDATE audit_event SET seq = 3 WHERE seq = 100")
+    result = populated("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken at event 2: it does not follow event 1 (removed or reordered).\n"
+    )
+
+
+def test_rehashed_forgery_is_still_found_through_the_records(populated: Run, db_path: Path) -> None:
+    """Changing a record itself (not its event) is found by comparing it with its last event."""
+    sql(db_path, "UPDATE partner SET country = 'XQ' WHERE short = 'sdv'")
+    result = populated("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken at event 4: partner #2 no longer matches this event "
+        "(changed outside wegings).\n"
+    )
+
+
+def test_record_inserted_behind_our_back_is_found(populated: Run, db_path: Path) -> None:
+    sql(
+        db_path,
+        "INSERT INTO partner (short, name, country, kind, notes, created_at, created_by) "
+        "VALUES ('zz', 'Z', 'XZ', 'civil', '', '2026-01-01 00:00:00', 'x')",
+    )
+    result = populated("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken in the records: partner #4 has no audit event "
+        "(written outside wegings).\n"
+    )
+
+
+def test_record_deleted_behind_our_back_is_found(populated: Run, db_path: Path) -> None:
+    sql(db_path, "DELETE FROM partner WHERE short = 'bor'")
+    result = populated("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken at event 6: partner #3 of this event no longer exists "
+        "(deleted outside wegings).\n"
+    )
+
+
+def test_failed_command_leaves_no_event(populated: Run, db_path: Path) -> None:
+    before = sql(db_path, "SELECT count(*) FROM audit_event")
+    result = populated("new-partner", "X", "--short", "rvd", "--country", "XR", "--kind", "civil")
+    assert result.exit_code == 1
+    assert sql(db_path, "SELECT count(*) FROM audit_event") == before

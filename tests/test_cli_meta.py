@@ -1,0 +1,104 @@
+"""The CLI as a whole: fast start, version, help with examples, README coverage."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+
+from tests.conftest import Run
+from wegings import __version__
+from wegings.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("sqlalchemy", "sqlmodel", "jinja2", "alembic", "typst")
+
+_PROBE = """
+import atexit, sys
+def report():
+    heavy = sorted({m.split('.')[0] for m in sys.modules} & set(%r))
+    sys.stderr.write('HEAVY=' + ','.join(heavy) + '\\n')
+atexit.register(report)
+sys.argv = ['wegings'] + %r
+from wegings.cli import main
+main()
+"""
+
+
+def _loaded_heavy(args: list[str], env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE % (HEAVY, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    lines = [line for line in result.stderr.splitlines() if line.startswith("HEAVY=")]
+    assert lines, result.stderr
+    return lines[-1].removeprefix("HEAVY=")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["new-partner", "--help"]])
+def test_start_does_not_import_heavy_modules(args: list[str]) -> None:
+    assert _loaded_heavy(args) == ""
+
+
+def test_completion_does_not_import_heavy_modules() -> None:
+    env = {"_WEGINGS_COMPLETE": "complete_bash", "COMP_WORDS": "wegings par", "COMP_CWORD": "1"}
+    assert _loaded_heavy([], env) == ""
+
+
+def test_version(run: Run) -> None:
+    result = run("--version", db=None)
+    assert result.exit_code == 0
+    assert result.stdout == f"wegings {__version__}\n"
+
+
+def test_python_dash_m_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "wegings", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == f"wegings {__version__}\n"
+
+
+def _commands(group: typer.core.TyperGroup, prefix: str = "") -> Iterator[tuple[str, object]]:
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix}{name}"
+        if isinstance(command, typer.core.TyperGroup):
+            yield from _commands(command, f"{path} ")
+        else:
+            yield path, command
+
+
+def _all_commands() -> list[tuple[str, object]]:
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    return list(_commands(root))
+
+
+def test_every_command_has_help_and_examples() -> None:
+    commands = _all_commands()
+    assert len(commands) >= 8
+    for path, command in commands:
+        assert getattr(command, "help", None), f"{path} has no help text"
+        epilog = getattr(command, "epilog", None) or ""
+        assert epilog.startswith("Examples:"), f"{path} has no examples"
+        assert f"wegings {path.split()[0]}" in epilog or "wegings" in epilog
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [path for path, _ in _all_commands() if f"wegings {path}" not in readme]
+    assert missing == [], f"README lacks: {missing}"
+
+
+def test_help_shows_examples(run: Run) -> None:
+    result = run("new-partner", "--help", db=None)
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout
+    assert "wegings new-partner" in result.stdout

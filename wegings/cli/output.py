@@ -1,0 +1,80 @@
+"""All terminal output: Rich tables for people, plain JSON for programs, talk on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from wegings.text import printable
+
+
+def examples(*lines: str) -> str:
+    """A help epilog that lists example invocations, one a line."""
+    body = "\n\n".join(f"  $ {line}" for line in lines)
+    return f"Examples:\n\n{body}"
+
+
+def stdout_console() -> Console:
+    """A console on stdout; never interprets markup in the data it prints."""
+    return Console(highlight=False, markup=False, emoji=False)
+
+
+def stderr_console() -> Console:
+    """A console on stderr, for progress and talk."""
+    return Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+def emit_json(data: Any) -> None:
+    """Print `data` as plain, stable JSON on stdout (never through Rich)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def say(message: str) -> None:
+    """A confirmation or remark for the person, on stderr so stdout stays data."""
+    sys.stderr.write(printable(message) + "\n")
+
+
+def report_error(message: str) -> None:
+    """The one line an error gets on stderr."""
+    line = " ".join(printable(message).split("\n"))
+    sys.stderr.write(f"Error: {line}\n")
+
+
+def cell(value: object) -> Text:
+    """A table cell that shows `value` literally (no markup, control characters visible)."""
+    if value is None:
+        return Text("—", style="dim")
+    return Text(printable(str(value)))
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    """A Rich table with literal cells."""
+    result = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    for row in rows:
+        result.add_row(*(cell(value) for value in row))
+    return result
+
+
+def print_table(
+    title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
+    """Print a table on stdout."""
+    stdout_console().print(table(title, columns, rows))
+
+
+def print_fields(title: str, fields: Sequence[tuple[str, object]]) -> None:
+    """Print label/value pairs as a two-column table on stdout."""
+    grid = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for label, value in fields:
+        grid.add_row(Text(label), cell(value))
+    stdout_console().print(grid)

@@ -1,0 +1,169 @@
+"""Commands for the partner register: new-partner, partners, show."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wegings.cli import output
+from wegings.cli.state import actor, location
+from wegings.domain import PartnerKind
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from wegings.partners import PartnerRow
+
+
+def partner_json(row: PartnerRow) -> dict[str, Any]:
+    """A partner as plain JSON."""
+    from wegings.countries import country_label, country_name
+    from wegings.timeutil import iso
+
+    partner = row.partner
+    return {
+        "short": partner.short,
+        "name": partner.name,
+        "country": partner.country,
+        "country_name": country_name(partner.country, "nl"),
+        "country_label": country_label(partner.country, "nl"),
+        "kind": partner.kind,
+        "groups": list(row.groups),
+        "notes": partner.notes,
+        "created_at": iso(partner.created_at),
+        "created_by": partner.created_by,
+    }
+
+
+def new_partner(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The service's full name.", show_default=False)],
+    short: Annotated[
+        str,
+        typer.Option("--short", help="Unique handle used in every other command, e.g. bfv."),
+    ],
+    country: Annotated[
+        str,
+        typer.Option(
+            "--country", metavar="CC", help="ISO 3166-1 alpha-2 code; XA–XZ for fictitious ones."
+        ),
+    ],
+    kind: Annotated[PartnerKind, typer.Option("--kind", help="What sort of service it is.")],
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group", metavar="NAME", help="A group it belongs to, e.g. CTG. Repeatable."
+        ),
+    ] = None,
+    notes: Annotated[str, typer.Option("--notes", metavar="TEXT", help="Free notes.")] = "",
+) -> None:
+    """Register a foreign partner service."""
+    from wegings.partners import create_partner, groups_of
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        partner = create_partner(
+            session,
+            actor=who,
+            now=utcnow(),
+            name=name,
+            short=short,
+            country=country,
+            kind=kind.value,
+            groups=group or [],
+            notes=notes,
+        )
+        groups = groups_of(session, partner)
+    suffix = f" in {', '.join(groups)}" if groups else ""
+    output.say(f"Registered partner {partner.short} ({partner.name}){suffix}.")
+
+
+def partners(
+    ctx: typer.Context,
+    group: Annotated[
+        str | None, typer.Option("--group", metavar="NAME", help="Only members of this group.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """List the registered partner services."""
+    from wegings.countries import country_label
+    from wegings.partners import list_partners
+    from wegings.store import session_scope
+
+    with session_scope(location(ctx), write=False) as session:
+        rows = list_partners(session, group=group)
+    if as_json:
+        output.emit_json([partner_json(row) for row in rows])
+        return
+    if not rows:
+        output.say("No partners registered yet. Add one with `wegings new-partner`.")
+        return
+    output.print_table(
+        f"Partners{f' in {group}' if group else ''} ({len(rows)})",
+        ["Handle", "Name", "Country", "Kind", "Groups"],
+        [
+            (
+                r.partner.short,
+                r.partner.name,
+                country_label(r.partner.country, "nl"),
+                r.partner.kind,
+                ", ".join(r.groups),
+            )
+            for r in rows
+        ],
+    )
+
+
+def show_details(session: Session, handle: str) -> dict[str, Any]:
+    """Everything `show` reports about one partner, as plain data."""
+    from wegings.partners import PartnerRow, get_partner, groups_of
+
+    partner = get_partner(session, handle)
+    return {"partner": partner_json(PartnerRow(partner, groups_of(session, partner)))}
+
+
+def show(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """Show one partner service with its groups."""
+    from wegings.store import session_scope
+
+    with session_scope(location(ctx), write=False) as session:
+        details = show_details(session, partner)
+    if as_json:
+        output.emit_json(details)
+        return
+    info = details["partner"]
+    output.print_fields(
+        f"{info['name']} ({info['short']})",
+        [
+            ("Country", info["country_label"]),
+            ("Kind", info["kind"]),
+            ("Groups", ", ".join(info["groups"]) or "none"),
+            ("Notes", info["notes"] or "none"),
+            ("Registered", f"{info['created_at']} by {info['created_by']}"),
+        ],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the partner commands to `app`."""
+    app.command(
+        "new-partner",
+        epilog=output.examples(
+            "wegings new-partner 'Ruritaanse Veiligheidsdienst' --short rvd --country XR "
+            "--kind civil --group CTG",
+            "wegings --as j.jansen new-partner 'Bundesamt für Verfassungsschutz' --short bfv "
+            "--country DE --kind civil --group CTG",
+        ),
+    )(new_partner)
+    app.command(
+        "partners",
+        epilog=output.examples("wegings partners", "wegings partners --group CTG --json"),
+    )(partners)
+    app.command("show", epilog=output.examples("wegings show rvd", "wegings show rvd --json"))(show)
