@@ -1,0 +1,284 @@
+"""Pure decision rules for weighing notes: risk profile, who may establish, review date, texts.
+
+No database, no printing, no Typer: every function takes plain values and either returns a
+result or raises a `WegingsError` subclass whose message names the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from wegings.domain import (
+    CRITERION_KEYS,
+    FORM_KEYS,
+    MAX_SCORE,
+    MIN_SCORE,
+    REVIEW_MONTHS,
+    STANDARD_MIN_SCORE,
+    STANDARD_ONLY_FORMS,
+    NoteStatus,
+    RiskProfile,
+    Role,
+)
+from wegings.errors import InvalidInput, Problem, Refused, ValidationFailed
+
+MIN_SENTENCE_CHARACTERS = 20
+MIN_SENTENCE_WORDS = 4
+SENTENCE_HINT = (
+    f"write at least one real sentence ({MIN_SENTENCE_WORDS} words and "
+    f"{MIN_SENTENCE_CHARACTERS} characters or more)"
+)
+
+# Words that stand in for a motivation without giving one. A text made only of these words
+# ("n.v.t.", "tbd", "zie boven", "todo todo todo todo") is a placeholder. Compared after
+# case-folding and dropping punctuation, so "N.v.t." and "n/a" are caught as "nvt" and "na".
+PLACEHOLDER_WORDS: frozenset[str] = frozenset(
+    {
+        "nvt",
+        "na",
+        "tbd",
+        "tba",
+        "todo",
+        "fixme",
+        "xxx",
+        "idem",
+        "zie",
+        "boven",
+        "see",
+        "above",
+        "lorem",
+        "ipsum",
+    }
+)
+
+# Unicode line and paragraph separators are not control characters (their categories are Zl
+# and Zp) but renderers break lines on them, so they count as line breaks here.
+_SEPARATOR_CATEGORIES = frozenset({"Zl", "Zp"})
+
+
+def type_name(value: object) -> str:
+    """How the type of a parsed TOML or JSON value is named in messages ("a string", ...)."""
+    # bool before int: True is an int in Python but a boolean in TOML and JSON.
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return "a date-time"
+    return f"a {type(value).__name__}"
+
+
+def _score_problems(scores: Mapping[str, int]) -> list[Problem]:
+    """Every missing, unknown or out-of-range score, keyed by criterion."""
+    problems = [
+        Problem(key, f"unknown criterion; {_suggest(key, CRITERION_KEYS)}")
+        for key in scores
+        if key not in CRITERION_KEYS
+    ]
+    for key in CRITERION_KEYS:
+        if key not in scores:
+            problems.append(
+                Problem(key, "score is missing; every one of the five criteria needs one")
+            )
+            continue
+        score = scores[key]
+        # A bool is an int in Python; refuse it so that `true` never passes as a score of 1.
+        if isinstance(score, bool) or not isinstance(score, int):
+            problems.append(Problem(key, f"must be a whole number from 1 to 5, got {score!r}"))
+        elif not MIN_SCORE <= score <= MAX_SCORE:
+            problems.append(Problem(key, f"must be a whole number from 1 to 5, got {score}"))
+    return problems
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    """'did you mean X? Choose from …' or 'choose from …' for an unknown word."""
+    listed = ", ".join(choices)
+    close = difflib.get_close_matches(word, choices, n=1)
+    if close:
+        return f"did you mean {close[0]}? Choose from {listed}"
+    return f"choose from {listed}"
+
+
+def risk_profile(scores: Mapping[str, int]) -> RiskProfile:
+    """`standaard` iff every one of the five criteria scores 4 or 5, else `verhoogd`."""
+    problems = _score_problems(scores)
+    if problems:
+        raise ValidationFailed("Scores", problems)
+    if all(scores[key] >= STANDARD_MIN_SCORE for key in CRITERION_KEYS):
+        return RiskProfile.standaard
+    return RiskProfile.verhoogd
+
+
+def profile_causes(scores: Mapping[str, int]) -> list[str]:
+    """The criteria (in fixed order) whose score of 3 or lower makes the profile `verhoogd`."""
+    problems = _score_problems(scores)
+    if problems:
+        raise ValidationFailed("Scores", problems)
+    return [key for key in CRITERION_KEYS if scores[key] < STANDARD_MIN_SCORE]
+
+
+def same_person(first: str, second: str) -> bool:
+    """Whether two names denote the same person (case-insensitive, surrounding blanks ignored)."""
+    return first.strip().casefold() == second.strip().casefold()
+
+
+def check_establish(
+    *, profile: RiskProfile, role: Role, author: str, actor: str, status: NoteStatus
+) -> None:
+    """Raise `Refused` unless `actor` acting as `role` may establish this note version."""
+    if not actor.strip():
+        raise InvalidInput("Name the person who establishes the note. Use --as NAME.")
+    if status != NoteStatus.draft:
+        raise Refused(
+            f"Only a draft can be established; this version is {status.value}. "
+            "Start a new version instead."
+        )
+    if profile == RiskProfile.verhoogd and role != Role.minister:
+        raise Refused(
+            "A verhoogd note can only be established by the minister; "
+            f"it was asked as {role.value}. Use --role minister."
+        )
+    # Deny by default: without a recorded author the four-eyes rule cannot be checked.
+    if not author.strip():
+        raise Refused(
+            "The note has no recorded author, so four eyes cannot be checked. "
+            "Start a new version with an author."
+        )
+    if same_person(author, actor):
+        raise Refused(
+            f"The note was written by {author.strip()!r}; another person must establish it "
+            "(four eyes). Use --as NAME."
+        )
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` plus whole calendar months, the day clamped to the month's end (Jan 31 → Feb 28)."""
+    month_index = moment.month - 1 + months
+    year = moment.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def review_due(established_at: datetime, profile: RiskProfile) -> datetime:
+    """When an established note falls due for review: 24 months (standaard) or 12 (verhoogd)."""
+    if established_at.tzinfo is None or established_at.utcoffset() is None:
+        raise InvalidInput(
+            f"The establishment time {established_at.isoformat()} has no time zone; give it in UTC."
+        )
+    # Count months in UTC so the due date does not depend on where the note was established.
+    return add_months(established_at.astimezone(UTC), REVIEW_MONTHS[profile])
+
+
+def check_forms(
+    profile: RiskProfile | None, forms: Sequence[object], *, path: str = "forms"
+) -> list[Problem]:
+    """Problems with a list of permitted forms: non-strings, unknown keys, doubles, standard-only.
+
+    `profile` None means the scores are not known yet; the standard-only rule is then skipped.
+    """
+    problems: list[Problem] = []
+    first_seen: dict[str, int] = {}
+    for index, form in enumerate(forms):
+        where = f"{path}[{index}]"
+        if not isinstance(form, str):
+            problems.append(Problem(where, f"must be a form key (a string), got {type_name(form)}"))
+            continue
+        key = form.strip()
+        if key not in FORM_KEYS:
+            problems.append(Problem(where, f"unknown form {key!r}; {_suggest(key, FORM_KEYS)}"))
+        elif key in first_seen:
+            problems.append(
+                Problem(where, f"listed twice (first at {path}[{first_seen[key]}]); list it once")
+            )
+        else:
+            first_seen[key] = index
+            if profile == RiskProfile.verhoogd and key in STANDARD_ONLY_FORMS:
+                problems.append(
+                    Problem(
+                        where,
+                        f"{key} may only be permitted in a standaard note (only positively "
+                        "assessed, trusted services receive unevaluated data)",
+                    )
+                )
+    return problems
+
+
+def _words(text: str) -> list[str]:
+    """The whitespace-separated tokens that contain at least one letter or digit."""
+    return [token for token in text.split() if any(char.isalnum() for char in token)]
+
+
+def _is_placeholder(text: str) -> bool:
+    """Whether the text is made only of placeholder words, or is lorem ipsum."""
+    folded = text.casefold()
+    if "lorem ipsum" in folded:
+        return True
+    tokens = ["".join(char for char in token if char.isalnum()) for token in folded.split()]
+    tokens = [token for token in tokens if token]
+    return bool(tokens) and all(token in PLACEHOLDER_WORDS for token in tokens)
+
+
+def is_real_sentence(text: str) -> str | None:
+    """None when `text` reads as a real sentence, else the reason it does not.
+
+    The bar is deliberately low and mechanical (the CTIVD found motivations missing, not
+    badly written): after stripping, at least 20 characters and 4 words (tokens with a letter
+    or digit), some letters, not one character repeated, and not a placeholder such as
+    "n.v.t.", "tbd", "todo", "xxx", "-", "zie boven" or "lorem ipsum".
+    """
+    stripped = text.strip()
+    if not stripped:
+        return f"is empty; {SENTENCE_HINT}"
+    if not any(char.isalpha() for char in stripped):
+        return f"contains no letters; {SENTENCE_HINT}"
+    if _is_placeholder(stripped):
+        return f"is a placeholder, not a sentence; {SENTENCE_HINT}"
+    if len({char for char in stripped if not char.isspace()}) == 1:
+        return f"repeats one character; {SENTENCE_HINT}"
+    if len(stripped) < MIN_SENTENCE_CHARACTERS:
+        return f"is too short ({len(stripped)} characters); {SENTENCE_HINT}"
+    word_count = len(_words(stripped))
+    if word_count < MIN_SENTENCE_WORDS:
+        return f"has too few words ({word_count}); {SENTENCE_HINT}"
+    return None
+
+
+def check_free_text(text: str, *, multiline: bool, max_length: int) -> str | None:
+    """None when `text` may be stored, else the reason (control characters, line breaks, length).
+
+    Printable content that looks hostile (markup, template syntax, backslashes, right-to-left
+    text and bidi marks) is allowed: every renderer shows stored text literally.
+    """
+    if len(text) > max_length:
+        return f"is too long ({len(text)} characters; at most {max_length})"
+    for position, char in enumerate(text, start=1):
+        category = unicodedata.category(char)
+        if char == "\n" or category in _SEPARATOR_CATEGORIES:
+            if not multiline:
+                return f"must be on one line; remove the line break at character {position}"
+            if char != "\n":
+                return (
+                    f"contains a Unicode separator (U+{ord(char):04X}) at character "
+                    f"{position}; use an ordinary line break"
+                )
+        elif category == "Cc" and char != "\t":
+            return (
+                f"contains a control character (U+{ord(char):04X}) at character {position}; "
+                "remove it"
+            )
+    return None
