@@ -25,6 +25,22 @@ wegings partners --group CTG
 step "One partner in detail"
 wegings show rvd
 
+here="$(cd "$(dirname "$0")" && pwd)"
+step "Weigh the five criteria from answers files (one standaard, one verhoogd)"
+wegings score rvd --answers "$here/demo/rvd-standaard.toml"
+wegings score smi --answers "$here/demo/smi-verhoogd.toml"
+
+step "Establishment: four eyes, and a verhoogd note only by the minister"
+wegings --as h.de.boer establish smi --role dg || echo "(refused, as it must be)" >&2
+wegings --as h.de.boer establish rvd --role dg --decision "DG-besluit 2026/114 (demo)"
+wegings --as minister.bz establish smi --role minister --decision "Ministerieel besluit 2026/7 (demo)"
+
+step "Developments in Borduria: a flag, and what is due"
+wegings flag bsv --reason "Politieke onrust na de verkiezingen (demo)"
+wegings due
+wegings history smi
+wegings show smi
+
 step "The audit trail"
 wegings audit log --limit 5
 wegings audit verify

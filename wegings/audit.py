@@ -6,14 +6,23 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from wegings.errors import WegingsError
-from wegings.models import AuditEvent, GroupMembership, Partner, PartnerGroup
+from wegings.models import (
+    AuditEvent,
+    GroupMembership,
+    NoteEstablishment,
+    NoteVersion,
+    NoteWithdrawal,
+    Partner,
+    PartnerFlag,
+    PartnerGroup,
+)
 from wegings.timeutil import as_utc, iso
 
 GENESIS_HASH = "0" * 64
@@ -24,6 +33,10 @@ AUDITED: dict[str, type[SQLModel]] = {
     "partner": Partner,
     "group": PartnerGroup,
     "membership": GroupMembership,
+    "note": NoteVersion,
+    "establishment": NoteEstablishment,
+    "withdrawal": NoteWithdrawal,
+    "flag": PartnerFlag,
 }
 _ENTITY_OF: dict[type[SQLModel], str] = {model: name for name, model in AUDITED.items()}
 
@@ -38,15 +51,11 @@ class AuditBroken(WegingsError):
         self.reason = reason
 
 
-def register(entity: str, model: type[SQLModel]) -> None:
-    """Add a table to the audited set (used by the modules that own later tables)."""
-    AUDITED[entity] = model
-    _ENTITY_OF[model] = entity
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 

@@ -1,6 +1,6 @@
 """The tables of the store. Only portable SQLAlchemy types: SQLite now, PostgreSQL later."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Text, TypeDecorator, UniqueConstraint
@@ -84,3 +84,65 @@ class AuditEvent(SQLModel, table=True):
     change: str = Field(sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class NoteVersion(SQLModel, table=True):
+    """One version of a partner's weighing note, as answered. Never edited once saved.
+
+    Its status (draft, established, superseded, withdrawn) follows from the establishment and
+    withdrawal records that refer to it, so nothing here changes later.
+    """
+
+    __tablename__ = "note_version"
+    __table_args__ = (UniqueConstraint("partner_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    version: int
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    author: str = Field(max_length=100)
+    profile: str = Field(max_length=20)
+    forms: str = Field(sa_type=Text)  # JSON list of permitted form keys, for quick checks
+    answers: str = Field(sa_type=Text)  # JSON of the full answers (criteria, interest, forms)
+    based_on: int | None = Field(default=None)  # the version it was pre-filled from
+
+
+class NoteEstablishment(SQLModel, table=True):
+    """The decision that established a note version, by whom in which role."""
+
+    __tablename__ = "note_establishment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    note_id: int = Field(foreign_key="note_version.id", unique=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    role: str = Field(max_length=20)
+    established_by: str = Field(max_length=100)
+    established_at: datetime = Field(sa_type=UTCDateTime)
+    review_due: datetime = Field(sa_type=UTCDateTime)
+    decision: str = Field(default="", sa_type=Text)
+
+
+class NoteWithdrawal(SQLModel, table=True):
+    """The withdrawal of an established note: cooperation suspended from `withdrawn_at`."""
+
+    __tablename__ = "note_withdrawal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    note_id: int = Field(foreign_key="note_version.id", unique=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    withdrawn_by: str = Field(max_length=100)
+    withdrawn_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(sa_type=Text)
+
+
+class PartnerFlag(SQLModel, table=True):
+    """Developments that require the note to be rewritten; cleared by the next establishment."""
+
+    __tablename__ = "partner_flag"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    reason: str = Field(sa_type=Text)
+    observed_on: date  # when the developments took place, as the user says
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)

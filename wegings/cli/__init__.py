@@ -85,9 +85,10 @@ def main_options(
 
 
 def _register() -> None:
-    from wegings.cli import audit, db, partners
+    from wegings.cli import audit, db, notes, partners
 
     partners.register(app)
+    notes.register(app)
     app.add_typer(db.app, name="db")
     app.add_typer(audit.app, name="audit")
 

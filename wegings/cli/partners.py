@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from wegings.cli import output
 from wegings.cli.state import actor, location
 from wegings.domain import PartnerKind
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from wegings.partners import PartnerRow
-
-
-def partner_json(row: PartnerRow) -> dict[str, Any]:
-    """A partner as plain JSON."""
-    from wegings.countries import country_label, country_name
-    from wegings.timeutil import iso
-
-    partner = row.partner
-    return {
-        "short": partner.short,
-        "name": partner.name,
-        "country": partner.country,
-        "country_name": country_name(partner.country, "nl"),
-        "country_label": country_label(partner.country, "nl"),
-        "kind": partner.kind,
-        "groups": list(row.groups),
-        "notes": partner.notes,
-        "created_at": iso(partner.created_at),
-        "created_by": partner.created_by,
-    }
 
 
 def new_partner(
@@ -96,6 +71,8 @@ def partners(
     with session_scope(location(ctx), write=False) as session:
         rows = list_partners(session, group=group)
     if as_json:
+        from wegings.overview import partner_json
+
         output.emit_json([partner_json(row) for row in rows])
         return
     if not rows:
@@ -117,27 +94,28 @@ def partners(
     )
 
 
-def show_details(session: Session, handle: str) -> dict[str, Any]:
-    """Everything `show` reports about one partner, as plain data."""
-    from wegings.partners import PartnerRow, get_partner, groups_of
-
-    partner = get_partner(session, handle)
-    return {"partner": partner_json(PartnerRow(partner, groups_of(session, partner)))}
-
-
 def show(
     ctx: typer.Context,
     partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """Show one partner service with its groups."""
+    """Show one partner service with its groups, current note and open flags."""
+    from wegings.overview import partner_overview
     from wegings.store import session_scope
+    from wegings.timeutil import utcnow
 
     with session_scope(location(ctx), write=False) as session:
-        details = show_details(session, partner)
+        details = partner_overview(session, partner, now=utcnow())
     if as_json:
         output.emit_json(details)
         return
+    show_overview(details)
+
+
+def show_overview(details: dict[str, Any]) -> None:
+    """Print what `partner_overview` found as tables."""
+    from wegings.domain import CRITERIA, SCORES
+
     info = details["partner"]
     output.print_fields(
         f"{info['name']} ({info['short']})",
@@ -149,6 +127,36 @@ def show(
             ("Registered", f"{info['created_at']} by {info['created_by']}"),
         ],
     )
+    note = details["note"]
+    if note is None:
+        output.say(f"No weighing note yet. Score one with `wegings score {info['short']}`.")
+    else:
+        established = (
+            f"{note['established_at']} by {note['established_by']} ({note['established_role']})"
+            if note["established_at"]
+            else "not established"
+        )
+        output.print_fields(
+            f"Weighing note v{note['version']}",
+            [
+                ("Status", note["status"] + ("" if note["in_force"] else " (not in force)")),
+                ("Risk profile", note["profile"]),
+                ("Risicodienst", "yes" if details["risicodienst"] else "no"),
+                ("Established", established),
+                ("Review due", note["review_due"] or "—"),
+                ("Permitted forms", ", ".join(note["forms"]) or "none"),
+            ],
+        )
+        output.print_table(
+            None,
+            ["Criterion", "Score", "Label"],
+            [
+                (c.label_nl, note["scores"][c.key], SCORES[note["scores"][c.key]].label_nl)
+                for c in CRITERIA
+            ],
+        )
+    for flag in details["flags"]:
+        output.say(f"Flagged {flag['observed_on']}: {flag['reason']} (rewrite the note).")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,281 @@
+"""Commands for weighing notes: establish, withdraw, flag, due, history, diff."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from wegings.cli import output
+from wegings.cli.state import actor, location
+from wegings.domain import Role
+
+
+def _short_date(value: str | None) -> str:
+    return value[:10] if value else "—"
+
+
+def establish(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    role: Annotated[Role, typer.Option("--role", help="Who establishes: minister, or dg.")],
+    version: Annotated[
+        int | None,
+        typer.Option("--version", min=1, help="Establish this version, not the latest draft."),
+    ] = None,
+    decision: Annotated[
+        str, typer.Option("--decision", metavar="TEXT", help="The decision's text or reference.")
+    ] = "",
+) -> None:
+    """Establish the latest draft (four eyes; a verhoogd note only by the minister)."""
+    from wegings.notes import establish as establish_note
+    from wegings.partners import get_partner
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        found = get_partner(session, partner)
+        state = establish_note(
+            session,
+            partner=found,
+            role=role,
+            actor=who,
+            now=utcnow(),
+            version=version,
+            decision=decision,
+        )
+    assert state.establishment is not None
+    output.say(
+        f"Established {found.short} version {state.version} ({state.profile.value}) by {who} "
+        f"as {role.value}; review due {state.establishment.review_due.date().isoformat()}."
+    )
+
+
+def withdraw(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why cooperation stops.")],
+) -> None:
+    """Withdraw the established note: cooperation is suspended until a new one is established."""
+    from wegings.notes import withdraw as withdraw_note
+    from wegings.partners import get_partner
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        found = get_partner(session, partner)
+        state = withdraw_note(session, partner=found, reason=reason, actor=who, now=utcnow())
+    output.say(
+        f"Withdrew {found.short} version {state.version}; cooperation is suspended until a new "
+        "version is established."
+    )
+
+
+def flag(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", metavar="TEXT", help="The developments, e.g. political unrest."),
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", metavar="DATE", help="When they took place (ISO date; default today)."
+        ),
+    ] = None,
+) -> None:
+    """Record developments that require the note to be rewritten."""
+    from wegings.notes import raise_flag
+    from wegings.partners import get_partner
+    from wegings.store import session_scope
+    from wegings.timeutil import parse_day, utcnow
+
+    now = utcnow()
+    observed = parse_day(on, field="--date") if on else now.date()
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        found = get_partner(session, partner)
+        raise_flag(session, partner=found, reason=reason, observed_on=observed, actor=who, now=now)
+    output.say(
+        f"Flagged {found.short}: the note must be rewritten; until a new version is established "
+        "every transfer needs a recorded higher permission."
+    )
+
+
+def due(
+    ctx: typer.Context,
+    within: Annotated[
+        int, typer.Option("--within", min=0, metavar="DAYS", help="Count reviews due this soon.")
+    ] = 90,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """List partners that need attention, most urgent first."""
+    from wegings.notes import due as due_rows
+    from wegings.store import session_scope
+    from wegings.timeutil import iso, utcnow
+
+    with session_scope(location(ctx), write=False) as session:
+        rows = due_rows(session, now=utcnow(), within_days=within)
+    data: list[dict[str, Any]] = [
+        {
+            "partner": row.partner.short,
+            "name": row.partner.name,
+            "version": row.note.version if row.note else None,
+            "status": row.note.status.value if row.note else None,
+            "review_due": iso(row.note.establishment.review_due)
+            if row.note and row.note.establishment
+            else None,
+            "days_left": row.days,
+            "reasons": list(row.reasons),
+        }
+        for row in rows
+    ]
+    if as_json:
+        output.emit_json(data)
+        return
+    if not data:
+        output.say(f"Nothing due: every note is in force and none is due within {within} days.")
+        return
+    output.print_table(
+        f"Due ({len(data)})",
+        ["Partner", "Note", "Review due", "Days", "Why"],
+        [
+            (
+                d["partner"],
+                f"v{d['version']} {d['status']}" if d["version"] else "—",
+                _short_date(d["review_due"]),
+                d["days_left"],
+                "; ".join(d["reasons"]),
+            )
+            for d in data
+        ],
+    )
+
+
+def history(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """List every version of the partner's note with its status and who decided."""
+    from wegings.notes import note_states, state_json
+    from wegings.partners import get_partner
+    from wegings.store import session_scope
+
+    with session_scope(location(ctx), write=False) as session:
+        found = get_partner(session, partner)
+        states = [state_json(s) for s in note_states(session, found)]
+    if as_json:
+        for entry in states:
+            del entry["answers"]
+        output.emit_json(states)
+        return
+    if not states:
+        output.say(f"{found.short} has no weighing note yet. Score one with `wegings score`.")
+        return
+    output.print_table(
+        f"Weighing notes of {found.name} ({found.short})",
+        ["v", "Status", "Profile", "Author", "Created", "Established", "Review due"],
+        [
+            (
+                s["version"],
+                s["status"],
+                s["profile"],
+                s["author"],
+                _short_date(s["created_at"]),
+                f"{_short_date(s['established_at'])} {s['established_by']} "
+                f"({s['established_role']})"
+                if s["established_at"]
+                else "—",
+                _short_date(s["review_due"]),
+            )
+            for s in states
+        ],
+    )
+
+
+def diff(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    first: Annotated[int, typer.Argument(help="The older version.", show_default=False)],
+    second: Annotated[int, typer.Argument(help="The newer version.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """Show what changed between two versions: scores, motivations, forms, conditions."""
+    import dataclasses
+
+    from wegings.domain import CRITERIA_BY_KEY
+    from wegings.notes import diff as note_diff
+    from wegings.notes import get_version, note_states
+    from wegings.partners import get_partner
+    from wegings.store import session_scope
+
+    with session_scope(location(ctx), write=False) as session:
+        found = get_partner(session, partner)
+        states = note_states(session, found)
+        result = note_diff(get_version(states, first, found), get_version(states, second, found))
+    if as_json:
+        data: dict[str, Any] = dataclasses.asdict(result)
+        output.emit_json(data)
+        return
+    output.print_table(
+        f"{found.short}: version {first} → {second} (profile {result.profile_from} → "
+        f"{result.profile_to})",
+        ["Criterion", "Score", "Motivation"],
+        [
+            (
+                CRITERIA_BY_KEY[c.key].label_nl,
+                f"{c.score_from} → {c.score_to}" if c.score_from != c.score_to else c.score_to,
+                f"was: {c.motivation_from}\nnow: {c.motivation_to}"
+                if c.motivation_from != c.motivation_to
+                else "unchanged",
+            )
+            for c in result.criteria
+        ],
+    )
+    changes = [
+        ("Forms added", ", ".join(result.forms_added)),
+        ("Forms removed", ", ".join(result.forms_removed)),
+        ("Conditions added", "; ".join(result.conditions_added)),
+        ("Conditions removed", "; ".join(result.conditions_removed)),
+        ("Interest changed", ", ".join(result.interest_changed)),
+        ("Context changed", "yes" if result.context_changed else ""),
+    ]
+    output.print_fields("Other changes", [(k, v) for k, v in changes if v] or [("None", "")])
+
+
+def register(app: typer.Typer) -> None:
+    """Add the weighing-note commands to `app`."""
+    from wegings.cli.scoring import score
+
+    ex = output.examples
+    app.command(
+        "score",
+        epilog=ex(
+            "wegings score rvd",
+            "wegings score rvd --editor",
+            "wegings score rvd --export-answers > rvd.toml",
+            "wegings score rvd --answers rvd.toml",
+        ),
+    )(score)
+    app.command(
+        "establish",
+        epilog=ex(
+            "wegings --as h.de.boer establish rvd --role dg --decision 'DG-besluit 2026/114'",
+            "wegings --as minister.office establish smi --role minister --version 2",
+        ),
+    )(establish)
+    app.command(
+        "withdraw",
+        epilog=ex("wegings withdraw smi --reason 'Samenwerking opgeschort na staatsgreep.'"),
+    )(withdraw)
+    app.command(
+        "flag",
+        epilog=ex("wegings flag smi --reason 'Politieke onrust na verkiezingen' --date 2026-11-20"),
+    )(flag)
+    app.command("due", epilog=ex("wegings due", "wegings due --within 180 --json"))(due)
+    app.command("history", epilog=ex("wegings history rvd", "wegings history rvd --json"))(history)
+    app.command("diff", epilog=ex("wegings diff rvd 1 2", "wegings diff rvd 1 2 --json"))(diff)

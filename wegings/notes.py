@@ -1,0 +1,472 @@
+"""Weighing notes: saving versions, establishing, withdrawing, flags, what is due, differences.
+
+A version is never edited. Its status follows from the establishment and withdrawal records:
+established when it has an establishment; superseded once a later version is established;
+withdrawn when it has a withdrawal; otherwise a draft.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from wegings.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
+from wegings.audit import record_change
+from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile, Role
+from wegings.errors import InvalidInput, NotFound, Refused
+from wegings.models import NoteEstablishment, NoteVersion, NoteWithdrawal, Partner, PartnerFlag
+from wegings.partners import list_partners
+from wegings.text import MAX_TEXT_LENGTH, clean_text
+from wegings.weighing import check_establish, review_due
+
+
+def answers_from_json(text: str) -> Answers:
+    """The answers as stored with a version (validated when saved, so read as they are)."""
+    data = json.loads(text)
+    return Answers(
+        context=data["context"],
+        criteria={
+            key: CriterionAnswer(
+                score=int(entry["score"]),
+                motivation=entry["motivation"],
+                sources=tuple(entry["sources"]),
+            )
+            for key, entry in ((k, data["criteria"][k]) for k in CRITERION_KEYS)
+        },
+        interest=Interest(**data["interest"]),
+        forms=tuple(data["cooperation"]["forms"]),
+        conditions=tuple(data["cooperation"]["conditions"]),
+    )
+
+
+@dataclass(frozen=True)
+class NoteState:
+    """A version with its answers and the status its records give it."""
+
+    note: NoteVersion
+    answers: Answers
+    status: NoteStatus
+    establishment: NoteEstablishment | None = None
+    withdrawal: NoteWithdrawal | None = None
+    superseded_at: datetime | None = None
+    superseded_by: int | None = None
+
+    @property
+    def version(self) -> int:
+        """The version number."""
+        return self.note.version
+
+    @property
+    def profile(self) -> RiskProfile:
+        """The version's risk profile."""
+        return RiskProfile(self.note.profile)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When this version stopped being in force (superseded or withdrawn), if it did."""
+        ends = [
+            moment
+            for moment in (
+                self.superseded_at,
+                self.withdrawal.withdrawn_at if self.withdrawal else None,
+            )
+            if moment is not None
+        ]
+        return min(ends) if ends else None
+
+    def in_force(self, at: datetime) -> bool:
+        """Established by `at`, not yet superseded or withdrawn, and not past its review date."""
+        if self.establishment is None or self.establishment.established_at > at:
+            return False
+        ended = self.ended_at
+        if ended is not None and ended <= at:
+            return False
+        return at < self.establishment.review_due
+
+
+def derive_states(
+    versions: list[NoteVersion],
+    establishments: list[NoteEstablishment],
+    withdrawals: list[NoteWithdrawal],
+) -> list[NoteState]:
+    """Each version's status from the records about it, oldest version first."""
+    established = {e.note_id: e for e in establishments}
+    withdrawn = {w.note_id: w for w in withdrawals}
+    by_time = sorted(establishments, key=lambda e: e.established_at)
+    version_of = {v.id: v.version for v in versions}
+    states = []
+    for note in sorted(versions, key=lambda v: v.version):
+        establishment = established.get(note.id or -1)
+        withdrawal = withdrawn.get(note.id or -1)
+        superseded_at = superseded_by = None
+        if establishment is not None:
+            later = [e for e in by_time if e.established_at > establishment.established_at]
+            if later:
+                superseded_at = later[0].established_at
+                superseded_by = version_of.get(later[0].note_id)
+        if withdrawal is not None and (
+            superseded_at is None or withdrawal.withdrawn_at < superseded_at
+        ):
+            status = NoteStatus.withdrawn
+        elif superseded_at is not None:
+            status = NoteStatus.superseded
+        elif establishment is not None:
+            status = NoteStatus.established
+        else:
+            status = NoteStatus.draft
+        states.append(
+            NoteState(
+                note=note,
+                answers=answers_from_json(note.answers),
+                status=status,
+                establishment=establishment,
+                withdrawal=withdrawal,
+                superseded_at=superseded_at,
+                superseded_by=superseded_by,
+            )
+        )
+    return states
+
+
+def note_states(session: Session, partner: Partner) -> list[NoteState]:
+    """Every version of the partner's note with its status, oldest first."""
+    versions = list(session.exec(select(NoteVersion).where(NoteVersion.partner_id == partner.id)))
+    establishments = list(
+        session.exec(select(NoteEstablishment).where(NoteEstablishment.partner_id == partner.id))
+    )
+    withdrawals = list(
+        session.exec(select(NoteWithdrawal).where(NoteWithdrawal.partner_id == partner.id))
+    )
+    return derive_states(versions, establishments, withdrawals)
+
+
+def latest_established(states: list[NoteState]) -> NoteState | None:
+    """The most recently established version, whatever became of it since."""
+    established = [s for s in states if s.establishment is not None]
+    if not established:
+        return None
+    return max(established, key=lambda s: s.establishment.established_at if s.establishment else 0)
+
+
+def current_note(states: list[NoteState]) -> NoteState | None:
+    """The note that stands for the partner: the established (or withdrawn) one, else the latest."""
+    established = latest_established(states)
+    return established if established is not None else (states[-1] if states else None)
+
+
+def get_version(states: list[NoteState], version: int, partner: Partner) -> NoteState:
+    """Version `version` of the partner's note, or NotFound listing the versions there are."""
+    for state in states:
+        if state.version == version:
+            return state
+    known = ", ".join(str(s.version) for s in states) or "none yet"
+    raise NotFound(
+        f"{partner.short} has no version {version} (versions: {known}). "
+        f"See `wegings history {partner.short}`."
+    )
+
+
+def save_draft(
+    session: Session, *, partner: Partner, answers: Answers, actor: str, now: datetime
+) -> NoteVersion:
+    """Save the answers as the partner's next version, a draft."""
+    states = note_states(session, partner)
+    latest = states[-1] if states else None
+    note = NoteVersion(
+        partner_id=_id(partner),
+        version=(latest.version + 1) if latest else 1,
+        created_at=now,
+        author=actor,
+        profile=answers.profile.value,
+        forms=json.dumps(list(answers.forms)),
+        answers=json.dumps(answers_to_mapping(answers), ensure_ascii=False, sort_keys=True),
+        based_on=latest.version if latest else None,
+    )
+    record_change(session, actor=actor, action="note.draft", record=note, now=now)
+    return note
+
+
+def establish(
+    session: Session,
+    *,
+    partner: Partner,
+    role: Role,
+    actor: str,
+    now: datetime,
+    version: int | None = None,
+    decision: str = "",
+) -> NoteState:
+    """Establish the latest draft (or `version`) with the authority the rules require."""
+    decision_text = clean_text(
+        decision, field="Decision", required=False, multiline=True, max_length=MAX_TEXT_LENGTH
+    )
+    states = note_states(session, partner)
+    if not states:
+        raise Refused(
+            f"{partner.short} has no weighing note yet. Score one with "
+            f"`wegings score {partner.short}`."
+        )
+    if version is None:
+        drafts = [s for s in states if s.status is NoteStatus.draft]
+        if not drafts:
+            latest = states[-1]
+            raise Refused(
+                f"{partner.short} has no draft to establish; the latest version "
+                f"{latest.version} is {latest.status.value}. Start a new version with "
+                f"`wegings score {partner.short}`."
+            )
+        target = drafts[-1]
+    else:
+        target = get_version(states, version, partner)
+    check_establish(
+        profile=target.profile,
+        role=role,
+        author=target.note.author,
+        actor=actor,
+        status=target.status,
+    )
+    standing = latest_established(states)
+    if standing is not None and standing.version > target.version:
+        raise Refused(
+            f"Version {target.version} is older than version {standing.version}, which was "
+            "established already; re-assess with `wegings score` instead."
+        )
+    record = NoteEstablishment(
+        note_id=_id(target.note),
+        partner_id=_id(partner),
+        role=role.value,
+        established_by=actor,
+        established_at=now,
+        review_due=review_due(now, target.profile),
+        decision=decision_text,
+    )
+    record_change(session, actor=actor, action="note.establish", record=record, now=now)
+    return next(s for s in note_states(session, partner) if s.version == target.version)
+
+
+def withdraw(
+    session: Session, *, partner: Partner, reason: str, actor: str, now: datetime
+) -> NoteState:
+    """Withdraw the established note: cooperation is suspended until a new one is established."""
+    text = clean_text(reason, field="Reason", multiline=True, max_length=MAX_TEXT_LENGTH)
+    states = note_states(session, partner)
+    standing = [s for s in states if s.status is NoteStatus.established]
+    if not standing:
+        raise Refused(f"{partner.short} has no established note to withdraw.")
+    target = standing[-1]
+    record = NoteWithdrawal(
+        note_id=_id(target.note),
+        partner_id=_id(partner),
+        withdrawn_by=actor,
+        withdrawn_at=now,
+        reason=text,
+    )
+    record_change(session, actor=actor, action="note.withdraw", record=record, now=now)
+    return next(s for s in note_states(session, partner) if s.version == target.version)
+
+
+def raise_flag(
+    session: Session,
+    *,
+    partner: Partner,
+    reason: str,
+    observed_on: date,
+    actor: str,
+    now: datetime,
+) -> PartnerFlag:
+    """Record developments that require the partner's note to be rewritten."""
+    text = clean_text(reason, field="Reason", multiline=True, max_length=MAX_TEXT_LENGTH)
+    if observed_on > now.date():
+        raise InvalidInput(f"The date {observed_on.isoformat()} lies in the future.")
+    flag = PartnerFlag(
+        partner_id=_id(partner),
+        reason=text,
+        observed_on=observed_on,
+        recorded_at=now,
+        recorded_by=actor,
+    )
+    record_change(session, actor=actor, action="partner.flag", record=flag, now=now)
+    return flag
+
+
+def flag_cleared_at(flag: PartnerFlag, establishments: list[NoteEstablishment]) -> datetime | None:
+    """When the first establishment after the flag cleared it, if one did."""
+    later = [e.established_at for e in establishments if e.established_at > flag.recorded_at]
+    return min(later) if later else None
+
+
+def open_flags(session: Session, partner: Partner, at: datetime) -> list[PartnerFlag]:
+    """Flags recorded by `at` and not cleared by an establishment by then."""
+    flags = list(session.exec(select(PartnerFlag).where(PartnerFlag.partner_id == partner.id)))
+    establishments = list(
+        session.exec(select(NoteEstablishment).where(NoteEstablishment.partner_id == partner.id))
+    )
+    result = []
+    for flag in sorted(flags, key=lambda f: f.recorded_at):
+        cleared = flag_cleared_at(flag, establishments)
+        if flag.recorded_at <= at and (cleared is None or cleared > at):
+            result.append(flag)
+    return result
+
+
+@dataclass(frozen=True)
+class DueRow:
+    """A partner that needs attention, and why."""
+
+    partner: Partner
+    rank: int  # lower is more urgent
+    days: int | None  # days until review (negative: overdue)
+    reasons: tuple[str, ...]
+    note: NoteState | None
+
+
+def due(session: Session, *, now: datetime, within_days: int) -> list[DueRow]:
+    """Partners with no note in force, a review past or near, or open flags; most urgent first."""
+    if within_days < 0:
+        raise InvalidInput("--within must be 0 or more days.")
+    rows = []
+    for entry in list_partners(session):
+        partner = entry.partner
+        states = note_states(session, partner)
+        standing = latest_established(states)
+        reasons: list[tuple[int, str]] = []
+        days: int | None = None
+        if standing is not None and standing.establishment is not None:
+            review = standing.establishment.review_due
+            days = (review.date() - now.date()).days
+            if standing.status is NoteStatus.withdrawn:
+                reasons.append((2, f"note v{standing.version} withdrawn: cooperation suspended"))
+            elif review <= now:
+                reasons.append((0, f"review of v{standing.version} overdue by {-days} days"))
+            elif review <= now + timedelta(days=within_days):
+                reasons.append((4, f"review of v{standing.version} due in {days} days"))
+        else:
+            reasons.append((3, "no established note"))
+        drafts = [s for s in states if s.status is NoteStatus.draft]
+        if drafts and (standing is None or drafts[-1].version > standing.version):
+            reasons.append((5, f"draft v{drafts[-1].version} awaits establishment"))
+        for flag in open_flags(session, partner, now):
+            reasons.append((1, f"flagged {flag.observed_on.isoformat()}: {flag.reason}"))
+        if reasons and min(rank for rank, _ in reasons) < 5:
+            reasons.sort()
+            rows.append(
+                DueRow(
+                    partner=partner,
+                    rank=reasons[0][0],
+                    days=days,
+                    reasons=tuple(text for _, text in reasons),
+                    note=standing,
+                )
+            )
+    return sorted(
+        rows, key=lambda r: (r.rank, r.days if r.days is not None else 0, r.partner.short)
+    )
+
+
+@dataclass(frozen=True)
+class CriterionChange:
+    """How one criterion differs between two versions."""
+
+    key: str
+    score_from: int
+    score_to: int
+    motivation_from: str
+    motivation_to: str
+
+    @property
+    def changed(self) -> bool:
+        """Whether score or motivation differs."""
+        return self.score_from != self.score_to or self.motivation_from != self.motivation_to
+
+
+@dataclass(frozen=True)
+class NoteDiff:
+    """The differences between two versions of a note."""
+
+    version_from: int
+    version_to: int
+    profile_from: str
+    profile_to: str
+    criteria: tuple[CriterionChange, ...]
+    forms_added: tuple[str, ...]
+    forms_removed: tuple[str, ...]
+    conditions_added: tuple[str, ...]
+    conditions_removed: tuple[str, ...]
+    interest_changed: tuple[str, ...]
+    context_changed: bool
+
+
+def diff(first: NoteState, second: NoteState) -> NoteDiff:
+    """What changed from `first` to `second`."""
+    a, b = first.answers, second.answers
+    interest_fields = (
+        "added_value",
+        "international_obligations",
+        "quid_pro_quo",
+        "operational_interest",
+    )
+    return NoteDiff(
+        version_from=first.version,
+        version_to=second.version,
+        profile_from=first.profile.value,
+        profile_to=second.profile.value,
+        criteria=tuple(
+            CriterionChange(
+                key,
+                a.criteria[key].score,
+                b.criteria[key].score,
+                a.criteria[key].motivation,
+                b.criteria[key].motivation,
+            )
+            for key in CRITERION_KEYS
+        ),
+        forms_added=tuple(f for f in b.forms if f not in a.forms),
+        forms_removed=tuple(f for f in a.forms if f not in b.forms),
+        conditions_added=tuple(c for c in b.conditions if c not in a.conditions),
+        conditions_removed=tuple(c for c in a.conditions if c not in b.conditions),
+        interest_changed=tuple(
+            name
+            for name in interest_fields
+            if getattr(a.interest, name) != getattr(b.interest, name)
+        ),
+        context_changed=a.context != b.context,
+    )
+
+
+def state_json(state: NoteState) -> dict[str, Any]:
+    """A version as plain JSON: status, profile, who and when, and the answers."""
+    from wegings.timeutil import iso
+
+    establishment = state.establishment
+    withdrawal = state.withdrawal
+    return {
+        "version": state.version,
+        "status": state.status.value,
+        "profile": state.profile.value,
+        "risicodienst": state.profile is RiskProfile.verhoogd,
+        "author": state.note.author,
+        "created_at": iso(state.note.created_at),
+        "based_on": state.note.based_on,
+        "established_by": establishment.established_by if establishment else None,
+        "established_role": establishment.role if establishment else None,
+        "established_at": iso(establishment.established_at) if establishment else None,
+        "decision": establishment.decision if establishment else None,
+        "review_due": iso(establishment.review_due) if establishment else None,
+        "superseded_at": iso(state.superseded_at),
+        "superseded_by": state.superseded_by,
+        "withdrawn_at": iso(withdrawal.withdrawn_at) if withdrawal else None,
+        "withdrawn_by": withdrawal.withdrawn_by if withdrawal else None,
+        "withdrawal_reason": withdrawal.reason if withdrawal else None,
+        "scores": state.answers.scores,
+        "forms": list(state.answers.forms),
+        "answers": answers_to_mapping(state.answers),
+    }
+
+
+def _id(record: Partner | NoteVersion) -> int:
+    assert record.id is not None
+    return record.id
