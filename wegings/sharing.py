@@ -1,0 +1,1059 @@
+"""Whether an item may be passed on: the five rules of DOMAIN.md as pure functions over facts.
+
+The database layer loads the records that matter for one check into the frozen `*Facts`
+dataclasses below and calls `decide`. Nothing here touches a database, the clock or the screen,
+so an answer for a past moment is reproducible from the same facts.
+
+Time conventions (all datetimes must be timezone-aware UTC; anything else is `InvalidInput`):
+
+- a record counts at T only once it was on record: `recorded_at <= T` (consents),
+  `valid_from <= T` (permissions, whose `valid_from` is their recording time),
+  `established_at <= T` (notes), `raised_at <= T` (flags);
+- windows include both ends: `valid_from <= T <= valid_until`, so an end date names the last
+  instant that is still covered;
+- a revocation, the end of a note and the clearing of a flag take effect at their own instant:
+  revoked at T means `revoked_at <= T`;
+- a note is past review at its review date: in force requires `T < review_due`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from wegings.domain import (
+    FORM_KEYS,
+    FORMS_BY_KEY,
+    OWN_SERVICE,
+    ROLE_LABELS,
+    STANDARD_ONLY_FORMS,
+    NoteStatus,
+    RiskProfile,
+    Role,
+)
+from wegings.errors import InvalidInput
+
+DEFAULT_OUR_SERVICE_NAME = "AIVD"
+"""Our service's name as printed in conditions and messages."""
+
+SOURCE_PROTECTION_CONDITION = "Do not name the originating service (source protection)"
+PERSONAL_DATA_CONDITION = "State the reliability and the age of the personal data"
+
+_ZERO = timedelta(0)
+# Subtracting from a fixed far-future point turns "newest first" into an ascending sort key.
+_FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+_FORM_KEY_SET = frozenset(FORM_KEYS)
+_ENDED_KINDS = (NoteStatus.superseded, NoteStatus.withdrawn)
+_ANY_ROLE: frozenset[Role] = frozenset(Role)
+_MINISTER_ONLY: frozenset[Role] = frozenset({Role.minister})
+
+
+# --------------------------------------------------------------------------- outcome and reasons
+
+
+class Outcome(StrEnum):
+    """The answer of a check, ordered from worst to best: denied < needs_permission < allowed."""
+
+    denied = "denied"
+    needs_permission = "needs_permission"
+    allowed = "allowed"
+
+    @property
+    def rank(self) -> int:
+        """0 for the worst outcome (denied), 2 for the best (allowed)."""
+        return _OUTCOME_RANK[self]
+
+    # StrEnum would otherwise compare alphabetically, which puts `allowed` first.
+    def __lt__(self, other: str) -> bool:
+        if isinstance(other, Outcome):
+            return _OUTCOME_RANK[self] < _OUTCOME_RANK[other]
+        return NotImplemented
+
+    def __le__(self, other: str) -> bool:
+        if isinstance(other, Outcome):
+            return _OUTCOME_RANK[self] <= _OUTCOME_RANK[other]
+        return NotImplemented
+
+    def __gt__(self, other: str) -> bool:
+        if isinstance(other, Outcome):
+            return _OUTCOME_RANK[self] > _OUTCOME_RANK[other]
+        return NotImplemented
+
+    def __ge__(self, other: str) -> bool:
+        if isinstance(other, Outcome):
+            return _OUTCOME_RANK[self] >= _OUTCOME_RANK[other]
+        return NotImplemented
+
+
+_OUTCOME_RANK: dict[Outcome, int] = {
+    Outcome.denied: 0,
+    Outcome.needs_permission: 1,
+    Outcome.allowed: 2,
+}
+
+
+def worst(outcomes: Iterable[Outcome]) -> Outcome:
+    """The worst of `outcomes`; `denied` when there are none (deny by default)."""
+    result: Outcome | None = None
+    for outcome in outcomes:
+        if outcome is Outcome.denied:
+            return outcome
+        if result is None or _OUTCOME_RANK[outcome] < _OUTCOME_RANK[result]:
+            result = outcome
+    return Outcome.denied if result is None else result
+
+
+class ReasonCode(StrEnum):
+    """Stable codes of the reasons a decision gives; part of the JSON output, never renamed."""
+
+    # rule 1: third-party rule
+    originator_is_party = "originator_is_party"
+    consent_present = "consent_present"
+    no_consent = "no_consent"
+    consent_expired = "consent_expired"
+    consent_not_yet_valid = "consent_not_yet_valid"
+    consent_revoked = "consent_revoked"
+    consent_purpose_mismatch = "consent_purpose_mismatch"
+    # rule 2: a note in force
+    note_in_force = "note_in_force"
+    no_note = "no_note"
+    note_overdue = "note_overdue"
+    note_withdrawn = "note_withdrawn"
+    note_superseded = "note_superseded"
+    # rule 3: the note permits the item's form
+    form_permitted = "form_permitted"
+    form_not_permitted = "form_not_permitted"
+    # rule 4: higher permission
+    permission_present = "permission_present"
+    permission_required_risk = "permission_required_risk"
+    permission_required_unevaluated = "permission_required_unevaluated"
+    permission_required_flagged = "permission_required_flagged"
+    # rule 5: groups
+    group_member = "group_member"
+    group_empty = "group_empty"
+    member_is_holder = "member_is_holder"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason that applied to a decision.
+
+    code: stable machine code; message: an English sentence naming the record;
+    rule: the rule of DOMAIN.md (1-5) it belongs to; effect: the outcome it pushes towards
+    (`allowed` for what was relied on); ref: the record relied on or missing ("consent #12",
+    "note v3 of bfv", "permission #4", "missing: consent from bfv to self for ctg");
+    member: the group member it is about, or None when the recipient is a single partner.
+    """
+
+    code: ReasonCode
+    message: str
+    rule: int
+    effect: Outcome
+    ref: str
+    member: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer to one check.
+
+    outcome: worst effect of all reasons; reasons: every reason that applied, in rule order
+    (per member for a group); conditions: what a transfer must carry, deduplicated, stable order;
+    member_outcomes: (member short, outcome) per member for a group recipient, else empty.
+    """
+
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    conditions: tuple[str, ...]
+    member_outcomes: tuple[tuple[str, Outcome], ...] = ()
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _require_utc(value: datetime, what: str) -> None:
+    """Raise InvalidInput unless `value` is timezone-aware UTC."""
+    # A naive datetime would make comparisons raise TypeError mid-decision, and a non-UTC one
+    # means the loader skipped its conversion (messages print times as UTC): refuse both early.
+    if value.tzinfo is None or value.utcoffset() != _ZERO:
+        raise InvalidInput(f"{what} must be a timezone-aware UTC datetime, got {value!r}.")
+
+
+def _require_optional_utc(value: datetime | None, what: str) -> None:
+    """Raise InvalidInput unless `value` is None or timezone-aware UTC."""
+    if value is not None:
+        _require_utc(value, what)
+
+
+def _require_key(value: str, what: str) -> None:
+    """Raise InvalidInput unless `value` is a non-empty lowercase key without outer spaces."""
+    # Keys are compared with ==, so a stray capital or space would silently fail to match.
+    if not value or value != value.strip().lower():
+        raise InvalidInput(f"{what} must be a non-empty lowercase key, got {value!r}.")
+
+
+def _as_key_set(value: Iterable[str], what: str) -> frozenset[str]:
+    """`value` as a frozenset of strings; a bare string is refused, not split into letters."""
+    # `"ct" in "ct,cyber"` would be a substring test and could match a consent by accident.
+    if isinstance(value, str):
+        raise InvalidInput(f"{what} must be a set of keys, not the string {value!r}.")
+    return value if isinstance(value, frozenset) else frozenset(value)
+
+
+def _require_bool(value: object, what: str) -> None:
+    """Raise InvalidInput unless `value` is a real bool (None or 0/1 would hide a fault)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{what} must be true or false, got {value!r}.")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """A piece of information to be passed on.
+
+    id: database id; handle: printable handle such as "bfv/REF-1"; originator: partner short of
+    the service it came from, or "self"; received_from: partner short we got it from (None for
+    our own); personal_data / unevaluated: the flags that fix its form; tags: its tags, matched
+    by standing consents.
+    """
+
+    id: int
+    handle: str
+    originator: str
+    received_from: str | None
+    personal_data: bool
+    unevaluated: bool
+    tags: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.handle:
+            raise InvalidInput(f"Item #{self.id} has no handle.")
+        _require_key(self.originator, f"Item {self.handle}: originator")
+        _require_bool(self.personal_data, f"Item {self.handle}: personal_data")
+        _require_bool(self.unevaluated, f"Item {self.handle}: unevaluated")
+        object.__setattr__(self, "tags", _as_key_set(self.tags, f"Item {self.handle}: tags"))
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentFacts:
+    """A consent from an originator to a holder to pass an item (or tagged items) on.
+
+    id: database id; originator: the consenting service (partner short or "self"); holder: who
+    may pass on ("self" or partner short); recipient: partner short or group key; item_id / tag:
+    the scope, exactly one is set (a tag consent is standing and must have valid_until);
+    purpose: the only purpose it covers (None = any; compared case-insensitively after strip);
+    valid_from / valid_until: inclusive window (valid_until None = open-ended, item consents
+    only); recorded_at: when it was entered in the register; revoked_at: when its revocation
+    was recorded and took effect (None = not revoked); conditions: conditions it attaches;
+    reference: the originator's reference for it.
+    """
+
+    id: int
+    originator: str
+    holder: str
+    recipient: str
+    item_id: int | None
+    tag: str | None
+    purpose: str | None
+    valid_from: datetime
+    valid_until: datetime | None
+    recorded_at: datetime
+    revoked_at: datetime | None = None
+    conditions: tuple[str, ...] = ()
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        what = f"Consent #{self.id}"
+        _require_key(self.originator, f"{what}: originator")
+        _require_key(self.holder, f"{what}: holder")
+        _require_key(self.recipient, f"{what}: recipient")
+        if self.originator == self.holder:
+            raise InvalidInput(f"{what}: originator and holder are both {self.originator!r}.")
+        if (self.item_id is None) == (self.tag is None):
+            raise InvalidInput(f"{what} must have exactly one scope: an item or a tag.")
+        if self.tag is not None and self.valid_until is None:
+            raise InvalidInput(
+                f"{what} is a standing consent for tag {self.tag!r} and needs an end date."
+            )
+        if self.purpose is not None and not self.purpose.strip():
+            raise InvalidInput(f"{what}: purpose is blank; use None for any purpose.")
+        _require_utc(self.valid_from, f"{what}: valid_from")
+        _require_optional_utc(self.valid_until, f"{what}: valid_until")
+        _require_utc(self.recorded_at, f"{what}: recorded_at")
+        _require_optional_utc(self.revoked_at, f"{what}: revoked_at")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise InvalidInput(f"{what} ends before it starts.")
+        if self.revoked_at is not None and self.revoked_at < self.recorded_at:
+            raise InvalidInput(f"{what} is revoked before it was recorded.")
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFacts:
+    """One established version of a partner's weighing note (drafts are never facts).
+
+    version: version number; established_at: when it was established; review_due: when it
+    stops counting unless reviewed; ended_at / end_kind: when and how it ended (superseded or
+    withdrawn), both None while current; profile: its risk profile; forms: permitted form keys.
+    """
+
+    version: int
+    established_at: datetime
+    review_due: datetime
+    profile: RiskProfile
+    forms: frozenset[str]
+    ended_at: datetime | None = None
+    end_kind: NoteStatus | None = None
+
+    def __post_init__(self) -> None:
+        what = f"Note v{self.version}"
+        # Plain strings from a loader become enum members, so identity checks below are safe.
+        try:
+            object.__setattr__(self, "profile", RiskProfile(self.profile))
+            if self.end_kind is not None:
+                object.__setattr__(self, "end_kind", NoteStatus(self.end_kind))
+        except ValueError as exc:
+            raise InvalidInput(f"{what}: {exc}.") from None
+        object.__setattr__(self, "forms", _as_key_set(self.forms, f"{what}: forms"))
+        _require_utc(self.established_at, f"{what}: established_at")
+        _require_utc(self.review_due, f"{what}: review_due")
+        _require_optional_utc(self.ended_at, f"{what}: ended_at")
+        if self.review_due <= self.established_at:
+            raise InvalidInput(f"{what} is due for review before it was established.")
+        if (self.ended_at is None) != (self.end_kind is None):
+            raise InvalidInput(f"{what}: ended_at and end_kind must be given together.")
+        if self.end_kind is not None and self.end_kind not in _ENDED_KINDS:
+            raise InvalidInput(f"{what}: end_kind must be superseded or withdrawn.")
+        if self.ended_at is not None and self.ended_at < self.established_at:
+            raise InvalidInput(f"{what} ended before it was established.")
+        unknown = self.forms - _FORM_KEY_SET
+        if unknown:
+            raise InvalidInput(f"{what}: unknown forms {sorted(unknown)}.")
+        # A corrupt note must not widen what may be shared: unevaluated data is standaard-only.
+        if self.profile is not RiskProfile.standaard and self.forms & STANDARD_ONLY_FORMS:
+            raise InvalidInput(f"{what} is {self.profile} but permits unevaluated_data.")
+
+
+@dataclass(frozen=True, slots=True)
+class FlagFacts:
+    """A development recorded on a partner.
+
+    raised_at: when it was recorded; reason: what happened; cleared_at: when a later note
+    establishment cleared it (None = still raised).
+    """
+
+    raised_at: datetime
+    reason: str
+    cleared_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_utc(self.raised_at, "Flag: raised_at")
+        _require_optional_utc(self.cleared_at, "Flag: cleared_at")
+        if self.cleared_at is not None and self.cleared_at < self.raised_at:
+            raise InvalidInput(f"Flag {self.reason!r} is cleared before it was raised.")
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionFacts:
+    """A higher permission (toestemming) for one item to one recipient.
+
+    id: database id; item_id: the item; recipient: partner short or group key; role: who
+    granted it; valid_from: when it was recorded and took effect; valid_until: inclusive end
+    date (mandatory); revoked_at: when a revocation was recorded (None = not revoked).
+    """
+
+    id: int
+    item_id: int
+    recipient: str
+    role: Role
+    valid_from: datetime
+    valid_until: datetime
+    revoked_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        what = f"Permission #{self.id}"
+        _require_key(self.recipient, f"{what}: recipient")
+        try:
+            object.__setattr__(self, "role", Role(self.role))
+        except ValueError:
+            raise InvalidInput(f"{what}: unknown role {self.role!r}.") from None
+        _require_utc(self.valid_from, f"{what}: valid_from")
+        _require_utc(self.valid_until, f"{what}: valid_until")
+        _require_optional_utc(self.revoked_at, f"{what}: revoked_at")
+        if self.valid_until < self.valid_from:
+            raise InvalidInput(f"{what} ends before it starts.")
+        if self.revoked_at is not None and self.revoked_at < self.valid_from:
+            raise InvalidInput(f"{what} is revoked before it was recorded.")
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerFacts:
+    """A foreign partner service as a recipient.
+
+    short: its key ("bfv"); name: its full name; notes: its established note versions that
+    matter around T; flags: its flags; groups: keys of the groups it belongs to at T (a consent
+    to one of them covers it).
+    """
+
+    short: str
+    name: str
+    notes: tuple[NoteFacts, ...] = ()
+    flags: tuple[FlagFacts, ...] = ()
+    groups: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        _require_key(self.short, "Partner short")
+        object.__setattr__(
+            self, "groups", _as_key_set(self.groups, f"Partner {self.short}: groups")
+        )
+        if self.short == OWN_SERVICE:
+            raise InvalidInput(f"{OWN_SERVICE!r} is our own service, not a partner.")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFacts:
+    """A group of partners (e.g. the CTG) as a recipient: a provision to every member.
+
+    key: its key ("ctg"); name: its full name; members: its members at T.
+    """
+
+    key: str
+    name: str
+    members: tuple[PartnerFacts, ...]
+
+    def __post_init__(self) -> None:
+        _require_key(self.key, "Group key")
+        shorts = [m.short for m in self.members]
+        if len(set(shorts)) != len(shorts):
+            raise InvalidInput(f"Group {self.key} lists a member twice.")
+        if self.key in shorts:
+            raise InvalidInput(f"Group {self.key} has the same key as one of its members.")
+
+
+Recipient = PartnerFacts | GroupFacts
+
+
+# --------------------------------------------------------------------------- helpers on facts
+
+
+def required_form(item: ItemFacts) -> str:
+    """The form key a note must permit for `item` (rule 3)."""
+    if item.unevaluated:
+        return "unevaluated_data"
+    if item.personal_data:
+        return "personal_data"
+    return "evaluated_data"
+
+
+def latest_established_note(partner: PartnerFacts, at: datetime) -> NoteFacts | None:
+    """The partner's most recently established note at `at`, in force or not."""
+    latest: NoteFacts | None = None
+    for note in partner.notes:
+        if note.established_at <= at and (
+            latest is None
+            or (note.established_at, note.version) > (latest.established_at, latest.version)
+        ):
+            latest = note
+    return latest
+
+
+def note_in_force(partner: PartnerFacts, at: datetime) -> NoteFacts | None:
+    """The partner's note in force at `at`: established, not ended, not past review."""
+    note = latest_established_note(partner, at)
+    if note is None or (note.ended_at is not None and note.ended_at <= at):
+        return None
+    return note if at < note.review_due else None
+
+
+def active_flags(partner: PartnerFacts, at: datetime) -> tuple[FlagFacts, ...]:
+    """The partner's flags raised at or before `at` and not cleared by then."""
+    return tuple(
+        f
+        for f in partner.flags
+        if f.raised_at <= at and (f.cleared_at is None or f.cleared_at > at)
+    )
+
+
+def normalise_purpose(purpose: str | None) -> str | None:
+    """The comparison key of a purpose: stripped and case-folded; None when absent or blank."""
+    if purpose is None:
+        return None
+    key = purpose.strip().casefold()
+    return key or None
+
+
+def _when(moment: datetime) -> str:
+    """A UTC moment as printed in messages."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _display(key: str, our_name: str) -> str:
+    """A service key as printed in messages: "self" becomes our service's name."""
+    return our_name if key == OWN_SERVICE else key
+
+
+# --------------------------------------------------------------------------- the check
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """What stays the same for every member of one call to `decide`."""
+
+    item: ItemFacts
+    holder: str
+    at: datetime
+    purpose: str | None
+    purpose_key: str | None
+    consents: tuple[ConsentFacts, ...]
+    permissions: Sequence[PermissionFacts]
+    our_name: str
+    group_key: str | None
+
+
+def decide(
+    item: ItemFacts,
+    recipient: Recipient,
+    at: datetime,
+    *,
+    holder: str = OWN_SERVICE,
+    purpose: str | None = None,
+    consents: Sequence[ConsentFacts] = (),
+    permissions: Sequence[PermissionFacts] = (),
+    our_service_name: str = DEFAULT_OUR_SERVICE_NAME,
+) -> Decision:
+    """Decide whether `holder` may pass `item` to `recipient` at `at` (DOMAIN.md rules 1-5)."""
+    _require_utc(at, "The moment of the check")
+    _require_key(holder, "holder")
+    for consent in consents:
+        if consent.originator != item.originator:
+            raise InvalidInput(
+                f"Consent #{consent.id} is from {consent.originator!r}, but item {item.handle} "
+                f"originates with {item.originator!r}."
+            )
+    for permission in permissions:
+        if permission.item_id != item.id:
+            raise InvalidInput(
+                f"Permission #{permission.id} is for item #{permission.item_id}, "
+                f"not for item {item.handle} (#{item.id})."
+            )
+    if holder != OWN_SERVICE and item.originator != OWN_SERVICE:
+        raise InvalidInput(
+            f"A partner holder ({holder}) can only be checked for our own items; item "
+            f"{item.handle} originates with {item.originator}."
+        )
+    is_group = isinstance(recipient, GroupFacts)
+    recipient_key = recipient.key if isinstance(recipient, GroupFacts) else recipient.short
+    if recipient_key == holder:
+        raise InvalidInput(f"The holder {holder} cannot pass the item to itself.")
+
+    # As of T: a consent entered in the register after T did not exist then, and one for another
+    # holder or outside the item's scope can never cover it; dropping them once keeps the
+    # per-member work small.
+    tags = item.tags
+    relevant = tuple(
+        c
+        for c in consents
+        if c.recorded_at <= at
+        and c.holder == holder
+        and (c.item_id == item.id if c.item_id is not None else c.tag in tags)
+    )
+    check = _Check(
+        item=item,
+        holder=holder,
+        at=at,
+        purpose=purpose.strip() if purpose is not None else None,
+        purpose_key=normalise_purpose(purpose),
+        consents=relevant,
+        permissions=permissions,
+        our_name=our_service_name,
+        group_key=recipient_key if is_group else None,
+    )
+
+    if isinstance(recipient, PartnerFacts):
+        outcome, reasons, relied = _check_partner(check, recipient)
+        return Decision(
+            outcome=outcome,
+            reasons=tuple(reasons),
+            conditions=_conditions(check, (relied,), (recipient.short,)),
+        )
+
+    if not recipient.members:
+        reason = Reason(
+            ReasonCode.group_empty,
+            f"Group {recipient.key} has no members at {_when(at)}, so there is no one to check.",
+            5,
+            Outcome.denied,
+            f"group {recipient.key}",
+        )
+        return Decision(Outcome.denied, (reason,), _conditions(check, (), ()))
+
+    all_reasons: list[Reason] = []
+    member_outcomes: list[tuple[str, Outcome]] = []
+    relied_on: list[ConsentFacts | None] = []
+    for member in recipient.members:
+        outcome, reasons, relied = _check_partner(check, member)
+        member_outcomes.append((member.short, outcome))
+        relied_on.append(relied)
+        if outcome is not Outcome.allowed:
+            all_reasons.append(
+                Reason(
+                    ReasonCode.group_member,
+                    f"Member {member.short} ({member.name}) of group {recipient.key}: "
+                    f"{outcome.value.replace('_', ' ')}.",
+                    5,
+                    outcome,
+                    f"member {member.short} of {recipient.key}",
+                    member.short,
+                )
+            )
+        all_reasons.extend(reasons)
+    return Decision(
+        outcome=worst(o for _, o in member_outcomes),
+        reasons=tuple(all_reasons),
+        conditions=_conditions(check, relied_on, tuple(m.short for m in recipient.members)),
+        member_outcomes=tuple(member_outcomes),
+    )
+
+
+def _check_partner(
+    check: _Check, partner: PartnerFacts
+) -> tuple[Outcome, list[Reason], ConsentFacts | None]:
+    """Rules 1-4 for one partner recipient: its outcome, reasons and the consent relied on."""
+    member = partner.short if check.group_key is not None else None
+    if partner.short == check.holder:
+        # A partner holder that is in the group already has the item; nothing is provided to it.
+        reason = Reason(
+            ReasonCode.member_is_holder,
+            f"{partner.short} already holds item {check.item.handle}; nothing is passed to it.",
+            5,
+            Outcome.allowed,
+            f"member {partner.short} of {check.group_key}",
+            member,
+        )
+        return Outcome.allowed, [reason], None
+
+    reasons: list[Reason] = []
+    relied: ConsentFacts | None = None
+    item = check.item
+    if item.originator in (check.holder, partner.short):
+        reasons.append(_originator_is_party(check, partner, member))
+    else:
+        relied, reason = _rule_third_party(check, partner, member)
+        reasons.append(reason)
+
+    if check.holder == OWN_SERVICE:
+        note = _rule_note(check, partner, member, reasons)
+        if note is not None:
+            _rule_form(check, partner, note, member, reasons)
+        _rule_permission(check, partner, note, member, reasons)
+
+    outcome = Outcome.allowed
+    for reason in reasons:
+        if _OUTCOME_RANK[reason.effect] < _OUTCOME_RANK[outcome]:
+            outcome = reason.effect
+    return outcome, reasons, relied
+
+
+def _originator_is_party(check: _Check, partner: PartnerFacts, member: str | None) -> Reason:
+    """Rule 1 does not apply: the originator is the holder or the recipient."""
+    item = check.item
+    if item.originator == check.holder:
+        who = _display(check.holder, check.our_name)
+        message = (
+            f"Item {item.handle} originates with its holder {who}, so the third-party rule "
+            "needs no consent."
+        )
+    else:
+        message = (
+            f"Item {item.handle} goes back to its originator {partner.short}, so the third-party "
+            "rule needs no consent."
+        )
+    return Reason(
+        ReasonCode.originator_is_party, message, 1, Outcome.allowed, f"item {item.handle}", member
+    )
+
+
+# The order in which a failing consent's problems are reported (DOMAIN.md: most informative).
+_CONSENT_FAILURE_ORDER: tuple[ReasonCode, ...] = (
+    ReasonCode.consent_expired,
+    ReasonCode.consent_revoked,
+    ReasonCode.consent_not_yet_valid,
+    ReasonCode.consent_purpose_mismatch,
+)
+_CONSENT_FAILURE_RANK = {code: rank for rank, code in enumerate(_CONSENT_FAILURE_ORDER)}
+
+
+def _rule_third_party(
+    check: _Check, partner: PartnerFacts, member: str | None
+) -> tuple[ConsentFacts | None, Reason]:
+    """Rule 1: a consent from the originator to the holder covering item, recipient and T."""
+    at = check.at
+    short = partner.short
+    groups = partner.groups
+    group_key = check.group_key
+    best: ConsentFacts | None = None
+    best_key: tuple[int, int, timedelta, int] | None = None
+    nearest: ConsentFacts | None = None
+    nearest_failures: list[ReasonCode] = []
+    nearest_key: tuple[int, int, timedelta, int] | None = None
+
+    for consent in check.consents:
+        target = consent.recipient
+        if target == short:
+            directness = 0
+        elif target == group_key or target in groups:
+            directness = 1
+        else:
+            continue
+        failures: list[ReasonCode] = []
+        if consent.valid_until is not None and consent.valid_until < at:
+            failures.append(ReasonCode.consent_expired)
+        if consent.revoked_at is not None and consent.revoked_at <= at:
+            failures.append(ReasonCode.consent_revoked)
+        if consent.valid_from > at:
+            failures.append(ReasonCode.consent_not_yet_valid)
+        if consent.purpose is not None and normalise_purpose(consent.purpose) != check.purpose_key:
+            failures.append(ReasonCode.consent_purpose_mismatch)
+        # Prefer the most specific consent (item over tag, member over group), then the newest,
+        # so that the same facts always rely on the same consent.
+        specificity = 0 if consent.item_id is not None else 1
+        if not failures:
+            key = (specificity, directness, _FAR_FUTURE - consent.recorded_at, -consent.id)
+            if best_key is None or key < best_key:
+                best, best_key = consent, key
+        else:
+            # The consent closest to covering is the one with the fewest problems.
+            fkey = (
+                len(failures),
+                _CONSENT_FAILURE_RANK[failures[0]],
+                _FAR_FUTURE - consent.recorded_at,
+                -consent.id,
+            )
+            if nearest_key is None or fkey < nearest_key:
+                nearest, nearest_failures, nearest_key = consent, failures, fkey
+
+    item = check.item
+    origin = _display(item.originator, check.our_name)
+    holder = _display(check.holder, check.our_name)
+    if best is not None:
+        via = "" if best.recipient == short else f" as a member of {best.recipient}"
+        until = (
+            f"valid until {_when(best.valid_until)}"
+            if best.valid_until is not None
+            else "without end date"
+        )
+        for_purpose = f" for purpose {best.purpose.strip()!r}" if best.purpose else ""
+        lead = f"Consent #{best.id}{_reference(best)} from {origin} to {holder}"
+        if best.item_id is not None and best.recipient == short:
+            message = f"{lead} covers passing item {item.handle} to {short}{for_purpose}, {until}."
+        else:
+            message = (
+                f"{lead} to pass {_scope(best, item)} to {best.recipient}{for_purpose} covers "
+                f"item {item.handle} for {short}{via}, {until}."
+            )
+        reason = Reason(
+            ReasonCode.consent_present, message, 1, Outcome.allowed, f"consent #{best.id}", member
+        )
+        return best, reason
+
+    if nearest is None:
+        message = (
+            f"No consent from {origin} to {holder} covers item {item.handle} for {short}"
+            f"{_or_group(check, partner)}; the third-party rule forbids passing it on."
+        )
+        reason = Reason(
+            ReasonCode.no_consent,
+            message,
+            1,
+            Outcome.denied,
+            f"missing: consent from {item.originator} to {check.holder} for {short}",
+            member,
+        )
+        return None, reason
+
+    problems = [_consent_problem(check, nearest, code) for code in nearest_failures]
+    message = (
+        f"Consent #{nearest.id}{_reference(nearest)} from {origin} to {holder} to pass "
+        f"{_scope(nearest, item)} to {nearest.recipient} {' and '.join(problems)}, so it does not "
+        f"cover item {item.handle} for {short} at {_when(at)}."
+    )
+    reason = Reason(
+        nearest_failures[0], message, 1, Outcome.denied, f"consent #{nearest.id}", member
+    )
+    return None, reason
+
+
+def _reference(consent: ConsentFacts) -> str:
+    """The originator's reference in brackets, or nothing."""
+    return f" ({consent.reference})" if consent.reference else ""
+
+
+def _scope(consent: ConsentFacts, item: ItemFacts) -> str:
+    """What a consent is for, as printed in messages (item consents here match the item)."""
+    if consent.tag is not None:
+        return f"items tagged {consent.tag!r}"
+    return f"item {item.handle}"
+
+
+def _or_group(check: _Check, partner: PartnerFacts) -> str:
+    """The groups a consent could also have named, as printed after the partner."""
+    options = sorted(partner.groups | ({check.group_key} if check.group_key else set()))
+    return f" or any group it belongs to ({', '.join(options)})" if options else ""
+
+
+def _consent_problem(check: _Check, consent: ConsentFacts, code: ReasonCode) -> str:
+    """Why `consent` does not cover the transfer, as a verb phrase."""
+    if code is ReasonCode.consent_expired and consent.valid_until is not None:
+        return f"expired on {_when(consent.valid_until)}"
+    if code is ReasonCode.consent_revoked and consent.revoked_at is not None:
+        return f"was revoked on {_when(consent.revoked_at)}"
+    if code is ReasonCode.consent_not_yet_valid:
+        return f"is valid only from {_when(consent.valid_from)}"
+    given = f"the purpose given is {check.purpose!r}" if check.purpose else "no purpose was given"
+    return f"is limited to purpose {(consent.purpose or '').strip()!r}, but {given}"
+
+
+def _note_ref(note: NoteFacts, partner: PartnerFacts) -> str:
+    """How a note is referred to."""
+    return f"note v{note.version} of {partner.short}"
+
+
+def _rule_note(
+    check: _Check, partner: PartnerFacts, member: str | None, reasons: list[Reason]
+) -> NoteFacts | None:
+    """Rule 2: the recipient has an established note in force at T; returns that note."""
+    at = check.at
+    note = latest_established_note(partner, at)
+    short = partner.short
+    if note is None:
+        reasons.append(
+            Reason(
+                ReasonCode.no_note,
+                f"{short} ({partner.name}) has no established weighing note at {_when(at)}.",
+                2,
+                Outcome.denied,
+                f"missing: established note for {short}",
+                member,
+            )
+        )
+        return None
+    ref = _note_ref(note, partner)
+    if note.ended_at is not None and note.ended_at <= at:
+        if note.end_kind == NoteStatus.withdrawn:
+            code = ReasonCode.note_withdrawn
+            message = (
+                f"Note v{note.version} of {short} was withdrawn on {_when(note.ended_at)}; "
+                "cooperation is suspended."
+            )
+        else:
+            # Superseded, yet no later version is among the facts: deny rather than guess.
+            code = ReasonCode.note_superseded
+            message = (
+                f"Note v{note.version} of {short} was superseded on {_when(note.ended_at)} and "
+                "no later established version is on record."
+            )
+        reasons.append(Reason(code, message, 2, Outcome.denied, ref, member))
+        return None
+    if at >= note.review_due:
+        reasons.append(
+            Reason(
+                ReasonCode.note_overdue,
+                f"Note v{note.version} of {short} was due for review on "
+                f"{_when(note.review_due)} and no longer counts as valid.",
+                2,
+                Outcome.denied,
+                ref,
+                member,
+            )
+        )
+        return None
+    reasons.append(
+        Reason(
+            ReasonCode.note_in_force,
+            f"Note v{note.version} of {short} ({note.profile.value}) was established on "
+            f"{_when(note.established_at)} and is in force until its review on "
+            f"{_when(note.review_due)}.",
+            2,
+            Outcome.allowed,
+            ref,
+            member,
+        )
+    )
+    return note
+
+
+def _rule_form(
+    check: _Check,
+    partner: PartnerFacts,
+    note: NoteFacts,
+    member: str | None,
+    reasons: list[Reason],
+) -> None:
+    """Rule 3: the note in force permits the item's form."""
+    form = required_form(check.item)
+    label = FORMS_BY_KEY[form].label_en.lower()
+    ref = _note_ref(note, partner)
+    if form in note.forms:
+        reasons.append(
+            Reason(
+                ReasonCode.form_permitted,
+                f"Note v{note.version} of {partner.short} permits {form} ({label}).",
+                3,
+                Outcome.allowed,
+                ref,
+                member,
+            )
+        )
+    else:
+        reasons.append(
+            Reason(
+                ReasonCode.form_not_permitted,
+                f"Note v{note.version} of {partner.short} does not permit {form} ({label}), "
+                f"which item {check.item.handle} needs.",
+                3,
+                Outcome.denied,
+                ref,
+                member,
+            )
+        )
+
+
+def _rule_permission(
+    check: _Check,
+    partner: PartnerFacts,
+    note: NoteFacts | None,
+    member: str | None,
+    reasons: list[Reason],
+) -> None:
+    """Rule 4: a higher permission when risk, unevaluated data or a flag calls for one."""
+    item = check.item
+    at = check.at
+    short = partner.short
+    # (code, roles that may grant it, why it is needed)
+    needs: list[tuple[ReasonCode, frozenset[Role], str]] = []
+    if item.personal_data and note is not None and note.profile == RiskProfile.verhoogd:
+        needs.append(
+            (
+                ReasonCode.permission_required_risk,
+                _ANY_ROLE,
+                f"{short} is a risicodienst (note v{note.version} is verhoogd) and item "
+                f"{item.handle} holds personal data",
+            )
+        )
+    if item.unevaluated:
+        needs.append(
+            (
+                ReasonCode.permission_required_unevaluated,
+                _MINISTER_ONLY,
+                f"item {item.handle} is unevaluated data",
+            )
+        )
+    if partner.flags:
+        flags = active_flags(partner, at)
+        if flags:
+            what = "; ".join(f"{f.reason} (since {_when(f.raised_at)})" for f in flags)
+            needs.append(
+                (
+                    ReasonCode.permission_required_flagged,
+                    _ANY_ROLE,
+                    f"{short} is flagged for developments: {what}",
+                )
+            )
+    if not needs:
+        return
+
+    for code, roles, why in needs:
+        permission, shortfall = _find_permission(check, short, roles)
+        if permission is not None:
+            reasons.append(
+                Reason(
+                    ReasonCode.permission_present,
+                    f"Permission #{permission.id} from {ROLE_LABELS[permission.role]['en']} "
+                    f"covers item {item.handle} for {permission.recipient} until "
+                    f"{_when(permission.valid_until)}; it is needed because {why}.",
+                    4,
+                    Outcome.allowed,
+                    f"permission #{permission.id}",
+                    member,
+                )
+            )
+            continue
+        who = (
+            "the minister"
+            if roles == _MINISTER_ONLY
+            else "the minister or the director-general (under mandate)"
+        )
+        reasons.append(
+            Reason(
+                code,
+                f"A permission from {who} for item {item.handle} to {short} is required "
+                f"because {why}{shortfall}.",
+                4,
+                Outcome.needs_permission,
+                f"missing: permission for {item.handle} to {short}",
+                member,
+            )
+        )
+
+
+def _find_permission(
+    check: _Check, short: str, roles: frozenset[Role]
+) -> tuple[PermissionFacts | None, str]:
+    """A permission valid at T for `short` from one of `roles`, else why the nearest fails."""
+    at = check.at
+    group_key = check.group_key
+    found: PermissionFacts | None = None
+    shortfall = ""
+    for permission in check.permissions:
+        # A permission for the group covers all of its members; one for a group the partner
+        # merely belongs to does not, as it was granted for a different provision.
+        if permission.recipient != short and permission.recipient != group_key:
+            continue
+        if permission.valid_from > at:
+            continue  # not yet on record at T
+        if permission.revoked_at is not None and permission.revoked_at <= at:
+            shortfall = (
+                f" (permission #{permission.id} was revoked on {_when(permission.revoked_at)})"
+            )
+            continue
+        if permission.valid_until < at:
+            shortfall = f" (permission #{permission.id} expired on {_when(permission.valid_until)})"
+            continue
+        if permission.role not in roles:
+            shortfall = (
+                f" (permission #{permission.id} from {ROLE_LABELS[permission.role]['en']} "
+                "does not suffice)"
+            )
+            continue
+        if (
+            found is None
+            or (permission.recipient == short) > (found.recipient == short)
+            or (
+                (permission.recipient == short) == (found.recipient == short)
+                and (permission.valid_from, permission.id) > (found.valid_from, found.id)
+            )
+        ):
+            found = permission
+    return found, shortfall
+
+
+def _conditions(
+    check: _Check, relied: Iterable[ConsentFacts | None], recipients: Sequence[str]
+) -> tuple[str, ...]:
+    """The conditions a transfer must carry, deduplicated in a stable order."""
+    conditions: dict[str, None] = {
+        f"Not to be passed on to third parties without the consent of {check.our_name}": None
+    }
+    for consent in relied:
+        if consent is not None:
+            for condition in consent.conditions:
+                conditions[condition] = None
+    item = check.item
+    # Handing an item back to its own originator reveals nothing about the source.
+    if item.originator != check.holder and (
+        not recipients or any(r != item.originator for r in recipients)
+    ):
+        conditions[SOURCE_PROTECTION_CONDITION] = None
+    if item.personal_data:
+        conditions[PERSONAL_DATA_CONDITION] = None
+    return tuple(conditions)
