@@ -41,6 +41,12 @@ wegings due
 wegings history smi
 wegings show smi
 
+step "The notes as documents (PDF and HTML, Dutch and English)"
+wegings render rvd --format pdf -o "$demo_dir/wegingsnotitie-rvd.pdf"
+wegings render smi --format pdf -o "$demo_dir/wegingsnotitie-smi.pdf"
+wegings render smi --format html --lang en -o "$demo_dir/weighing-note-smi-en.html"
+wegings render rvd | head -n 12
+
 step "The audit trail"
 wegings audit log --limit 5
 wegings audit verify

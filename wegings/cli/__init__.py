@@ -85,10 +85,11 @@ def main_options(
 
 
 def _register() -> None:
-    from wegings.cli import audit, db, notes, partners
+    from wegings.cli import audit, db, notes, partners, render
 
     partners.register(app)
     notes.register(app)
+    render.register(app)
     app.add_typer(db.app, name="db")
     app.add_typer(audit.app, name="audit")
 

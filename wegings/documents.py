@@ -1,0 +1,119 @@
+"""Build the document of a weighing note from the store, for `wegings render`."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from sqlmodel import Session
+
+from wegings.domain import CRITERION_KEYS, NoteStatus
+from wegings.errors import Refused
+from wegings.notes import NoteState, get_version, note_states, open_flags
+from wegings.partners import get_partner, groups_of
+from wegings.render.document import (
+    CriterionAssessment,
+    Flag,
+    InterestWeighing,
+    NoteDocument,
+    PartnerInfo,
+)
+from wegings.text import clean_text
+from wegings.weighing import profile_causes
+
+DEFAULT_SERVICE = "AIVD"
+DEFAULT_CLASSIFICATION = "STG. GEHEIM"
+
+
+def own_service() -> str:
+    """Our own service's name: WEGINGS_SERVICE, else AIVD."""
+    value = os.environ.get("WEGINGS_SERVICE", "").strip() or DEFAULT_SERVICE
+    return clean_text(value, field="WEGINGS_SERVICE", max_length=40)
+
+
+def classification(option: str | None) -> str:
+    """The marking: --classification, else WEGINGS_CLASSIFICATION, else STG. GEHEIM."""
+    value = (
+        option
+        if option is not None
+        else os.environ.get("WEGINGS_CLASSIFICATION", "").strip() or DEFAULT_CLASSIFICATION
+    )
+    return clean_text(value, field="Classification", max_length=80)
+
+
+def _default_state(states: list[NoteState]) -> NoteState | None:
+    """The established note in force, else the latest established one, else the latest draft."""
+    established = [s for s in states if s.status is NoteStatus.established]
+    if established:
+        return established[-1]
+    drafts = [s for s in states if s.status is NoteStatus.draft]
+    return drafts[-1] if drafts else None
+
+
+def note_document(
+    session: Session,
+    handle: str,
+    *,
+    version: int | None,
+    marking: str,
+    service: str,
+    now: datetime,
+) -> NoteDocument:
+    """The plain document of version `version` (default: current established, else draft)."""
+    partner = get_partner(session, handle)
+    states = note_states(session, partner)
+    if not states:
+        raise Refused(
+            f"{partner.short} has no weighing note yet. Score one with "
+            f"`wegings score {partner.short}`."
+        )
+    state = get_version(states, version, partner) if version is not None else _default_state(states)
+    if state is None:
+        state = states[-1]
+    answers = state.answers
+    establishment = state.establishment
+    withdrawal = state.withdrawal
+    flags = open_flags(session, partner, now) if state.status is not NoteStatus.superseded else []
+    return NoteDocument(
+        partner=PartnerInfo(
+            name=partner.name,
+            short=partner.short,
+            country_code=partner.country,
+            kind=partner.kind,  # type: ignore[arg-type]
+            groups=groups_of(session, partner),
+        ),
+        own_service=service,
+        classification=marking,
+        version=state.version,
+        status=state.status,
+        profile=state.profile,
+        created_at=state.note.created_at,
+        author=state.note.author,
+        context=answers.context,
+        criteria=tuple(
+            CriterionAssessment(
+                key=key,
+                score=answers.criteria[key].score,
+                motivation=answers.criteria[key].motivation,
+                sources=answers.criteria[key].sources,
+            )
+            for key in CRITERION_KEYS
+        ),
+        interest=InterestWeighing(
+            added_value=answers.interest.added_value,
+            international_obligations=answers.interest.international_obligations,
+            quid_pro_quo=answers.interest.quid_pro_quo,
+            operational_interest=answers.interest.operational_interest,
+        ),
+        forms=answers.forms,
+        conditions=answers.conditions,
+        profile_causes=tuple(profile_causes(answers.scores)),
+        established_at=establishment.established_at if establishment else None,
+        established_by=establishment.established_by if establishment else None,
+        established_role=establishment.role if establishment else None,  # type: ignore[arg-type]
+        decision_text=(establishment.decision or None) if establishment else None,
+        review_due=establishment.review_due if establishment else None,
+        flags=tuple(Flag(reason=f.reason, flagged_at=f.recorded_at) for f in flags),
+        withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
+        withdrawn_reason=withdrawal.reason if withdrawal else None,
+    )

@@ -1,0 +1,167 @@
+"""The view model of a wegingsnotitie: plain, frozen data that the renderer turns into a document.
+
+Nothing here touches the database. The core builds a `NoteDocument` from its records; the
+renderer only reads it. Free text (names, motivations, conditions, reasons) is kept exactly as
+typed: escaping is the renderer's job, per output format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from wegings.domain import (
+    CRITERION_KEYS,
+    FORM_KEYS,
+    MAX_SCORE,
+    MIN_SCORE,
+    NoteStatus,
+    PartnerKind,
+    RiskProfile,
+    Role,
+)
+from wegings.errors import InvalidInput
+
+
+def _require_aware(what: str, value: datetime | None) -> None:
+    # A naive datetime would be shown in whatever zone the machine happens to be in.
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise InvalidInput(f"{what} must be a timezone-aware datetime (UTC), got {value!r}")
+
+
+@dataclass(frozen=True)
+class PartnerInfo:
+    """The foreign service the note is about.
+
+    `country_code` is an ISO 3166-1 alpha-2 code (XA–XZ for fictitious countries); `groups`
+    are the names of the cooperation groups it belongs to, such as "CTG".
+    """
+
+    name: str
+    short: str
+    country_code: str
+    kind: PartnerKind
+    groups: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", PartnerKind(self.kind))
+        object.__setattr__(self, "country_code", self.country_code.strip().upper())
+        object.__setattr__(self, "groups", tuple(self.groups))
+
+
+@dataclass(frozen=True)
+class CriterionAssessment:
+    """One of the five criteria: its fixed `key`, the score 1–5, the motivation and sources."""
+
+    key: str
+    score: int
+    motivation: str
+    sources: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.key not in CRITERION_KEYS:
+            known = ", ".join(CRITERION_KEYS)
+            raise InvalidInput(f"Unknown criterion {self.key!r}. Known: {known}")
+        if isinstance(self.score, bool) or not MIN_SCORE <= self.score <= MAX_SCORE:
+            raise InvalidInput(
+                f"Score of {self.key} must be {MIN_SCORE}–{MAX_SCORE}, got {self.score!r}"
+            )
+        object.__setattr__(self, "sources", tuple(self.sources))
+
+
+@dataclass(frozen=True)
+class InterestWeighing:
+    """The interest side of the weighing; an empty string means "not given"."""
+
+    added_value: str
+    international_obligations: str = ""
+    quid_pro_quo: str = ""
+    operational_interest: str = ""
+    """The zwaarwegend operationeel belang; required in a `verhoogd` note."""
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A development recorded on the partner (e.g. political unrest) with the day it was noted."""
+
+    reason: str
+    flagged_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("Flag date", self.flagged_at)
+
+
+@dataclass(frozen=True)
+class NoteDocument:
+    """Everything one version of a wegingsnotitie shows, as plain data.
+
+    - `own_service`: our service's name as printed ("AIVD", "MIVD").
+    - `classification`: the marking printed at the top and bottom of every page.
+    - `profile_causes`: keys of the criteria that made the profile `verhoogd` (empty if standaard).
+    - `criteria`: all five assessments; stored in the fixed order of `CRITERIA`.
+    - `forms`: keys of the permitted forms of cooperation (any order; shown in `FORMS` order).
+    - `conditions`: conditions and mitigating measures, one per entry.
+    - `established_*`, `decision_text`: the decision, set once the note is established.
+    - `review_due`: when the note must be re-assessed.
+    - `flags`: developments recorded on the partner.
+    - `withdrawn_at`, `withdrawn_reason`: set when cooperation was suspended.
+
+    Every datetime must be timezone-aware (UTC is stored; dates are shown in Dutch local time).
+    """
+
+    partner: PartnerInfo
+    own_service: str
+    classification: str
+    version: int
+    status: NoteStatus
+    profile: RiskProfile
+    created_at: datetime
+    author: str
+    context: str
+    criteria: tuple[CriterionAssessment, ...]
+    interest: InterestWeighing
+    forms: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    profile_causes: tuple[str, ...] = ()
+    established_at: datetime | None = None
+    established_by: str | None = None
+    established_role: Role | None = None
+    decision_text: str | None = None
+    review_due: datetime | None = None
+    flags: tuple[Flag, ...] = ()
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", NoteStatus(self.status))
+        object.__setattr__(self, "profile", RiskProfile(self.profile))
+        if self.established_role is not None:
+            object.__setattr__(self, "established_role", Role(self.established_role))
+        for name in ("created_at", "established_at", "review_due", "withdrawn_at"):
+            _require_aware(name, getattr(self, name))
+
+        by_key = {c.key: c for c in self.criteria}
+        if len(by_key) != len(self.criteria) or set(by_key) != set(CRITERION_KEYS):
+            given = ", ".join(c.key for c in self.criteria) or "none"
+            raise InvalidInput(
+                f"A note needs each of the five criteria exactly once; got: {given}. "
+                f"Expected: {', '.join(CRITERION_KEYS)}"
+            )
+        object.__setattr__(self, "criteria", tuple(by_key[k] for k in CRITERION_KEYS))
+
+        unknown_forms = [f for f in self.forms if f not in FORM_KEYS]
+        if unknown_forms:
+            raise InvalidInput(
+                f"Unknown form(s) of cooperation: {', '.join(unknown_forms)}. "
+                f"Known: {', '.join(FORM_KEYS)}"
+            )
+        unknown_causes = [c for c in self.profile_causes if c not in CRITERION_KEYS]
+        if unknown_causes:
+            raise InvalidInput(f"Unknown criterion in profile causes: {', '.join(unknown_causes)}")
+        for name in ("forms", "conditions", "profile_causes", "flags"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def is_draft(self) -> bool:
+        """True while the note has not been established."""
+        return self.status is NoteStatus.draft

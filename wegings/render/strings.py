@@ -1,0 +1,273 @@
+"""Every fixed piece of visible text of the note, per language, in one place.
+
+Domain labels (criteria, scores, forms, roles, states) come from `wegings.domain`; this holds the
+rest: headings, field labels and the sentences that explain the rules. Templates reach it as `t`.
+A `{service}` or `{code}` placeholder is filled by the `fill` filter before the value is escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STRINGS: Final[dict[str, dict[str, str]]] = {
+    "nl": {
+        "doc_title": "Wegingsnotitie",
+        "version": "Versie",
+        "page": "Pagina",
+        "page_of": "van",
+        "marking_draft": "CONCEPT",
+        "notice_draft": (
+            "Deze notitie is niet vastgesteld; er kan geen samenwerking op worden gebaseerd."
+        ),
+        "marking_withdrawn": "INGETROKKEN",
+        "notice_withdrawn": "De samenwerking op basis van deze notitie is opgeschort.",
+        "withdrawn_on": "Ingetrokken op",
+        "withdrawn_reason": "Reden van intrekking",
+        "marking_superseded": "VERVANGEN",
+        "notice_superseded": (
+            "Deze versie is vervangen door een later vastgestelde versie en geldt niet meer."
+        ),
+        "sec_details": "Gegevens van de notitie",
+        "own_service": "Eigen dienst",
+        "classification": "Rubricering",
+        "status": "Status",
+        "created_on": "Opgesteld op",
+        "author": "Opgesteld door",
+        "established_by": "Vastgesteld door",
+        "established_role": "In de rol van",
+        "established_on": "Vastgesteld op",
+        "review_due": "Herbeoordeling uiterlijk",
+        "risk_profile": "Risicoprofiel",
+        "not_established": "nog niet vastgesteld",
+        "sec_context": "Context en ontwikkelingen",
+        "no_context": "Geen context opgegeven.",
+        "developments": "Geregistreerde ontwikkelingen",
+        "no_developments": "Er zijn geen ontwikkelingen geregistreerd.",
+        "sec_partner": "De partnerdienst",
+        "partner_name": "Naam",
+        "partner_short": "Afkorting",
+        "country": "Land",
+        "partner_kind": "Soort dienst",
+        "groups": "Samenwerkingsverbanden",
+        "no_groups": "geen",
+        "sec_criteria": "Weging van de vijf criteria",
+        "criteria_intro": (
+            "De samenwerking is gewogen aan de hand van de vijf criteria uit de Wiv 2017 "
+            "(artt. 88–90). Per criterium is een score gegeven van 5 (voldoet volledig) "
+            "tot 1 (voldoet niet)."
+        ),
+        "criterion": "Criterium",
+        "question": "Toetsvraag",
+        "score": "Score",
+        "assessment": "Oordeel",
+        "risk": "Risico",
+        "motivation": "Motivering",
+        "sources": "Bronnen",
+        "no_sources": "Geen bronnen vermeld.",
+        "sec_interest": "Weging van het belang",
+        "interest_intro": "Tegenover de risico's staat het belang van de samenwerking.",
+        "added_value": "Toegevoegde waarde",
+        "international_obligations": "Internationale verplichtingen",
+        "quid_pro_quo": "Quid pro quo",
+        "operational_interest": "Zwaarwegend operationeel belang",
+        "not_given": "Niet opgegeven.",
+        "sec_profile": "Risicoprofiel en betekenis",
+        "profile_is": "Het risicoprofiel van deze dienst is",
+        "profile_standaard": (
+            "Alle criteria scoren 4 of 5. Samenwerking is mogelijk in de hieronder toegestane "
+            "vormen. De notitie wordt vastgesteld door de minister of, onder mandaat, de "
+            "directeur-generaal en uiterlijk 24 maanden na vaststelling herbeoordeeld."
+        ),
+        "profile_verhoogd": (
+            "Ten minste één criterium scoort 3 of lager. De dienst geldt daarmee als "
+            "risicodienst: voor elke verstrekking van persoonsgegevens is een vastgelegde hogere "
+            "toestemming nodig (van de minister, of van de directeur-generaal onder mandaat). "
+            "Ongeëvalueerde gegevens worden niet verstrekt. De notitie wordt vastgesteld door de "
+            "minister en uiterlijk 12 maanden na vaststelling herbeoordeeld."
+        ),
+        "profile_causes": "Criteria met een score van 3 of lager",
+        "operational_interest_lead": (
+            "Het zwaarwegend operationeel belang dat het verhoogde risico rechtvaardigt:"
+        ),
+        "operational_interest_missing": (
+            "Niet opgegeven. Zonder zwaarwegend operationeel belang kan een notitie met een "
+            "verhoogd risicoprofiel niet worden vastgesteld."
+        ),
+        "sec_forms": "Toegestane vormen van samenwerking",
+        "forms_intro": (
+            "Deze notitie bepaalt de aard en intensiteit van de samenwerking. Alleen de als "
+            "toegestaan aangemerkte vormen zijn toegestaan."
+        ),
+        "form": "Vorm van samenwerking",
+        "permitted_column": "Toegestaan",
+        "permitted": "toegestaan",
+        "not_permitted": "niet toegestaan",
+        "forms_risk_note": (
+            "Persoonsgegevens worden aan deze risicodienst alleen verstrekt met een vastgelegde "
+            "hogere toestemming."
+        ),
+        "sec_conditions": "Voorwaarden en mitigerende maatregelen",
+        "no_conditions": "Geen aanvullende voorwaarden opgenomen.",
+        "sec_decision": "Besluit",
+        "decision": "Besluit",
+        "not_yet_established": "Deze notitie is nog niet vastgesteld.",
+        "to_be_established_by": "Vast te stellen door",
+        "establisher_standaard": (
+            "de minister of de directeur-generaal (onder mandaat); niet door de opsteller"
+        ),
+        "establisher_verhoogd": "de minister; niet door de opsteller",
+        "name": "Naam",
+        "role": "Rol",
+        "date": "Datum",
+        "signature": "Handtekening",
+        "sec_review": "Herbeoordeling",
+        "review_on": "Deze notitie moet uiterlijk worden herbeoordeeld op",
+        "review_term_standaard": (
+            "De termijn voor herbeoordeling is 24 maanden en gaat in bij vaststelling."
+        ),
+        "review_term_verhoogd": (
+            "De termijn voor herbeoordeling is 12 maanden en gaat in bij vaststelling."
+        ),
+        "review_lapse": "Na die datum geldt de notitie niet meer als grondslag voor samenwerking.",
+        "flags_warning": (
+            "Er zijn ontwikkelingen geregistreerd (zie Context en ontwikkelingen). De notitie moet "
+            "worden herschreven; tot een nieuwe versie is vastgesteld, is voor elke verstrekking "
+            "aan deze dienst een vastgelegde hogere toestemming nodig."
+        ),
+        "third_party": (
+            "Derdepartijregel: informatie die de {service} van deze dienst ontvangt, wordt niet "
+            "zonder toestemming van deze dienst aan derden verstrekt. Aan elke verstrekking door "
+            "de {service} aan deze dienst is de voorwaarde verbonden dat de informatie niet zonder "
+            "toestemming van de {service} aan derden wordt doorgegeven."
+        ),
+        "fictitious_country": "fictief land ({code})",
+        "unknown_country": "onbekende landcode ({code})",
+    },
+    "en": {
+        "doc_title": "Weighing note",
+        "version": "Version",
+        "page": "Page",
+        "page_of": "of",
+        "marking_draft": "DRAFT",
+        "notice_draft": "This note has not been established; no cooperation may be based on it.",
+        "marking_withdrawn": "WITHDRAWN",
+        "notice_withdrawn": "Cooperation on the basis of this note is suspended.",
+        "withdrawn_on": "Withdrawn on",
+        "withdrawn_reason": "Reason for withdrawal",
+        "marking_superseded": "SUPERSEDED",
+        "notice_superseded": (
+            "This version has been superseded by a version established later and is no longer "
+            "valid."
+        ),
+        "sec_details": "Note details",
+        "own_service": "Our service",
+        "classification": "Classification",
+        "status": "Status",
+        "created_on": "Drawn up on",
+        "author": "Drawn up by",
+        "established_by": "Established by",
+        "established_role": "In the role of",
+        "established_on": "Established on",
+        "review_due": "Review due by",
+        "risk_profile": "Risk profile",
+        "not_established": "not yet established",
+        "sec_context": "Context and developments",
+        "no_context": "No context given.",
+        "developments": "Recorded developments",
+        "no_developments": "No developments have been recorded.",
+        "sec_partner": "The partner service",
+        "partner_name": "Name",
+        "partner_short": "Abbreviation",
+        "country": "Country",
+        "partner_kind": "Kind of service",
+        "groups": "Cooperation groups",
+        "no_groups": "none",
+        "sec_criteria": "Assessment of the five criteria",
+        "criteria_intro": (
+            "Cooperation has been weighed against the five criteria of the Wiv 2017 "
+            "(arts. 88–90). Each criterion is scored from 5 (fully meets) to 1 (does not meet)."
+        ),
+        "criterion": "Criterion",
+        "question": "Guiding question",
+        "score": "Score",
+        "assessment": "Assessment",
+        "risk": "Risk",
+        "motivation": "Motivation",
+        "sources": "Sources",
+        "no_sources": "No sources given.",
+        "sec_interest": "Weighing of interests",
+        "interest_intro": "Against the risks stands the interest of the cooperation.",
+        "added_value": "Added value",
+        "international_obligations": "International obligations",
+        "quid_pro_quo": "Quid pro quo",
+        "operational_interest": "Weighty operational interest",
+        "not_given": "Not stated.",
+        "sec_profile": "Risk profile and what it means",
+        "profile_is": "The risk profile of this service is",
+        "profile_standaard": (
+            "Every criterion scores 4 or 5. Cooperation is possible in the forms permitted below. "
+            "The note is established by the minister or, under mandate, the director-general and "
+            "is reviewed no later than 24 months after establishment."
+        ),
+        "profile_verhoogd": (
+            "At least one criterion scores 3 or lower. The service is therefore a risk service: "
+            "every provision of personal data needs a recorded higher permission (from the "
+            "minister, or from the director-general under mandate). Unevaluated data is not "
+            "provided. The note is established by the minister and reviewed no later than 12 "
+            "months after establishment."
+        ),
+        "profile_causes": "Criteria scoring 3 or lower",
+        "operational_interest_lead": (
+            "The weighty operational interest that justifies the elevated risk:"
+        ),
+        "operational_interest_missing": (
+            "Not stated. Without a weighty operational interest a note with an elevated risk "
+            "profile cannot be established."
+        ),
+        "sec_forms": "Permitted forms of cooperation",
+        "forms_intro": (
+            "This note fixes the nature and intensity of the cooperation. Only the forms marked "
+            "as permitted are allowed."
+        ),
+        "form": "Form of cooperation",
+        "permitted_column": "Permitted",
+        "permitted": "permitted",
+        "not_permitted": "not permitted",
+        "forms_risk_note": (
+            "Personal data is provided to this risk service only with a recorded higher permission."
+        ),
+        "sec_conditions": "Conditions and mitigating measures",
+        "no_conditions": "No further conditions have been set.",
+        "sec_decision": "Decision",
+        "decision": "Decision",
+        "not_yet_established": "This note has not yet been established.",
+        "to_be_established_by": "To be established by",
+        "establisher_standaard": (
+            "the minister or the director-general (under mandate); not by the author"
+        ),
+        "establisher_verhoogd": "the minister; not by the author",
+        "name": "Name",
+        "role": "Role",
+        "date": "Date",
+        "signature": "Signature",
+        "sec_review": "Review",
+        "review_on": "This note must be reviewed no later than",
+        "review_term_standaard": "The review term is 24 months and starts at establishment.",
+        "review_term_verhoogd": "The review term is 12 months and starts at establishment.",
+        "review_lapse": "After that date the note is no longer a basis for cooperation.",
+        "flags_warning": (
+            "Developments have been recorded (see Context and developments). The note must be "
+            "rewritten; until a new version is established, every provision to this service "
+            "needs a recorded higher permission."
+        ),
+        "third_party": (
+            "Third-party rule: information the {service} receives from this service is not "
+            "passed to third parties without this service's consent. Every provision by the "
+            "{service} to this service carries the condition that the information is not passed "
+            "on to third parties without the consent of the {service}."
+        ),
+        "fictitious_country": "fictitious country ({code})",
+        "unknown_country": "unknown country code ({code})",
+    },
+}
+"""Labels and sentences per language; both languages have exactly the same keys."""

@@ -1,0 +1,233 @@
+"""Localise a `NoteDocument` for one language: labels, country name and dates, ready to print.
+
+Templates receive the result as `note` (and the untouched document as `doc`), so they need no
+logic beyond layout. Dates and country names come from Babel (CLDR), never from own tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.dates import format_date
+
+from wegings.domain import (
+    CRITERIA_BY_KEY,
+    FORMS,
+    NOTE_STATUS_LABELS,
+    PARTNER_KIND_LABELS,
+    RISK_LABELS,
+    RISK_PROFILE_LABELS,
+    ROLE_LABELS,
+    SCORES,
+    NoteStatus,
+    RiskProfile,
+)
+from wegings.render.document import NoteDocument
+from wegings.render.strings import STRINGS
+
+BABEL_LOCALES: Final[dict[str, str]] = {"nl": "nl_NL", "en": "en_GB"}
+"""British English: day-month-year dates, as a Dutch reader expects them."""
+
+DISPLAY_ZONE_NAME: Final = "Europe/Amsterdam"
+"""Dates are stored in UTC but shown as the date it was in The Hague."""
+
+# CLDR names these user-assigned codes, but as pseudo-locales or "unknown region", not countries.
+_NOT_A_COUNTRY: Final = frozenset({"AA", "XA", "XB", "ZZ"})
+
+
+def _is_user_assigned(code: str) -> bool:
+    # ISO 3166-1 leaves AA, QM–QZ, XA–XZ and ZZ to users; we use them for fictitious countries.
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return False
+    return code in ("AA", "ZZ") or (code[0] == "Q" and code[1] >= "M") or code[0] == "X"
+
+
+def country_name(code: str, lang: str) -> str:
+    """The country's name in `lang`, or "fictief land (XR)" for a user-assigned code."""
+    strings = STRINGS[lang]
+    name = Locale.parse(BABEL_LOCALES[lang]).territories.get(code)
+    if _is_user_assigned(code):
+        if name and code not in _NOT_A_COUNTRY:
+            return str(name)  # e.g. XK, which CLDR knows as Kosovo
+        return strings["fictitious_country"].replace("{code}", code)
+    if not name:
+        return strings["unknown_country"].replace("{code}", code)
+    return str(name)
+
+
+@lru_cache(maxsize=1)
+def _display_zone() -> tzinfo:
+    try:
+        return ZoneInfo(DISPLAY_ZONE_NAME)
+    except ZoneInfoNotFoundError:  # pragma: no cover - only without a time-zone database
+        # Without tz data (bare Windows, no `tzdata` package) show the stored UTC date rather
+        # than guess an offset.
+        return UTC
+
+
+def long_date(moment: datetime, lang: str) -> str:
+    """`moment` as a long local date in `lang`: "29 november 2026" / "29 November 2026"."""
+    local = moment.astimezone(_display_zone())
+    return str(format_date(local.date(), format="long", locale=BABEL_LOCALES[lang]))
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    """One assessed criterion with its labels in the chosen language."""
+
+    key: str
+    label: str
+    question: str
+    score: int
+    score_label: str
+    risk: str
+    """"low", "elevated" or "high": a fixed key, safe to use for styling."""
+    risk_label: str
+    motivation: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FormView:
+    """One form of cooperation and whether this note permits it."""
+
+    key: str
+    label: str
+    permitted: bool
+
+
+@dataclass(frozen=True)
+class FlagView:
+    """A recorded development with its date as text."""
+
+    reason: str
+    date: str
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """A note localised for one language; every text field is ready to print (but unescaped)."""
+
+    lang: str
+    title: str
+    marking: str
+    """"CONCEPT", "INGETROKKEN", "VERVANGEN" (or English), or "" for an established note."""
+    notice: str
+    own_service: str
+    classification: str
+    version: int
+    status: str
+    status_label: str
+    profile: str
+    profile_label: str
+    profile_explanation: str
+    is_risk_service: bool
+    profile_causes: tuple[str, ...]
+    created_on: str
+    author: str
+    context: str
+    partner_name: str
+    partner_short: str
+    country_code: str
+    country: str
+    partner_kind: str
+    groups: tuple[str, ...]
+    criteria: tuple[CriterionView, ...]
+    added_value: str
+    international_obligations: str
+    quid_pro_quo: str
+    operational_interest: str
+    forms: tuple[FormView, ...]
+    conditions: tuple[str, ...]
+    is_established: bool
+    established_by: str
+    established_role: str
+    established_on: str
+    establisher_needed: str
+    decision_text: str
+    review_on: str
+    review_term: str
+    flags: tuple[FlagView, ...]
+    is_withdrawn: bool
+    withdrawn_on: str
+    withdrawn_reason: str
+
+
+def build_view(doc: NoteDocument, lang: str) -> NoteView:
+    """Localise `doc` for `lang` ("nl" or "en")."""
+    t = STRINGS[lang]
+    country = country_name(doc.partner.country_code, lang)
+    marking, notice = {
+        NoteStatus.draft: (t["marking_draft"], t["notice_draft"]),
+        NoteStatus.withdrawn: (t["marking_withdrawn"], t["notice_withdrawn"]),
+        NoteStatus.superseded: (t["marking_superseded"], t["notice_superseded"]),
+        NoteStatus.established: ("", ""),
+    }[doc.status]
+    elevated = doc.profile is RiskProfile.verhoogd
+    criteria = tuple(
+        CriterionView(
+            key=a.key,
+            label=CRITERIA_BY_KEY[a.key].label(lang),
+            question=CRITERIA_BY_KEY[a.key].question(lang),
+            score=a.score,
+            score_label=SCORES[a.score].label(lang),
+            risk=SCORES[a.score].risk,
+            risk_label=RISK_LABELS[SCORES[a.score].risk][lang],
+            motivation=a.motivation,
+            sources=a.sources,
+        )
+        for a in doc.criteria
+    )
+    permitted = set(doc.forms)
+    is_established = doc.established_at is not None
+    return NoteView(
+        lang=lang,
+        title=f"{t['doc_title']} {doc.partner.name} ({country})",
+        marking=marking,
+        notice=notice,
+        own_service=doc.own_service,
+        classification=doc.classification,
+        version=doc.version,
+        status=doc.status.value,
+        status_label=NOTE_STATUS_LABELS[doc.status][lang],
+        profile=doc.profile.value,
+        profile_label=RISK_PROFILE_LABELS[doc.profile][lang],
+        profile_explanation=t[f"profile_{doc.profile.value}"],
+        is_risk_service=elevated,
+        profile_causes=tuple(CRITERIA_BY_KEY[k].label(lang) for k in doc.profile_causes),
+        created_on=long_date(doc.created_at, lang),
+        author=doc.author,
+        context=doc.context,
+        partner_name=doc.partner.name,
+        partner_short=doc.partner.short,
+        country_code=doc.partner.country_code,
+        country=country,
+        partner_kind=PARTNER_KIND_LABELS[doc.partner.kind][lang],
+        groups=doc.partner.groups,
+        criteria=criteria,
+        added_value=doc.interest.added_value,
+        international_obligations=doc.interest.international_obligations,
+        quid_pro_quo=doc.interest.quid_pro_quo,
+        operational_interest=doc.interest.operational_interest,
+        forms=tuple(FormView(f.key, f.label(lang), f.key in permitted) for f in FORMS),
+        conditions=doc.conditions,
+        is_established=is_established,
+        established_by=doc.established_by or "",
+        established_role=(
+            ROLE_LABELS[doc.established_role][lang] if doc.established_role is not None else ""
+        ),
+        established_on=long_date(doc.established_at, lang) if doc.established_at else "",
+        establisher_needed=t[f"establisher_{doc.profile.value}"],
+        decision_text=doc.decision_text or "",
+        review_on=long_date(doc.review_due, lang) if doc.review_due else "",
+        review_term=t[f"review_term_{doc.profile.value}"],
+        flags=tuple(FlagView(f.reason, long_date(f.flagged_at, lang)) for f in doc.flags),
+        is_withdrawn=doc.status is NoteStatus.withdrawn or doc.withdrawn_at is not None,
+        withdrawn_on=long_date(doc.withdrawn_at, lang) if doc.withdrawn_at else "",
+        withdrawn_reason=doc.withdrawn_reason or "",
+    )
