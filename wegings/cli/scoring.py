@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -98,8 +98,11 @@ class Interview:
     def ask_text(self, prompt: str, check: Callable[[str], T], default: str = "") -> T:
         """Like `ask`, for a text that may be long."""
         while True:
+            # Outside the try: an editor that cannot start is an error, not a wrong answer
+            # to ask again (that would loop for ever).
+            answer = self.text(prompt, default)
             try:
-                return check(self.text(prompt, default))
+                return check(answer)
             except (InvalidInput, ValidationFailed) as exc:
                 self.warn(exc.message)
 
@@ -127,6 +130,14 @@ def edit_text(initial: str) -> str:
         return Path(name).read_text(encoding="utf-8").strip()
     finally:
         Path(name).unlink(missing_ok=True)
+
+
+def split_items(text: str, kept: Sequence[str]) -> list[str]:
+    """Sources or conditions typed separated by ';'; the kept ones as they were on Enter."""
+    # An item may itself contain ';': splitting the pre-filled default would change it.
+    if kept and text == "; ".join(kept):
+        return list(kept)
+    return [item for item in text.split(";") if item.strip()]
 
 
 def interview(previous: Answers | None, partner_label: str, *, use_editor: bool) -> dict[str, Any]:
@@ -177,10 +188,13 @@ def interview(previous: Answers | None, partner_label: str, *, use_editor: bool)
             rules.check_motivation,
             before.motivation if before else "",
         )
+        kept_sources = before.sources if before else ()
+
+        def check_sources(text: str, kept: Sequence[str] = kept_sources) -> tuple[str, ...]:
+            return rules.check_sources(split_items(text, kept))
+
         sources = ui.ask(
-            "Sources, separated by ';' (optional)",
-            lambda text: rules.check_sources([s for s in text.split(";") if s.strip()]),
-            "; ".join(before.sources) if before else "",
+            "Sources, separated by ';' (optional)", check_sources, "; ".join(kept_sources)
         )
         criteria[criterion.key] = {
             "score": score,
@@ -227,11 +241,12 @@ def interview(previous: Answers | None, partner_label: str, *, use_editor: bool)
         lambda text: rules.check_operational_interest(profile, text),
         interest_before.operational_interest if interest_before else "",
     )
+    kept_conditions = previous.conditions if previous else ()
     conditions = ui.ask(
         "Conditions and mitigating measures, separated by ';'"
         + (" (at least one)" if profile is RiskProfile.verhoogd else " (optional)"),
-        lambda text: rules.check_conditions(profile, [c for c in text.split(";") if c.strip()]),
-        "; ".join(previous.conditions) if previous else "",
+        lambda text: rules.check_conditions(profile, split_items(text, kept_conditions)),
+        "; ".join(kept_conditions),
     )
     menu = Table(show_header=False, box=None, padding=(0, 1))
     for number, form in enumerate(FORMS, start=1):
