@@ -398,6 +398,18 @@ def test_flag_stays_open_until_a_later_establishment_clears_it(rvd: Location) ->
         assert open_flags(session, partner, cleared_at) == []
 
 
+def test_a_draft_written_before_the_flag_does_not_clear_it(rvd: Location) -> None:
+    """The developments call for a rewrite: establishing an older draft answers nothing."""
+    draft(rvd, "rvd", answers(), now=NOW)
+    flagged_at = NOW + timedelta(days=1)
+    flag(rvd, "rvd", now=flagged_at, observed_on=date(2026, 11, 30))
+    establish_note(rvd, "rvd", now=flagged_at + timedelta(days=1))
+    with session_scope(rvd, write=False) as session:
+        partner = get_partner(session, "rvd")
+        [still_open] = open_flags(session, partner, flagged_at + timedelta(days=2))
+        assert still_open.observed_on == date(2026, 11, 30)
+
+
 # What is due
 
 

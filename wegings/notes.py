@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from wegings.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
 from wegings.audit import record_change
@@ -293,21 +293,39 @@ def raise_flag(
     return flag
 
 
-def flag_cleared_at(flag: PartnerFlag, establishments: list[NoteEstablishment]) -> datetime | None:
-    """When the first establishment after the flag cleared it, if one did."""
-    later = [e.established_at for e in establishments if e.established_at > flag.recorded_at]
+def flag_cleared_at(
+    flag: PartnerFlag, rewrites: list[tuple[datetime, datetime]]
+) -> datetime | None:
+    """When the flag was cleared: the first establishment of a version written after it.
+
+    `rewrites` holds (established_at, written_at) per establishment. A draft written before
+    the developments cannot answer them, so establishing it does not clear the flag.
+    """
+    later = [
+        established
+        for established, written in rewrites
+        if written >= flag.recorded_at and established >= flag.recorded_at
+    ]
     return min(later) if later else None
+
+
+def rewrites_of(session: Session, partner: Partner) -> list[tuple[datetime, datetime]]:
+    """(established_at, written_at) of every establishment of the partner's note."""
+    query = (
+        select(NoteEstablishment.established_at, NoteVersion.created_at)
+        .join(NoteVersion, col(NoteVersion.id) == col(NoteEstablishment.note_id))
+        .where(NoteEstablishment.partner_id == partner.id)
+    )
+    return [(established, written) for established, written in session.exec(query)]
 
 
 def open_flags(session: Session, partner: Partner, at: datetime) -> list[PartnerFlag]:
     """Flags recorded by `at` and not cleared by an establishment by then."""
     flags = list(session.exec(select(PartnerFlag).where(PartnerFlag.partner_id == partner.id)))
-    establishments = list(
-        session.exec(select(NoteEstablishment).where(NoteEstablishment.partner_id == partner.id))
-    )
+    rewrites = rewrites_of(session, partner)
     result = []
     for flag in sorted(flags, key=lambda f: f.recorded_at):
-        cleared = flag_cleared_at(flag, establishments)
+        cleared = flag_cleared_at(flag, rewrites)
         if flag.recorded_at <= at and (cleared is None or cleared > at):
             result.append(flag)
     return result
