@@ -19,6 +19,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from wegings.countries import country_name
 from wegings.domain import FORMS, NoteStatus, PartnerKind, RiskProfile, Role
 from wegings.errors import InvalidInput, StoreError, WegingsError
 from wegings.render import (
@@ -34,7 +35,6 @@ from wegings.render import (
 from wegings.render.engine import render_source
 from wegings.render.escape import escape_markdown, isolate, needs_isolation
 from wegings.render.strings import STRINGS
-from wegings.render.view import country_name
 
 HOSTILE = (
     '<script>alert(1)</script> {{ 7*7 }} {% raw %} #set page(width: 1cm) #import "evil.typ" '

@@ -1,4 +1,4 @@
-"""ISO 3166-1 alpha-2 country codes, with names in Dutch or English."""
+"""ISO 3166-1 alpha-2 country codes, with names in Dutch or English (CLDR through Babel)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ from wegings.text import quote
 
 # ISO 3166-1 leaves XA–XZ to users; the tool accepts them for fictitious partners (demo, tests).
 USER_ASSIGNED = frozenset(f"X{letter}" for letter in string.ascii_uppercase)
+
+BABEL_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+"""British English: day-month-year dates, as a Dutch reader expects them."""
+
+# CLDR names these user-assigned codes, but as pseudo-locales or "unknown region", not countries.
+_NOT_A_COUNTRY = frozenset({"AA", "XA", "XB", "ZZ"})
+
+_FICTITIOUS = {"nl": "fictief land ({code})", "en": "fictitious country ({code})"}
+_UNKNOWN = {"nl": "onbekende landcode ({code})", "en": "unknown country code ({code})"}
 
 
 def normalise_country(code: str) -> str:
@@ -26,14 +35,25 @@ def normalise_country(code: str) -> str:
     )
 
 
+def _is_user_assigned(code: str) -> bool:
+    # ISO 3166-1 leaves AA, QM–QZ, XA–XZ and ZZ to users.
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return False
+    return code in ("AA", "ZZ") or (code[0] == "Q" and code[1] >= "M") or code[0] == "X"
+
+
 def country_name(code: str, lang: str = "nl") -> str:
-    """The country's name in `lang`; user-assigned codes read as a fictitious country."""
+    """The country's name in `lang`; a user-assigned code reads as a fictitious country."""
     from babel import Locale
 
-    name = Locale.parse(lang).territories.get(code)
-    if isinstance(name, str) and (code not in USER_ASSIGNED or code == "XK"):
-        return name
-    return f"fictief land ({code})" if lang == "nl" else f"fictitious country ({code})"
+    name = Locale.parse(BABEL_LOCALES.get(lang, lang)).territories.get(code)
+    if _is_user_assigned(code):
+        if name and code not in _NOT_A_COUNTRY:
+            return str(name)  # e.g. XK, which CLDR knows as Kosovo
+        return _FICTITIOUS.get(lang, _FICTITIOUS["en"]).format(code=code)
+    if not name:
+        return _UNKNOWN.get(lang, _UNKNOWN["en"]).format(code=code)
+    return str(name)
 
 
 def country_label(code: str, lang: str = "nl") -> str:

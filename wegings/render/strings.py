@@ -140,8 +140,6 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
             "de {service} aan deze dienst is de voorwaarde verbonden dat de informatie niet zonder "
             "toestemming van de {service} aan derden wordt doorgegeven."
         ),
-        "fictitious_country": "fictief land ({code})",
-        "unknown_country": "onbekende landcode ({code})",
     },
     "en": {
         "doc_title": "Weighing note",
@@ -266,8 +264,6 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
             "{service} to this service carries the condition that the information is not passed "
             "on to third parties without the consent of the {service}."
         ),
-        "fictitious_country": "fictitious country ({code})",
-        "unknown_country": "unknown country code ({code})",
     },
 }
 """Labels and sentences per language; both languages have exactly the same keys."""

@@ -12,9 +12,9 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
 from babel.dates import format_date
 
+from wegings.countries import BABEL_LOCALES, country_name
 from wegings.domain import (
     CRITERIA_BY_KEY,
     FORMS,
@@ -30,34 +30,8 @@ from wegings.domain import (
 from wegings.render.document import NoteDocument
 from wegings.render.strings import STRINGS
 
-BABEL_LOCALES: Final[dict[str, str]] = {"nl": "nl_NL", "en": "en_GB"}
-"""British English: day-month-year dates, as a Dutch reader expects them."""
-
 DISPLAY_ZONE_NAME: Final = "Europe/Amsterdam"
 """Dates are stored in UTC but shown as the date it was in The Hague."""
-
-# CLDR names these user-assigned codes, but as pseudo-locales or "unknown region", not countries.
-_NOT_A_COUNTRY: Final = frozenset({"AA", "XA", "XB", "ZZ"})
-
-
-def _is_user_assigned(code: str) -> bool:
-    # ISO 3166-1 leaves AA, QM–QZ, XA–XZ and ZZ to users; we use them for fictitious countries.
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        return False
-    return code in ("AA", "ZZ") or (code[0] == "Q" and code[1] >= "M") or code[0] == "X"
-
-
-def country_name(code: str, lang: str) -> str:
-    """The country's name in `lang`, or "fictief land (XR)" for a user-assigned code."""
-    strings = STRINGS[lang]
-    name = Locale.parse(BABEL_LOCALES[lang]).territories.get(code)
-    if _is_user_assigned(code):
-        if name and code not in _NOT_A_COUNTRY:
-            return str(name)  # e.g. XK, which CLDR knows as Kosovo
-        return strings["fictitious_country"].replace("{code}", code)
-    if not name:
-        return strings["unknown_country"].replace("{code}", code)
-    return str(name)
 
 
 @lru_cache(maxsize=1)
