@@ -128,7 +128,7 @@ def test_control_characters_in_free_text_are_refused(run: Run, db_path: Path) ->
     )
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: Partner name contains the control character U+001B; remove it and try again.\n"
+        "Error: Partner name contains a control character (U+001B) at character 5; remove it.\n"
     )
     assert not db_path.exists()
 

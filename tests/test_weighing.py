@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from wegings.domain import CRITERION_KEYS, FORM_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, Problem, Refused, ValidationFailed
+from wegings.text import check_free_text
 from wegings.weighing import (
     SENTENCE_HINT,
     add_months,
     check_establish,
     check_forms,
-    check_free_text,
     is_real_sentence,
     profile_causes,
     review_due,

@@ -40,9 +40,9 @@ from wegings.domain import (
     RiskProfile,
 )
 from wegings.errors import InvalidInput, Problem, ValidationFailed
+from wegings.text import check_free_text
 from wegings.weighing import (
     check_forms,
-    check_free_text,
     is_real_sentence,
     risk_profile,
     type_name,

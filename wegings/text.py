@@ -9,19 +9,35 @@ from wegings.errors import InvalidInput
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 20_000
 
-_ALLOWED_CONTROLS_MULTILINE = frozenset("\n\t")
+
+# Unicode line and paragraph separators are not control characters (their categories are Zl
+# and Zp) but renderers break lines on them, so they count as line breaks here.
+_SEPARATOR_CATEGORIES = frozenset({"Zl", "Zp"})
 
 
-def control_character(text: str, *, multiline: bool) -> str | None:
-    """The first forbidden control character in `text`, or None.
+def check_free_text(text: str, *, multiline: bool, max_length: int) -> str | None:
+    """None when `text` may be stored, else the reason (control characters, line breaks, length).
 
-    Control characters (Unicode category Cc: ESC, NUL, CR, …) can rewrite a terminal or hide
-    text, so they are refused; printable look-alikes of markup and right-to-left text are not.
+    Printable content that looks hostile (markup, template syntax, backslashes, right-to-left
+    text and bidi marks) is allowed: every renderer shows stored text literally.
     """
-    allowed = _ALLOWED_CONTROLS_MULTILINE if multiline else frozenset()
-    for char in text:
-        if char not in allowed and unicodedata.category(char) == "Cc":
-            return char
+    if len(text) > max_length:
+        return f"is too long ({len(text)} characters; at most {max_length})"
+    for position, char in enumerate(text, start=1):
+        category = unicodedata.category(char)
+        if char == "\n" or category in _SEPARATOR_CATEGORIES:
+            if not multiline:
+                return f"must be on one line; remove the line break at character {position}"
+            if char != "\n":
+                return (
+                    f"contains a Unicode separator (U+{ord(char):04X}) at character "
+                    f"{position}; use an ordinary line break"
+                )
+        elif category == "Cc" and char != "\t":
+            return (
+                f"contains a control character (U+{ord(char):04X}) at character {position}; "
+                "remove it"
+            )
     return None
 
 
@@ -37,13 +53,9 @@ def clean_text(
     text = value.strip()
     if required and not text:
         raise InvalidInput(f"{field} must not be empty.")
-    bad = control_character(text, multiline=multiline)
-    if bad is not None:
-        raise InvalidInput(
-            f"{field} contains the control character U+{ord(bad):04X}; remove it and try again."
-        )
-    if len(text) > max_length:
-        raise InvalidInput(f"{field} is {len(text)} characters long; the limit is {max_length}.")
+    reason = check_free_text(text, multiline=multiline, max_length=max_length)
+    if reason is not None:
+        raise InvalidInput(f"{field} {reason}.")
     return text
 
 
@@ -60,8 +72,6 @@ def quote(value: object) -> str:
 
 def printable(value: str) -> str:
     """`value` with control characters other than newline and tab made visible, for terminals."""
-    if control_character(value, multiline=True) is None:
-        return value
     return "".join(
         char if char in "\n\t" or unicodedata.category(char) != "Cc" else f"\\x{ord(char):02x}"
         for char in value

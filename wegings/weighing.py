@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import calendar
 import difflib
-import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -54,10 +53,6 @@ PLACEHOLDER_WORDS: frozenset[str] = frozenset(
         "ipsum",
     }
 )
-
-# Unicode line and paragraph separators are not control characters (their categories are Zl
-# and Zp) but renderers break lines on them, so they count as line breaks here.
-_SEPARATOR_CATEGORIES = frozenset({"Zl", "Zp"})
 
 
 def type_name(value: object) -> str:
@@ -255,30 +250,4 @@ def is_real_sentence(text: str) -> str | None:
     word_count = len(_words(stripped))
     if word_count < MIN_SENTENCE_WORDS:
         return f"has too few words ({word_count}); {SENTENCE_HINT}"
-    return None
-
-
-def check_free_text(text: str, *, multiline: bool, max_length: int) -> str | None:
-    """None when `text` may be stored, else the reason (control characters, line breaks, length).
-
-    Printable content that looks hostile (markup, template syntax, backslashes, right-to-left
-    text and bidi marks) is allowed: every renderer shows stored text literally.
-    """
-    if len(text) > max_length:
-        return f"is too long ({len(text)} characters; at most {max_length})"
-    for position, char in enumerate(text, start=1):
-        category = unicodedata.category(char)
-        if char == "\n" or category in _SEPARATOR_CATEGORIES:
-            if not multiline:
-                return f"must be on one line; remove the line break at character {position}"
-            if char != "\n":
-                return (
-                    f"contains a Unicode separator (U+{ord(char):04X}) at character "
-                    f"{position}; use an ordinary line break"
-                )
-        elif category == "Cc" and char != "\t":
-            return (
-                f"contains a control character (U+{ord(char):04X}) at character {position}; "
-                "remove it"
-            )
     return None
