@@ -47,7 +47,59 @@ def test_log_filters_and_limits(populated: Run) -> None:
 def test_verify_counts_an_intact_trail(populated: Run) -> None:
     result = populated("audit", "verify")
     assert result.exit_code == 0
-    assert result.stdout == "Audit trail intact: 6 events and 6 records checked.\n"
+    head = json.loads(populated("audit", "log", "--limit", "1", "--json").stdout)[0]["hash"]
+    assert result.stdout == (
+        f"Audit trail intact: 6 events and 6 records checked. Head 6:{head[:16]} "
+        "(write it down; check later with --expect).\n"
+    )
+    data = json.loads(populated("audit", "verify", "--json").stdout)
+    assert data == {
+        "intact": True,
+        "events": 6,
+        "records": 6,
+        "head": f"6:{head[:16]}",
+        "head_hash": head,
+    }
+
+
+def test_anchor_catches_events_cut_off_the_end(populated: Run, db_path: Path) -> None:
+    anchor = json.loads(populated("audit", "verify", "--json").stdout)["head"]
+    assert populated("audit", "verify", "--expect", anchor).exit_code == 0
+    # Remove the newest record and its event together: the chain alone cannot see it.
+    sql(db_path, "DELETE FROM partner WHERE short = 'bor'")
+    sql(db_path, "DELETE FROM audit_event WHERE seq = 6")
+    assert populated("audit", "verify").exit_code == 0
+    result = populated("audit", "verify", "--expect", anchor)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken at event 6: the trail ends at event 5, before this anchor "
+        "(events removed).\n"
+    )
+
+
+def test_anchor_with_another_hash_is_refused(populated: Run) -> None:
+    result = populated("audit", "verify", "--expect", "3:0000000000000000")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken at event 3: its hash differs from the anchor given "
+        "(rewritten).\n"
+    )
+
+
+def test_malformed_anchor_is_a_usage_error(populated: Run) -> None:
+    result = populated("audit", "verify", "--expect", "six")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --expect 'six' is not an anchor; give SEQ:HASH as printed by "
+        "`wegings audit verify`, e.g. 12:3fa9c2d1e07b4a55.\n"
+    )
+
+
+def test_unknown_entity_in_log_is_named(populated: Run) -> None:
+    result = populated("audit", "log", "--entity", "partners")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: No kind of record 'partners'. Known: ")
+    assert "partner" in result.stderr
 
 
 def test_altered_event_is_named(populated: Run, db_path: Path) -> None:

@@ -102,3 +102,21 @@ def test_help_shows_examples(run: Run) -> None:
     assert result.exit_code == 0
     assert "Examples:" in result.stdout
     assert "wegings new-partner" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--bogus"], "Error: No such option: --bogus. See `wegings --help`.\n"),
+        (["establish"], "Error: Missing argument 'partner'. See `wegings establish --help`.\n"),
+        (
+            ["new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "navy"],
+            "Error: Invalid value for '--kind': Value error, 'navy' is not one of 'civil', "
+            "'military', 'sigint', 'combined'. See `wegings new-partner --help`.\n",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line(run: Run, args: list[str], expected: str) -> None:
+    result = run(*args, db=None)
+    assert result.exit_code == 2
+    assert result.stderr == expected

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from wegings.errors import WegingsError
+from wegings.errors import InvalidInput, WegingsError
 from wegings.models import (
     AuditEvent,
     GroupMembership,
@@ -123,6 +123,10 @@ def list_events(
     """Events, newest first; optionally only one entity kind, at most `limit`."""
     query = select(AuditEvent).order_by(col(AuditEvent.seq).desc())
     if entity is not None:
+        if entity not in AUDITED:
+            raise InvalidInput(
+                f"No kind of record {entity!r}. Known: {', '.join(sorted(AUDITED))}."
+            )
         query = query.where(AuditEvent.entity == entity)
     if limit is not None:
         query = query.limit(limit)
@@ -140,6 +144,29 @@ class Verified:
 
     events: int
     records: int
+    head_seq: int
+    head_hash: str
+
+    @property
+    def head(self) -> str:
+        """The anchor to write down: sequence number and the start of the last event's hash."""
+        return f"{self.head_seq}:{self.head_hash[:16]}"
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """'SEQ:HASH' as given to `audit verify --expect` (HASH: at least 8 hex characters)."""
+    seq_text, _, hash_text = text.strip().partition(":")
+    hash_text = hash_text.lower()
+    if (
+        not seq_text.isdigit()
+        or len(hash_text) < 8
+        or any(c not in "0123456789abcdef" for c in hash_text)
+    ):
+        raise InvalidInput(
+            f"--expect {text!r} is not an anchor; give SEQ:HASH as printed by "
+            "`wegings audit verify`, e.g. 12:3fa9c2d1e07b4a55."
+        )
+    return int(seq_text), hash_text
 
 
 def _events_in_order(session: Session) -> Iterator[AuditEvent]:
@@ -147,9 +174,14 @@ def _events_in_order(session: Session) -> Iterator[AuditEvent]:
     yield from session.exec(query)
 
 
-def verify(session: Session) -> Verified:
-    """Check the chain and that every audited record equals its last recorded state."""
+def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verified:
+    """Check the chain and that every audited record equals its last recorded state.
+
+    A chain cannot show that events were cut off its end; `expect`, an anchor written down
+    earlier, can: the event it names must still be there with that hash.
+    """
     latest: dict[tuple[str, str], tuple[int, str]] = {}
+    anchored = expect is None
     previous_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -167,10 +199,19 @@ def verify(session: Session) -> Verified:
             )
         if event_hash(event) != event.hash:
             raise AuditBroken(event.seq, "its content does not match its hash (altered)")
+        if expect is not None and event.seq == expect[0]:
+            if not event.hash.startswith(expect[1]):
+                raise AuditBroken(event.seq, "its hash differs from the anchor given (rewritten)")
+            anchored = True
         latest[(event.entity, event.entity_id)] = (event.seq, event.change)
         previous_hash = event.hash
         expected_seq += 1
         count += 1
+    if not anchored:
+        assert expect is not None
+        raise AuditBroken(
+            expect[0], f"the trail ends at event {count}, before this anchor (events removed)"
+        )
     records = 0
     for entity, model in AUDITED.items():
         for record in session.exec(select(model)).yield_per(2000):
@@ -192,4 +233,4 @@ def verify(session: Session) -> Verified:
                 seq,
                 f"{entity} #{entity_id} of this event no longer exists (deleted outside wegings)",
             )
-    return Verified(events=count, records=records)
+    return Verified(events=count, records=records, head_seq=count, head_hash=previous_hash)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from wegings.errors import InvalidInput
-from wegings.text import clean_text
+from wegings.text import clean_text, quote, reject_invisible
+
+_ACTOR = re.compile(r"^[^\W_][\w.@' -]*$")
 
 APP_NAME = "wegings"
 DB_FILENAME = "wegings.db"
@@ -39,13 +43,39 @@ def default_db_path() -> Path:
     return platformdirs.user_data_path(APP_NAME) / DB_FILENAME
 
 
+def _url_location(url: str) -> Location:
+    """A store from a SQLAlchemy URL; a SQLite file URL is handled as the file itself."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput(
+            "WEGINGS_DATABASE_URL is not a SQLAlchemy URL; use e.g. "
+            "postgresql+psycopg://user@host/wegings."
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:"):
+            raise InvalidInput(
+                "WEGINGS_DATABASE_URL names an in-memory database, which keeps nothing; "
+                "give a file."
+            )
+        # The file gets the same care as --db: owner-only mode, WAL, read-only opens.
+        return Location(path=Path(database).expanduser().absolute())
+    return Location(url=url)
+
+
 def resolve_location(db_option: str | None) -> Location:
     """`--db`, else WEGINGS_DATABASE_URL, else WEGINGS_DB, else the user data directory."""
-    if db_option:
+    if db_option is not None:
+        if not db_option.strip():
+            raise InvalidInput("--db needs a file name.")
         return Location(path=Path(db_option).expanduser().absolute())
     url = os.environ.get("WEGINGS_DATABASE_URL", "").strip()
     if url:
-        return Location(url=url)
+        return _url_location(url)
     env_path = os.environ.get("WEGINGS_DB", "").strip()
     if env_path:
         return Location(path=Path(env_path).expanduser().absolute())
@@ -62,4 +92,10 @@ def resolve_actor(as_option: str | None) -> str:
             raise InvalidInput(
                 "Cannot tell who you are: give --as NAME or set WEGINGS_USER."
             ) from None
-    return clean_text(candidate, field="Actor (--as)", max_length=100)
+    name = unicodedata.normalize("NFC", clean_text(candidate, field="Actor (--as)", max_length=100))
+    reject_invisible(name, field="Actor (--as)")
+    if not _ACTOR.match(name):
+        raise InvalidInput(
+            f"Actor (--as) {quote(name)} may hold letters, digits, spaces and . _ @ ' - only."
+        )
+    return name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from sqlmodel import Session
 
@@ -113,7 +113,11 @@ def note_document(
         established_role=establishment.role if establishment else None,  # type: ignore[arg-type]
         decision_text=(establishment.decision or None) if establishment else None,
         review_due=establishment.review_due if establishment else None,
-        flags=tuple(Flag(reason=f.reason, flagged_at=f.recorded_at) for f in flags),
+        flags=tuple(
+            # Noon UTC is the same calendar day in The Hague, where dates are shown.
+            Flag(reason=f.reason, flagged_at=datetime.combine(f.observed_on, time(12), UTC))
+            for f in flags
+        ),
         withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
         withdrawn_reason=withdrawal.reason if withdrawal else None,
     )

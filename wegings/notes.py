@@ -210,8 +210,14 @@ def establish(
             f"{partner.short} has no weighing note yet. Score one with "
             f"`wegings score {partner.short}`."
         )
+    standing = latest_established(states)
     if version is None:
-        drafts = [s for s in states if s.status is NoteStatus.draft]
+        # Only a draft newer than the established version can replace it.
+        drafts = [
+            s
+            for s in states
+            if s.status is NoteStatus.draft and (standing is None or s.version > standing.version)
+        ]
         if not drafts:
             latest = states[-1]
             raise Refused(
@@ -229,7 +235,6 @@ def establish(
         actor=actor,
         status=target.status,
     )
-    standing = latest_established(states)
     if standing is not None and standing.version > target.version:
         raise Refused(
             f"Version {target.version} is older than version {standing.version}, which was "

@@ -14,7 +14,7 @@ from wegings.countries import normalise_country
 from wegings.domain import OWN_SERVICE, PartnerKind
 from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.models import GroupMembership, Partner, PartnerGroup
-from wegings.text import MAX_TEXT_LENGTH, clean_text, quote
+from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible
 
 _HANDLE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _RESERVED = frozenset({OWN_SERVICE, "us", "all"})
@@ -35,7 +35,11 @@ def normalise_handle(value: str, *, what: str) -> str:
 
 def suggestion(wanted: str, known: list[str], *, what: str, listing: str) -> str:
     """'No X 'y'. Did you mean …?' with the closest known names, or a few known ones."""
-    close = difflib.get_close_matches(wanted.lower(), known, n=3, cutoff=0.5)
+    by_key = {name.lower(): name for name in known}
+    close = [
+        by_key[key]
+        for key in difflib.get_close_matches(wanted.lower(), list(by_key), n=3, cutoff=0.5)
+    ]
     if close:
         hint = f"Did you mean: {', '.join(close)}?"
     elif known:
@@ -68,9 +72,7 @@ def get_group(session: Session, name: str) -> PartnerGroup:
     group = find_group(session, name)
     if group is None:
         known = [g.name for g in session.exec(select(PartnerGroup))]
-        raise NotFound(
-            suggestion(name, [k.lower() for k in known], what="group", listing="wegings partners")
-        )
+        raise NotFound(suggestion(name, known, what="group", listing="wegings partners"))
     return group
 
 
@@ -100,7 +102,7 @@ def create_partner(
     notes: str = "",
 ) -> Partner:
     """Register a partner service, its groups (created on first use), and audit it all."""
-    clean_name = clean_text(name, field="Partner name")
+    clean_name = reject_invisible(clean_text(name, field="Partner name"), field="Partner name")
     handle = normalise_handle(short, what="Handle (--short)")
     code = normalise_country(country)
     try:

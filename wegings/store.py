@@ -59,8 +59,6 @@ def _sqlite_engine(path: Path, *, readonly: bool) -> Engine:
         )
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        if not readonly:
-            connection.execute("PRAGMA journal_mode = WAL")
         return connection
 
     engine = create_engine("sqlite+pysqlite://", creator=connect, poolclass=NullPool)
@@ -140,11 +138,26 @@ def _describe_db_error(exc: BaseException, where: str) -> StoreError:
     return StoreError(f"Database error at {where}: {text}")
 
 
-def _check_schema(state: SchemaState, where: str) -> bool:
-    """True when migrations must run; raises when the database is foreign or newer."""
+def _use_wal(engine: Engine) -> None:
+    """Switch a wegings database to write-ahead logging (it stays so; a no-op when it is)."""
+    raw = engine.raw_connection()
+    try:
+        # Outside any transaction: SQLite cannot change the journal mode inside one.
+        raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+    finally:
+        raw.close()
+
+
+def _check_schema(state: SchemaState, where: str, *, write: bool = True) -> bool:
+    """True when migrations must run; raises when the database is foreign, newer or empty."""
     if state.revision == HEAD_REVISION:
         return False
     if state.revision is None:
+        if not state.has_tables and not write:
+            raise StoreError(
+                f"{where} is empty: no wegings database yet. The first command that records "
+                "something sets it up, e.g. `wegings new-partner`."
+            )
         if state.has_tables:
             raise StoreError(
                 f"{where} is a database, but not a wegings one (it has tables and no schema "
@@ -221,9 +234,14 @@ def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
     try:
         try:
             with engine.connect() as connection:
-                needs_upgrade = _check_schema(read_schema_state(connection), where)
+                needs_upgrade = _check_schema(
+                    read_schema_state(connection), where, write=write or location.path is None
+                )
         except DBAPIError as exc:
             raise _describe_db_error(exc, where) from None
+        if write and location.path is not None:
+            # Only now that the file is known to be ours: never touch a foreign database.
+            _use_wal(engine)
         if needs_upgrade:
             if location.path is not None and not write:
                 engine.dispose()
@@ -278,26 +296,54 @@ class StoreStatus:
         """Whether the schema is at this version's head."""
         return self.revision == HEAD_REVISION
 
+    @property
+    def schema_note(self) -> str:
+        """The schema's state in words."""
+        if self.up_to_date:
+            return "up to date"
+        if self.revision is None:
+            return "empty"
+        if self.revision in known_revisions():
+            return "older; upgraded by the next command that opens it"
+        return "written by a newer version of wegings"
+
 
 def status(location: Location) -> StoreStatus:
-    """Location, schema revision and record counts; a missing file is reported, not created."""
-    from sqlalchemy import func, select
+    """Location, schema revision and record counts, read as they are: nothing is created or
+    migrated, so a database of a newer version can still be diagnosed."""
+    from sqlalchemy import func, inspect, select
+    from sqlalchemy.exc import DBAPIError
     from sqlmodel import SQLModel
 
     import wegings.models  # noqa: F401  (registers the tables)
 
     where = location.describe()
-    if location.path is not None and not location.path.exists():
-        return StoreStatus(where, False, None, None, HEAD_REVISION, {})
-    with session_scope(location, write=False) as session:
-        counts = {}
-        for table in sorted(SQLModel.metadata.sorted_tables, key=lambda t: t.name):
-            counts[table.name] = int(
-                session.execute(select(func.count()).select_from(table)).scalar_one()
-            )
-        revision = read_schema_state(session.connection()).revision
+    if location.path is not None:
+        if not location.path.exists():
+            return StoreStatus(where, False, None, None, HEAD_REVISION, {})
+        engine = _sqlite_engine(location.path, readonly=True)
+    else:
+        assert location.url is not None
+        engine = _url_engine(location.url)
+    try:
+        with engine.connect() as connection:
+            state = read_schema_state(connection)
+            if state.revision is None and state.has_tables:
+                _check_schema(state, where)
+            present = set(inspect(connection).get_table_names())
+            counts = {
+                table.name: int(
+                    connection.execute(select(func.count()).select_from(table)).scalar_one()
+                )
+                for table in sorted(SQLModel.metadata.sorted_tables, key=lambda t: t.name)
+                if table.name in present
+            }
+    except DBAPIError as exc:
+        raise _describe_db_error(exc, where) from None
+    finally:
+        engine.dispose()
     size = location.path.stat().st_size if location.path is not None else None
-    return StoreStatus(where, True, size, revision, HEAD_REVISION, counts)
+    return StoreStatus(where, True, size, state.revision, HEAD_REVISION, counts)
 
 
 def backup(location: Location, target: Path, *, overwrite: bool = False) -> int:
@@ -316,9 +362,8 @@ def backup(location: Location, target: Path, *, overwrite: bool = False) -> int:
         raise InvalidInput("The backup file must differ from the database itself.")
     if not target.parent.is_dir():
         raise StoreError(f"Cannot write {target}: the directory {target.parent} does not exist.")
-    # Bring the schema up to date first, so the copy is one this version can read.
-    engine, _ = _engine_for(location, write=False)
-    engine.dispose()
+    # The copy is taken as the database is, never migrated first: a backup before an upgrade
+    # (or of a newer version's database) is exactly when one is wanted.
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

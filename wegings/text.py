@@ -59,6 +59,20 @@ def clean_text(
     return text
 
 
+def reject_invisible(text: str, *, field: str) -> str:
+    """`text`, or InvalidInput when it holds an invisible formatting character.
+
+    Names identify people and services; a zero-width space or a direction override would make
+    two different names look the same (and defeat the four-eyes check).
+    """
+    for char in text:
+        if unicodedata.category(char) == "Cf":
+            raise InvalidInput(
+                f"{field} contains the invisible character U+{ord(char):04X}; remove it."
+            )
+    return text
+
+
 def quote(value: object) -> str:
     """`value` quoted for a one-line message, with control characters made visible."""
     text = str(value)

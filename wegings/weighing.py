@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import difflib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -127,8 +128,17 @@ def profile_causes(scores: Mapping[str, int]) -> list[str]:
 
 
 def same_person(first: str, second: str) -> bool:
-    """Whether two names denote the same person (case-insensitive, surrounding blanks ignored)."""
-    return first.strip().casefold() == second.strip().casefold()
+    """Whether two names denote the same person.
+
+    Case, surrounding blanks, Unicode compatibility forms and invisible formatting characters are
+    ignored, so that "Tester", "tester " and "tes\u200bter" count as one person (four eyes).
+    """
+    return _person_key(first) == _person_key(second)
+
+
+def _person_key(name: str) -> str:
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
 
 
 def check_establish(

@@ -6,27 +6,53 @@ import the core inside their functions.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's own bundled copy
 from typer.core import TyperGroup
 
 from wegings import __version__
 from wegings.cli.output import examples, report_error
 from wegings.cli.state import AppState
-from wegings.errors import WegingsError
+from wegings.errors import EXIT_USAGE, WegingsError
+
+
+def _usage_error(exc: UsageError) -> NoReturn:
+    """Report a usage error (unknown option, bad choice, missing value) as one line, exit 2."""
+    message = exc.format_message().rstrip()
+    if not message.endswith((".", "?", "!")):
+        message += "."
+    hint = f" See `{exc.ctx.command_path} --help`." if exc.ctx is not None else ""
+    report_error(f"{message}{hint}")
+    raise typer.Exit(EXIT_USAGE)
 
 
 class WegingsGroup(TyperGroup):
-    """The root command group: the one place where a WegingsError becomes an exit code."""
+    """The root command group: the one place where errors become one line and an exit code."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        """Parse the global options; a usage error there is one line too."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _usage_error(exc)
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
-        """Run the command; report a WegingsError as one line on stderr."""
+        """Run the command; report a WegingsError or a usage error as one line on stderr."""
         try:
             return super().invoke(ctx)
         except WegingsError as exc:
             report_error(exc.message)
             raise typer.Exit(exc.exit_code) from None
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _usage_error(exc)
 
 
 app = typer.Typer(

@@ -10,7 +10,11 @@ import typer
 from wegings.cli import output
 from wegings.cli.state import location
 
-app = typer.Typer(help="The hash-chained audit trail of every change.", no_args_is_help=True)
+app = typer.Typer(
+    help="The hash-chained audit trail of every change.",
+    no_args_is_help=True,
+    epilog=output.examples("wegings audit log --limit 10", "wegings audit verify"),
+)
 
 
 def _summary(change: str) -> str:
@@ -37,7 +41,10 @@ def _summary(change: str) -> str:
 def log(
     ctx: typer.Context,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Show at most this many, newest first.")
+        int | None,
+        typer.Option(
+            "--limit", min=1, max=1_000_000_000, help="Show at most this many, newest first."
+        ),
     ] = None,
     entity: Annotated[
         str | None, typer.Option("--entity", help="Only events about this kind of record.")
@@ -86,12 +93,46 @@ def log(
     )
 
 
-@app.command("verify", epilog=output.examples("wegings audit verify"))
-def verify(ctx: typer.Context) -> None:
+@app.command(
+    "verify",
+    epilog=output.examples(
+        "wegings audit verify",
+        "wegings audit verify --expect 12:3fa9c2d1e07b4a55",
+        "wegings audit verify --json",
+    ),
+)
+def verify(
+    ctx: typer.Context,
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            metavar="SEQ:HASH",
+            help="An anchor printed by an earlier verify: proves no event was cut off the end.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
     """Check that no event or record was altered, removed or reordered."""
+    from wegings.audit import parse_anchor
     from wegings.audit import verify as verify_trail
     from wegings.store import session_scope
 
+    anchor = parse_anchor(expect) if expect is not None else None
     with session_scope(location(ctx), write=False) as session:
-        result = verify_trail(session)
-    typer.echo(f"Audit trail intact: {result.events} events and {result.records} records checked.")
+        result = verify_trail(session, expect=anchor)
+    if as_json:
+        output.emit_json(
+            {
+                "intact": True,
+                "events": result.events,
+                "records": result.records,
+                "head": result.head,
+                "head_hash": result.head_hash,
+            }
+        )
+        return
+    typer.echo(
+        f"Audit trail intact: {result.events} events and {result.records} records checked. "
+        f"Head {result.head} (write it down; check later with --expect)."
+    )

@@ -13,6 +13,7 @@ from wegings.cli.state import location
 app = typer.Typer(
     help="Where the database is, its state, and consistent backups.",
     no_args_is_help=True,
+    epilog=output.examples("wegings db status", "wegings db backup wegings-copy.db"),
 )
 
 
@@ -46,6 +47,7 @@ def status(
                 "schema_revision": result.revision,
                 "schema_head": result.head,
                 "up_to_date": result.up_to_date,
+                "schema_note": result.schema_note if result.exists else None,
                 "counts": result.counts,
             }
         )
@@ -56,7 +58,7 @@ def status(
             [("Location", result.location), ("Exists", "no (created on the first change)")],
         )
         return
-    schema = f"{result.revision} ({'up to date' if result.up_to_date else 'needs upgrade'})"
+    schema = f"{result.revision or '—'} ({result.schema_note})"
     size = f"{result.size_bytes:,} bytes" if result.size_bytes is not None else "—"
     output.print_fields(
         "Database",

@@ -9,6 +9,7 @@ import typer
 from wegings.cli import output
 from wegings.cli.state import actor, location
 from wegings.domain import Role
+from wegings.errors import InvalidInput
 
 
 def _short_date(value: str | None) -> str:
@@ -108,7 +109,10 @@ def flag(
 def due(
     ctx: typer.Context,
     within: Annotated[
-        int, typer.Option("--within", min=0, metavar="DAYS", help="Count reviews due this soon.")
+        int,
+        typer.Option(
+            "--within", min=0, max=36_500, metavar="DAYS", help="Count reviews due this soon."
+        ),
     ] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
@@ -174,7 +178,9 @@ def history(
         output.emit_json(states)
         return
     if not states:
-        output.say(f"{found.short} has no weighing note yet. Score one with `wegings score`.")
+        output.say(
+            f"{found.short} has no weighing note yet. Score one with `wegings score {found.short}`."
+        )
         return
     output.print_table(
         f"Weighing notes of {found.name} ({found.short})",
@@ -213,6 +219,8 @@ def diff(
     from wegings.partners import get_partner
     from wegings.store import session_scope
 
+    if first == second:
+        raise InvalidInput(f"Give two different versions to compare, not {first} twice.")
     with session_scope(location(ctx), write=False) as session:
         found = get_partner(session, partner)
         states = note_states(session, found)

@@ -29,6 +29,23 @@ class Lang(StrEnum):
     en = "en"
 
 
+def check_output_path(target: Path, *, database: Path | None, force: bool) -> None:
+    """Refuse to write over the database, a directory, or an existing file without --force."""
+    if not target.name:
+        raise InvalidInput("-o needs a file name.")
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a directory; give a file name with -o.")
+    if database is not None:
+        resolved = target.resolve()
+        guarded = {database.resolve()} | {
+            Path(f"{database.resolve()}{suffix}") for suffix in ("-wal", "-shm", "-journal")
+        }
+        if resolved in guarded:
+            raise InvalidInput(f"{target} is the database itself; choose another file.")
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} already exists; choose another file or pass --force.")
+
+
 def render(
     ctx: typer.Context,
     partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
@@ -43,11 +60,15 @@ def render(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.md,
     lang: Annotated[Lang, typer.Option("--lang", help="Document language.")] = Lang.nl,
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "-o", "--output", metavar="FILE", help="Write to FILE (atomically); PDF needs it."
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write to FILE (atomically; '-' for stdout); PDF needs a file.",
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
     template: Annotated[
         Path | None,
         typer.Option(
@@ -70,8 +91,11 @@ def render(
     from wegings.store import session_scope
     from wegings.timeutil import utcnow
 
-    if fmt is Format.pdf and out is None:
+    target = None if out in (None, "-") else Path(out)
+    if fmt is Format.pdf and target is None:
         raise InvalidInput("PDF output needs a file: add -o FILE.pdf.")
+    if target is not None:
+        check_output_path(target, database=location(ctx).path, force=force)
     if template is not None and not template.is_file():
         raise InvalidInput(f"No template file {template}.")
     marking_text = classification(marking)
@@ -81,13 +105,13 @@ def render(
             session, partner, version=version, marking=marking_text, service=service, now=utcnow()
         )
     data = render_note(document, fmt=fmt.value, lang=lang.value, template=template)
-    if out is None:
+    if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_atomically(out, data)
+    write_atomically(target, data)
     output.say(
-        f"Wrote {out} ({fmt.value}, {lang.value}, {document.partner.short} version "
+        f"Wrote {target} ({fmt.value}, {lang.value}, {document.partner.short} version "
         f"{document.version}, {document.status.value}, {len(data):,} bytes)."
     )
 
@@ -99,6 +123,7 @@ def register(app: typer.Typer) -> None:
         epilog=output.examples(
             "wegings render rvd",
             "wegings render rvd --format pdf -o rvd.pdf",
+            "wegings render rvd --format pdf -o rvd.pdf --force",
             "wegings render smi --format html --lang en -o smi-en.html",
             "wegings render rvd --version 1 --classification 'DEPARTEMENTAAL VERTROUWELIJK'",
         ),

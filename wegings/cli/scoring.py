@@ -33,28 +33,42 @@ class Cancelled(Refused):
     """The person stopped the session (Ctrl-C or end of input)."""
 
 
+MAX_ANSWERS_BYTES = 1_000_000
+
+
 def read_answers_file(path: str) -> Any:
     """The parsed contents of a TOML or JSON answers file ('-' reads standard input)."""
     import tomllib
 
     name = "standard input" if path == "-" else path
     try:
-        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        raw = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InvalidInput(f"No answers file {name}.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{name} is a directory, not an answers file.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"Cannot read the answers file {name}: {exc}.") from None
-    if path.lower().endswith(".json") or raw.lstrip().startswith("{"):
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(
-                f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-            ) from None
+    raw = raw.removeprefix("\ufeff")
+    if len(raw) > MAX_ANSWERS_BYTES:
+        raise InvalidInput(f"{name} is larger than {MAX_ANSWERS_BYTES:,} characters.")
     try:
-        return tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{name} is not valid TOML: {exc}.") from None
+        if path.lower().endswith(".json") or raw.lstrip().startswith("{"):
+            try:
+                return json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(
+                    f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+                ) from None
+        try:
+            return tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"{name} is not valid TOML: {exc}.") from None
+    except (RecursionError, ValueError) as exc:
+        # Absurd nesting or a number of thousands of digits: malformed, not a crash.
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"{name} cannot be read as answers: {exc}.") from None
 
 
 class Interview:
@@ -124,7 +138,10 @@ def edit_text(initial: str) -> str:
         handle.write(initial)
         name = handle.name
     try:
-        completed = subprocess.run([*shlex.split(editor), name], check=False)
+        try:
+            completed = subprocess.run([*shlex.split(editor), name], check=False)
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"Cannot start the editor {editor!r}: {exc}.") from None
         if completed.returncode != 0:
             raise Cancelled(f"The editor exited with code {completed.returncode}; nothing saved.")
         return Path(name).read_text(encoding="utf-8").strip()

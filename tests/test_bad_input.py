@@ -1,0 +1,233 @@
+"""Bad input of every kind: one line on stderr, a non-zero exit, and nothing written."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, add_partner, sql
+
+DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+
+
+@pytest.fixture
+def noted(run: Run) -> Run:
+    """Partner rvd with an established standaard note."""
+    add_partner(run, "rvd")
+    assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
+    assert run("--as", "h.de.boer", "establish", "rvd", "--role", "dg").exit_code == 0
+    return run
+
+
+def _events(db: Path) -> int:
+    return int(sql(db, "SELECT count(*) FROM audit_event")[0][0])  # type: ignore[call-overload]
+
+
+def test_render_never_overwrites_the_database(noted: Run, db_path: Path) -> None:
+    before = db_path.read_bytes()
+    result = noted("render", "rvd", "-o", str(db_path), "--force")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {db_path} is the database itself; choose another file.\n"
+    assert db_path.read_bytes() == before
+
+
+def test_render_refuses_an_existing_file_without_force(noted: Run, tmp_path: Path) -> None:
+    target = tmp_path / "note.md"
+    target.write_text("keep me")
+    result = noted("render", "rvd", "-o", str(target))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {target} already exists; choose another file or pass --force.\n"
+    )
+    assert target.read_text() == "keep me"
+    assert noted("render", "rvd", "-o", str(target), "--force").exit_code == 0
+    assert target.read_text().startswith("**STG. GEHEIM**")
+
+
+def test_render_dash_means_stdout(noted: Run) -> None:
+    result = noted("render", "rvd", "-o", "-")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("**STG. GEHEIM**")
+
+
+def test_document_shows_when_developments_took_place(noted: Run) -> None:
+    assert noted("flag", "rvd", "--reason", "Onrust", "--date", "2026-11-20").exit_code == 0
+    result = noted("render", "rvd")
+    assert "20 november 2026" in result.stdout
+
+
+@pytest.mark.parametrize("actor", ["tes\u200bter", "tester\u202e", "a\x1bb"])
+def test_invisible_or_control_characters_in_actor_are_refused(run: Run, actor: str) -> None:
+    result = run(
+        "--as", actor, "new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "civil"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Actor (--as) contains ")
+
+
+def test_actor_of_odd_characters_is_refused(run: Run) -> None:
+    result = run(
+        "--as", "<admin>", "new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "civil"
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: Actor (--as) '<admin>' may hold letters, digits, spaces and . _ @ ' - only.\n"
+    )
+
+
+def test_invisible_character_in_partner_name_is_refused(run: Run, db_path: Path) -> None:
+    result = run(
+        "new-partner", "Dienst\u200b", "--short", "xx", "--country", "XR", "--kind", "civil"
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: Partner name contains the invisible character U+200B; remove it.\n"
+    )
+    assert not db_path.exists()
+
+
+def test_four_eyes_sees_through_compatibility_forms(run: Run) -> None:
+    add_partner(run, "rvd")
+    assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
+    result = run("--as", "ＴＥＳＴＥＲ", "establish", "rvd", "--role", "dg")
+    assert result.exit_code == 1
+    assert "another person must establish it (four eyes)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"a": ' + "[" * 100_000, "cannot be read as answers"),
+        ("x = " + "9" * 5000, "cannot be read as answers"),
+        ("", "Answers: "),
+        ("\x00\x01\x02", "is not valid TOML"),
+    ],
+)
+def test_absurd_answers_files_are_one_line_errors(
+    run: Run, tmp_path: Path, content: str, message: str
+) -> None:
+    add_partner(run, "rvd")
+    path = tmp_path / "answers.toml"
+    path.write_text(content)
+    result = run("score", "rvd", "--answers", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ")
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_byte_order_mark_is_accepted(run: Run, tmp_path: Path) -> None:
+    add_partner(run, "rvd")
+    path = tmp_path / "answers.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (DEMO / "rvd-standaard.toml").read_bytes())
+    assert run("score", "rvd", "--answers", str(path)).exit_code == 0
+
+
+def test_directory_as_answers_file(run: Run, tmp_path: Path) -> None:
+    add_partner(run, "rvd")
+    result = run("score", "rvd", "--answers", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {tmp_path} is a directory, not an answers file.\n"
+
+
+def test_editor_that_cannot_start(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_partner(run, "rvd")
+    monkeypatch.setenv("EDITOR", "/nonexistent/editor")
+    result = run("score", "rvd", "--editor", input="\n")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: Cannot start the editor '/nonexistent/editor': "
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["due", "--within", "99999999999999999999"], ["audit", "log", "--limit", "99999999999999"]],
+)
+def test_huge_numbers_are_usage_errors(noted: Run, args: list[str]) -> None:
+    result = noted(*args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_empty_db_option_is_refused(run: Run) -> None:
+    result = run("--db", "", "partners", db=None)
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --db needs a file name.\n"
+
+
+def test_garbage_database_url(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEGINGS_DATABASE_URL", "garbage")
+    result = run("partners", db=None)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: WEGINGS_DATABASE_URL is not a SQLAlchemy URL; use e.g. "
+        "postgresql+psycopg://user@host/wegings.\n"
+    )
+
+
+def test_in_memory_database_url_is_refused(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEGINGS_DATABASE_URL", "sqlite://")
+    result = run("new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "civil", db=None)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: WEGINGS_DATABASE_URL names an in-memory database, which keeps nothing; "
+        "give a file.\n"
+    )
+
+
+def test_foreign_sqlite_file_is_left_byte_for_byte(run: Run, db_path: Path) -> None:
+    sql(db_path, "CREATE TABLE recipes (id INTEGER PRIMARY KEY)")
+    before = db_path.read_bytes()
+    result = run("new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "civil")
+    assert result.exit_code == 1
+    assert db_path.read_bytes() == before
+
+
+def test_reading_an_empty_file_sets_nothing_up(run: Run, db_path: Path) -> None:
+    db_path.write_bytes(b"")
+    result = run("partners")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {db_path} is empty: no wegings database yet. The first command that records "
+        "something sets it up, e.g. `wegings new-partner`.\n"
+    )
+    assert db_path.read_bytes() == b""
+
+
+def test_newer_database_can_be_diagnosed_and_backed_up(
+    noted: Run, db_path: Path, tmp_path: Path
+) -> None:
+    sql(db_path, "UPDATE alembic_version SET version_num = '9999_future'")
+    status = json.loads(noted("db", "status", "--json").stdout)
+    assert status["schema_revision"] == "9999_future"
+    assert status["schema_note"] == "written by a newer version of wegings"
+    target = tmp_path / "copy.db"
+    assert noted("db", "backup", str(target)).exit_code == 0
+    assert sql(target, "SELECT version_num FROM alembic_version") == [("9999_future",)]
+
+
+def test_diff_of_a_version_with_itself(noted: Run) -> None:
+    result = noted("diff", "rvd", "1", "1")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: Give two different versions to compare, not 1 twice.\n"
+
+
+def test_an_older_leftover_draft_is_not_picked_by_default(run: Run, db_path: Path) -> None:
+    add_partner(run, "rvd")
+    answers = str(DEMO / "rvd-standaard.toml")
+    assert run("score", "rvd", "--answers", answers).exit_code == 0  # v1, left as a draft
+    assert run("score", "rvd", "--answers", answers).exit_code == 0  # v2
+    assert run("--as", "dg", "establish", "rvd", "--role", "dg").exit_code == 0  # takes v2
+    before = _events(db_path)
+    result = run("--as", "dg", "establish", "rvd", "--role", "dg")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: rvd has no draft to establish; the latest version 2 is established. Start a "
+        "new version with `wegings score rvd`.\n"
+    )
+    assert _events(db_path) == before
+    assert tomllib.loads((DEMO / "rvd-standaard.toml").read_text())["criteria"]
