@@ -47,6 +47,61 @@ wegings render smi --format pdf -o "$demo_dir/wegingsnotitie-smi.pdf"
 wegings render smi --format html --lang en -o "$demo_dir/weighing-note-smi-en.html"
 wegings render rvd | head -n 12
 
+step "The third-party rule: items received from partners, and one of our own"
+until_date="$(python -c 'import datetime as d; print(d.date.today() + d.timedelta(days=365))')"
+wegings new-item RVD-2026-0042 --originator rvd --received-from rvd --tag ct \
+  --classification "Stg. Confidentieel" --subject "Reisbewegingen van een netwerk (demo)"
+wegings new-item RVD-2026-0044 --originator rvd --received-from rvd \
+  --subject "Financieringsstromen (demo)"
+wegings new-item AIVD-2026-7 --originator self --personal-data --subject "Persoonsprofiel (demo)"
+wegings items
+
+step "Consents: a standing one of rvd for its 'ct' items to the CTG, and one for a single item"
+wegings consent --tag ct --originator rvd --to ctg --until "$until_date" \
+  --reference "RVD brief 2026/88 (demo)"
+item_consent="$(wegings consent RVD-2026-0044 --to smi --purpose "CT-onderzoek" \
+  --until "$until_date" --condition "Alleen in geparafraseerde vorm" --reference "RVD-C-12")"
+wegings consents
+
+step "can-share: allowed (consent, note in force, form permitted)"
+wegings can-share RVD-2026-0044 --to smi --purpose "CT-onderzoek"
+step "can-share: denied (bsv has no established note, and no consent from rvd)"
+wegings can-share RVD-2026-0044 --to bsv || echo "(exit $?: denied, as expected)" >&2
+step "can-share: needs permission (personal data to a risicodienst)"
+wegings can-share AIVD-2026-7 --to smi || echo "(exit $?: needs permission, as expected)" >&2
+step "can-share to a group: each CTG member is checked (standing consent to the CTG)"
+wegings can-share RVD-2026-0042 --to ctg --json
+
+step "Revoking a consent; --as-of answers as the records stood before"
+before_revocation="$(python -c 'import datetime as d; print(d.datetime.now(d.UTC).isoformat())')"
+wegings revoke "$item_consent" --reason "Ingetrokken bij brief van RVD (demo)"
+wegings can-share RVD-2026-0044 --to smi --purpose "CT-onderzoek" --json \
+  || echo "(exit $?: denied now that the consent is revoked)" >&2
+wegings can-share RVD-2026-0044 --to smi --purpose "CT-onderzoek" --as-of "$before_revocation" \
+  --json
+
+step "A batch of checks (CSV; one row names an unknown item and is reported as an error)"
+cat > "$demo_dir/checks.csv" <<CSV
+item,to,purpose
+RVD-2026-0042,smi,
+RVD-2026-0042,ctg,
+RVD-2026-0044,smi,CT-onderzoek
+AIVD-2026-7,rvd,
+AIVD-2026-7,smi,
+RVD-9999,smi,
+CSV
+wegings can-share --batch "$demo_dir/checks.csv" || echo "(exit $?: the worst row is an error)" >&2
+
+step "Transfers: recorded only when allowed; personal data needs reliability and age"
+wegings share RVD-2026-0042 --to smi --purpose "CT-onderzoek"
+wegings share AIVD-2026-7 --to smi || echo "(exit $?: refused, nothing recorded)" >&2
+wegings --as minister.bz permit AIVD-2026-7 --to smi --role minister --until "$until_date" \
+  --reason "Ministerieel besluit 2026/21 (demo): zwaarwegend operationeel belang"
+wegings share AIVD-2026-7 --to smi --purpose "Dreigingsanalyse" \
+  --reliability "B2: meestal betrouwbaar, bevestigd door eigen bron" --age "Gegevens van oktober 2026"
+wegings transfers
+wegings show smi
+
 step "The audit trail"
 wegings audit log --limit 5
 wegings audit verify

@@ -15,13 +15,19 @@ from sqlmodel import Session, SQLModel, col, select
 from wegings.errors import InvalidInput, WegingsError
 from wegings.models import (
     AuditEvent,
+    Consent,
+    ConsentRevocation,
     GroupMembership,
+    Item,
+    ItemTag,
     NoteEstablishment,
     NoteVersion,
     NoteWithdrawal,
     Partner,
     PartnerFlag,
     PartnerGroup,
+    Permission,
+    Transfer,
 )
 from wegings.timeutil import as_utc, iso
 
@@ -37,6 +43,12 @@ AUDITED: dict[str, type[SQLModel]] = {
     "establishment": NoteEstablishment,
     "withdrawal": NoteWithdrawal,
     "flag": PartnerFlag,
+    "item": Item,
+    "item_tag": ItemTag,
+    "consent": Consent,
+    "revocation": ConsentRevocation,
+    "permission": Permission,
+    "transfer": Transfer,
 }
 _ENTITY_OF: dict[type[SQLModel], str] = {model: name for name, model in AUDITED.items()}
 

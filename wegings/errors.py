@@ -5,6 +5,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+EXIT_NEEDS_PERMISSION = 3
 
 
 class WegingsError(Exception):
@@ -19,6 +20,12 @@ class WegingsError(Exception):
 
 class Refused(WegingsError):
     """The request is understood but a rule forbids it (exit 1)."""
+
+
+class NeedsPermission(Refused):
+    """The rules allow it only with a recorded higher permission, which is missing (exit 3)."""
+
+    exit_code = EXIT_NEEDS_PERMISSION
 
 
 class StoreError(WegingsError):

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -146,3 +146,112 @@ class PartnerFlag(SQLModel, table=True):
     observed_on: date  # when the developments took place, as the user says
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     recorded_by: str = Field(max_length=100)
+
+
+class Item(SQLModel, table=True):
+    """A piece of information that may be passed on, with the service it originates from.
+
+    `originator` is "self" (our own service) or a partner's handle; `received_from` is the
+    partner we got it from (None for our own). Handles are kept as text, as they are printed.
+    """
+
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("originator", "ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(index=True, max_length=100)
+    originator: str = Field(max_length=40)
+    received_from: str | None = Field(default=None, max_length=40)
+    received_on: date
+    personal_data: bool
+    unevaluated: bool
+    classification: str = Field(default="", max_length=100)
+    subject: str = Field(default="", sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class ItemTag(SQLModel, table=True):
+    """A tag on an item; standing consents cover all of an originator's items with a tag."""
+
+    __tablename__ = "item_tag"
+    __table_args__ = (UniqueConstraint("item_id", "tag"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    tag: str = Field(index=True, max_length=40)
+
+
+class Consent(SQLModel, table=True):
+    """An originator's consent to a holder to pass one item (or tagged items) to a recipient.
+
+    Exactly one of `item_id` and `tag` is set; a tag consent is standing and has an end date.
+    `recipient` is a partner's handle or a group's key. Revoked by a ConsentRevocation.
+    """
+
+    __tablename__ = "consent"
+    __table_args__ = (
+        Index("ix_consent_item_scope", "originator", "holder", "item_id"),
+        Index("ix_consent_tag_scope", "originator", "holder", "tag", "recipient"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    originator: str = Field(max_length=40)
+    holder: str = Field(max_length=40)
+    recipient: str = Field(max_length=40)
+    item_id: int | None = Field(default=None, foreign_key="item.id")
+    tag: str | None = Field(default=None, max_length=40)
+    purpose: str | None = Field(default=None, max_length=200)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    conditions: str = Field(default="[]", sa_type=Text)  # JSON list of condition texts
+    reference: str = Field(default="", max_length=200)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class ConsentRevocation(SQLModel, table=True):
+    """The revocation of a consent, effective from `revoked_at` on."""
+
+    __tablename__ = "consent_revocation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    consent_id: int = Field(foreign_key="consent.id", unique=True)
+    revoked_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_by: str = Field(max_length=100)
+    reason: str = Field(sa_type=Text)
+
+
+class Permission(SQLModel, table=True):
+    """A higher permission (toestemming) for one item to one recipient, until an end date."""
+
+    __tablename__ = "permission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    recipient: str = Field(max_length=40)
+    role: str = Field(max_length=20)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_until: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(sa_type=Text)
+    ctivd_notified: bool
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class Transfer(SQLModel, table=True):
+    """A provision (verstrekking): the item passed on, with the decision it relied on."""
+
+    __tablename__ = "transfer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    holder: str = Field(max_length=40)
+    recipient: str = Field(index=True, max_length=40)
+    purpose: str | None = Field(default=None, max_length=200)
+    transferred_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+    decision: str = Field(sa_type=Text)  # JSON of the decision: outcome, reasons, members
+    conditions: str = Field(sa_type=Text)  # JSON list of the conditions it carries
+    reliability: str | None = Field(default=None, sa_type=Text)
+    age: str | None = Field(default=None, sa_type=Text)

@@ -32,8 +32,12 @@ def partner_json(row: PartnerRow) -> dict[str, Any]:
 
 
 def partner_overview(session: Session, handle: str, *, now: datetime) -> dict[str, Any]:
-    """The partner, its current note, whether it is a risicodienst, and its open flags."""
+    """The partner, its note, whether it is a risicodienst, open flags, consents, transfers."""
+    from wegings.consents import consent_json, consents_about
+    from wegings.transfers import list_transfers, transfer_json
+
     partner = get_partner(session, handle)
+    group_keys = tuple(g.lower() for g in groups_of(session, partner))
     states = note_states(session, partner)
     current = current_note(states)
     note = state_json(current) if current is not None else None
@@ -58,4 +62,8 @@ def partner_overview(session: Session, handle: str, *, now: datetime) -> dict[st
             }
             for flag in open_flags(session, partner, now)
         ],
+        "consents": [
+            consent_json(row, now) for row in consents_about(session, partner.short, group_keys)
+        ],
+        "transfers": [transfer_json(row) for row in list_transfers(session, to=partner.short)],
     }

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
-HEAD_REVISION = "0002_weighing_notes"
+HEAD_REVISION = "0003_third_party_rule"
 """The newest schema revision this version knows; a test keeps it equal to Alembic's head."""
 
 BUSY_TIMEOUT_SECONDS = 30.0

@@ -111,11 +111,12 @@ def main_options(
 
 
 def _register() -> None:
-    from wegings.cli import audit, db, notes, partners, render
+    from wegings.cli import audit, db, notes, partners, render, sharing
 
     partners.register(app)
     notes.register(app)
     render.register(app)
+    sharing.register(app)
     app.add_typer(db.app, name="db")
     app.add_typer(audit.app, name="audit")
 

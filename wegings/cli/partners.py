@@ -157,6 +157,13 @@ def show_overview(details: dict[str, Any]) -> None:
         )
     for flag in details["flags"]:
         output.say(f"Flagged {flag['observed_on']}: {flag['reason']} (rewrite the note).")
+    from wegings.cli.items import print_consents
+    from wegings.cli.sharing import print_transfers
+
+    if details["consents"]:
+        print_consents("Consents it gave, holds or receives", details["consents"])
+    if details["transfers"]:
+        print_transfers("Transfers to it", details["transfers"])
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,331 @@
+"""Benchmark of can-share: start-up of one check, and batch throughput as consents grow.
+
+Builds a database (schema by the real migrations) with 200 partners, N items and M consents,
+then measures:
+
+(a) the wall time of one `wegings can-share` process next to a bare
+    `python -c "import sqlmodel"` process (median of several runs each, interleaved);
+(b) batch throughput (checks per second after start-up) for 100,000 rows, first with 10,000
+    consents and then with M consents, and the ratio of the per-check costs.
+
+The bulk data is inserted with raw SQL in one transaction and has no audit events, so
+`wegings audit verify` does not hold on the benchmark database; that is expected.
+
+    python bench/bench_sharing.py                              # full size: 1,000,000 each
+    python bench/bench_sharing.py --items 50000 --consents 50000 --rows 20000   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from wegings.config import Location
+from wegings.store import session_scope
+
+PARTNERS = 200
+GROUP_MEMBERS = 12
+SMALL_CONSENTS = 10_000
+TAGS = ("ct", "cyber", "proliferatie", "spionage", "extremisme")
+FORMS_STANDARD = ["knowledge_exchange", "evaluated_data", "personal_data", "unevaluated_data"]
+FORMS_ELEVATED = ["knowledge_exchange", "evaluated_data", "personal_data"]
+
+
+def stamp(moment: datetime) -> str:
+    """A UTC datetime as SQLAlchemy stores it on SQLite (naive, microseconds)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def shorts() -> list[str]:
+    """The benchmark partners' handles."""
+    return [f"p{n:03d}" for n in range(PARTNERS)]
+
+
+def usual_recipient(item: int, origin: int) -> int:
+    """The partner an item most often goes to: half the consents and a quarter of the checks."""
+    return (origin + 1 + item % (PARTNERS - 2)) % PARTNERS
+
+
+def build(path: Path, items: int, consents: int, seed: int) -> float:
+    """Create the schema with the migrations, then bulk-insert partners, items and consents."""
+    started = time.perf_counter()
+    with session_scope(Location(path=path), write=True):
+        pass  # creates the file and runs every migration
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    long_ago = stamp(now - timedelta(days=60))
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA synchronous = OFF")
+    connection.execute("BEGIN")
+    names = shorts()
+    connection.executemany(
+        "INSERT INTO partner (id, short, name, country, kind, notes, created_at, created_by) "
+        "VALUES (?, ?, ?, 'XR', 'civil', '', ?, 'bench')",
+        [(n + 1, short, f"Dienst {short}", long_ago) for n, short in enumerate(names)],
+    )
+    connection.execute(
+        "INSERT INTO partner_group (id, key, name, created_at, created_by) "
+        "VALUES (1, 'ctg', 'CTG', ?, 'bench')",
+        (long_ago,),
+    )
+    connection.executemany(
+        "INSERT INTO group_membership (group_id, partner_id, added_at, added_by) "
+        "VALUES (1, ?, ?, 'bench')",
+        [(n + 1, long_ago) for n in range(GROUP_MEMBERS)],
+    )
+    established = now - timedelta(days=30)
+    notes = []
+    establishments = []
+    for n in range(PARTNERS):
+        if n % 20 == 19:
+            continue  # some partners have no note
+        elevated = n % 5 == 4
+        forms = FORMS_ELEVATED if elevated else FORMS_STANDARD
+        notes.append(
+            (n + 1, n + 1, stamp(established), "verhoogd" if elevated else "standaard", forms)
+        )
+        review = established + timedelta(days=365 if elevated else 730)
+        establishments.append((n + 1, n + 1, stamp(established), stamp(review)))
+    connection.executemany(
+        "INSERT INTO note_version (id, partner_id, version, created_at, author, profile, forms, "
+        "answers, based_on) VALUES (?, ?, 1, ?, 'bench', ?, ?, '{}', NULL)",
+        [(i, p, at, profile, json.dumps(forms)) for i, p, at, profile, forms in notes],
+    )
+    connection.executemany(
+        "INSERT INTO note_establishment (note_id, partner_id, role, established_by, "
+        "established_at, review_due, decision) VALUES (?, ?, 'minister', 'minister', ?, ?, '')",
+        establishments,
+    )
+    connection.executemany(
+        "INSERT INTO partner_flag (partner_id, reason, observed_on, recorded_at, recorded_by) "
+        "VALUES (?, 'Onrust (bench)', ?, ?, 'bench')",
+        [
+            (n + 1, (now - timedelta(days=5)).date().isoformat(), stamp(now - timedelta(days=5)))
+            for n in range(7, PARTNERS, 40)
+        ],
+    )
+    origin_of = [rng.randrange(PARTNERS) for _ in range(items)]
+
+    def item_rows() -> Iterator[tuple[object, ...]]:
+        for n in range(items):
+            origin = names[origin_of[n]]
+            personal = rng.random() < 0.2
+            unevaluated = rng.random() < 0.05
+            yield (
+                n + 1,
+                f"I{n:07d}",
+                origin,
+                origin,
+                (now - timedelta(days=61)).date().isoformat(),
+                personal,
+                unevaluated,
+                long_ago,
+            )
+
+    connection.executemany(
+        "INSERT INTO item (id, ref, originator, received_from, received_on, personal_data, "
+        "unevaluated, classification, subject, recorded_at, recorded_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, 'bench')",
+        item_rows(),
+    )
+    connection.executemany(
+        "INSERT INTO item_tag (item_id, tag) VALUES (?, ?)",
+        ((n + 1, TAGS[n % len(TAGS)]) for n in range(items) if n % 3 == 0),
+    )
+    connection.executemany(
+        "INSERT INTO permission (item_id, recipient, role, valid_from, valid_until, reason, "
+        "ctivd_notified, recorded_at, recorded_by) "
+        "VALUES (?, ?, 'minister', ?, ?, 'bench', 1, ?, 'bench')",
+        (
+            (
+                rng.randrange(items) + 1,
+                names[rng.randrange(PARTNERS)],
+                long_ago,
+                stamp(now + timedelta(days=90)),
+                long_ago,
+            )
+            for _ in range(max(1, items // 100))
+        ),
+    )
+    connection.execute("COMMIT")
+    connection.close()
+    add_consents(path, items, origin_of, 0, min(consents, SMALL_CONSENTS), seed)
+    return time.perf_counter() - started
+
+
+def add_consents(
+    path: Path, items: int, origin_of: list[int] | None, start: int, stop: int, seed: int
+) -> None:
+    """Insert consents number start..stop-1 (1% standing consents for a tag, with an end)."""
+    rng = random.Random(seed * 7919 + start)
+    now = datetime.now(UTC)
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA synchronous = OFF")
+    if origin_of is None:
+        origin_of = [0] * (items + 1)
+        for item_id, originator in connection.execute("SELECT id, originator FROM item"):
+            origin_of[item_id - 1] = int(originator[1:])
+    names = shorts()
+    long_ago = stamp(now - timedelta(days=59))
+    until = stamp(now + timedelta(days=365))
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for _ in range(start, stop):
+            item = rng.randrange(items)
+            origin = origin_of[item]
+            draw = rng.random()
+            if draw < 0.05:
+                recipient = "ctg"
+            elif draw < 0.5:
+                recipient = names[usual_recipient(item, origin)]
+            else:
+                recipient = names[(origin + rng.randrange(1, PARTNERS - 1)) % PARTNERS]
+            if rng.random() < 0.01:
+                yield (
+                    names[origin],
+                    recipient,
+                    None,
+                    TAGS[rng.randrange(len(TAGS))],
+                    long_ago,
+                    until,
+                    long_ago,
+                )
+            else:
+                yield (names[origin], recipient, item + 1, None, long_ago, None, long_ago)
+
+    connection.execute("BEGIN")
+    connection.executemany(
+        "INSERT INTO consent (originator, holder, recipient, item_id, tag, purpose, valid_from, "
+        "valid_until, conditions, reference, recorded_at, recorded_by) "
+        "VALUES (?, 'self', ?, ?, ?, NULL, ?, ?, '[]', '', ?, 'bench')",
+        rows(),
+    )
+    connection.execute("COMMIT")
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+def write_rows(path: Path, rows: int, items: int, seed: int) -> None:
+    """A CSV batch of checks: a quarter to an item's usual recipient, 2% to the CTG."""
+    rng = random.Random(seed + 1)
+    origin_of = random.Random(seed)
+    origins = [origin_of.randrange(PARTNERS) for _ in range(items)]  # as build() drew them
+    names = shorts()
+    with path.open("w", encoding="utf-8") as out:
+        out.write("item,to\n")
+        for _ in range(rows):
+            item = rng.randrange(items)
+            draw = rng.random()
+            if draw < 0.02:
+                to = "ctg"
+            elif draw < 0.27:
+                to = names[usual_recipient(item, origins[item])]
+            else:
+                to = names[rng.randrange(PARTNERS)]
+            out.write(f"I{item:07d},{to}\n")
+
+
+def wall(command: list[str], stdin: Path | None = None) -> float:
+    """Seconds one process takes, from start to exit."""
+    started = time.perf_counter()
+    with open(stdin or "/dev/null", "rb") as source:
+        subprocess.run(
+            command, stdin=source, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        )
+    return time.perf_counter() - started
+
+
+def wegings(db: Path, *args: str) -> list[str]:
+    """The command line of one wegings process on the benchmark database."""
+    return [sys.executable, "-m", "wegings", "--db", str(db), *args]
+
+
+def startup(db: Path, runs: int) -> tuple[float, float]:
+    """Median seconds of one can-share process and of `python -c "import sqlmodel"`."""
+    check = wegings(db, "can-share", "I0000001", "--to", "p001", "--json")
+    bare = [sys.executable, "-c", "import sqlmodel"]
+    wall(check)  # warm the file cache
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(wall(check))
+        theirs.append(wall(bare))
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def throughput(db: Path, batch: Path, one: Path, rows: int, runs: int) -> float:
+    """Checks per second after start-up: (rows - 1) / (time of the batch - time of one row)."""
+    command = wegings(db, "can-share", "--batch", "-", "--json")
+    wall(command, one)
+    full = statistics.median(wall(command, batch) for _ in range(runs))
+    base = statistics.median(wall(command, one) for _ in range(runs))
+    return (rows - 1) / (full - base)
+
+
+def main() -> None:
+    """Build, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--consents", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per batch measurement")
+    parser.add_argument("--startup-runs", type=int, default=9)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--dir", type=Path, default=None, help="keep the database here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="wegings-bench-") as temporary:
+        where = args.dir or Path(temporary)
+        where.mkdir(parents=True, exist_ok=True)
+        db = where / "bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        print(
+            f"Building {PARTNERS} partners, {args.items:,} items, "
+            f"{min(args.consents, SMALL_CONSENTS):,} consents (bulk SQL, no audit events)…",
+            flush=True,
+        )
+        built = build(db, args.items, args.consents, args.seed)
+        print(f"  built in {built:.1f} s")
+        batch = where / "batch.csv"
+        one = where / "one.csv"
+        write_rows(batch, args.rows, args.items, args.seed)
+        write_rows(one, 1, args.items, args.seed)
+
+        ours, bare = startup(db, args.startup_runs)
+        print(
+            f"(a) one can-share process: {ours * 1000:.0f} ms; python -c 'import sqlmodel': "
+            f"{bare * 1000:.0f} ms; ratio {ours / bare:.2f} (median of {args.startup_runs})"
+        )
+        small = throughput(db, batch, one, args.rows, args.runs)
+        small_count = min(args.consents, SMALL_CONSENTS)
+        print(f"(b) batch of {args.rows:,} rows at {small_count:,} consents: {small:,.0f} checks/s")
+        if args.consents > SMALL_CONSENTS:
+            started = time.perf_counter()
+            add_consents(db, args.items, None, SMALL_CONSENTS, args.consents, args.seed)
+            print(
+                f"    (added consents up to {args.consents:,} in "
+                f"{time.perf_counter() - started:.1f} s)"
+            )
+            large = throughput(db, batch, one, args.rows, args.runs)
+            print(
+                f"    batch of {args.rows:,} rows at {args.consents:,} consents: "
+                f"{large:,.0f} checks/s"
+            )
+            print(
+                f"    per-check cost at {args.consents:,} / at {small_count:,} consents: "
+                f"{small / large:.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()

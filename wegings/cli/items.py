@@ -1,0 +1,358 @@
+"""Commands for the register of the third-party rule: items, consents, permissions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from wegings.cli import output
+from wegings.cli.state import actor, location
+from wegings.domain import Role
+
+_JSON = typer.Option("--json", help="Print plain JSON.")
+
+
+def new_item(
+    ctx: typer.Context,
+    ref: Annotated[
+        str, typer.Argument(help="The item's reference, unique per originator.", show_default=False)
+    ],
+    originator: Annotated[
+        str,
+        typer.Option(
+            "--originator", metavar="PARTNER|self", help="Who it comes from; self = our service."
+        ),
+    ],
+    received_from: Annotated[
+        str | None,
+        typer.Option(
+            "--received-from",
+            metavar="PARTNER",
+            help="The partner we got it from (not for our own items).",
+        ),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", metavar="DATE", help="When we received it (ISO; default today)."),
+    ] = None,
+    personal_data: Annotated[
+        bool, typer.Option("--personal-data", help="It holds personal data.")
+    ] = False,
+    unevaluated: Annotated[
+        bool, typer.Option("--unevaluated", help="It is unevaluated data.")
+    ] = False,
+    classification: Annotated[
+        str, typer.Option("--classification", metavar="TEXT", help="Its classification.")
+    ] = "",
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag", metavar="TAG", help="A tag that standing consents match. Repeatable."
+        ),
+    ] = None,
+    subject: Annotated[
+        str, typer.Option("--subject", metavar="TEXT", help="What it is about, in short.")
+    ] = "",
+) -> None:
+    """Register an item of information; prints the handle it is addressed by."""
+    from wegings.items import create_item
+    from wegings.store import session_scope
+    from wegings.timeutil import parse_day, utcnow
+
+    now = utcnow()
+    received_on = parse_day(on, field="--date") if on else None
+    with session_scope(location(ctx), write=True) as session:
+        row = create_item(
+            session,
+            actor=actor(ctx),
+            now=now,
+            ref=ref,
+            originator=originator,
+            received_from=received_from,
+            received_on=received_on,
+            personal_data=personal_data,
+            unevaluated=unevaluated,
+            classification=classification,
+            subject=subject,
+            tags=tag or [],
+        )
+    typer.echo(row.handle)
+    source = f" received from {row.item.received_from}" if row.item.received_from else ""
+    output.say(f"Registered item {row.handle} from {row.item.originator}{source}.")
+
+
+def items(
+    ctx: typer.Context,
+    originator: Annotated[
+        str | None,
+        typer.Option("--originator", metavar="PARTNER|self", help="Only items from this one."),
+    ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", metavar="TAG", help="Only with this tag.")] = (
+        None
+    ),
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """List the registered items."""
+    from wegings.items import item_json, list_items
+    from wegings.store import session_scope
+
+    with session_scope(location(ctx), write=False) as session:
+        rows = list_items(session, originator=originator, tag=tag)
+    if as_json:
+        output.emit_json([item_json(row) for row in rows])
+        return
+    if not rows:
+        output.say("No items found. Register one with `wegings new-item`.")
+        return
+    output.print_table(
+        f"Items ({len(rows)})",
+        ["Handle", "Originator", "Received from", "Date", "Data", "Tags", "Subject"],
+        [
+            (
+                r.handle,
+                r.item.originator,
+                r.item.received_from,
+                r.item.received_on.isoformat(),
+                ", ".join(
+                    name
+                    for name, flag in (
+                        ("personal", r.item.personal_data),
+                        ("unevaluated", r.item.unevaluated),
+                    )
+                    if flag
+                )
+                or "evaluated",
+                ", ".join(r.tags),
+                r.item.subject,
+            )
+            for r in rows
+        ],
+    )
+
+
+def consent(
+    ctx: typer.Context,
+    to: Annotated[
+        str, typer.Option("--to", metavar="RECIPIENT", help="The partner or group it may go to.")
+    ],
+    item: Annotated[
+        str | None,
+        typer.Argument(help="The item (REF or ORIGINATOR/REF); or use --tag.", show_default=False),
+    ] = None,
+    holder: Annotated[
+        str | None,
+        typer.Option(
+            "--holder",
+            metavar="PARTNER",
+            help="Who may pass it on; default us. A partner holder gets our consent.",
+        ),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        typer.Option("--tag", metavar="TAG", help="Standing consent: all items with this tag."),
+    ] = None,
+    originator: Annotated[
+        str | None,
+        typer.Option(
+            "--originator", metavar="PARTNER|self", help="Whose tagged items (with --tag)."
+        ),
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", metavar="TEXT", help="The only purpose it covers.")
+    ] = None,
+    valid_from: Annotated[
+        str | None,
+        typer.Option("--from", metavar="DATE", help="Valid from (ISO; default now)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", metavar="DATE", help="Valid until, the whole day (required with --tag)."
+        ),
+    ] = None,
+    condition: Annotated[
+        list[str] | None,
+        typer.Option("--condition", metavar="TEXT", help="A condition it attaches. Repeatable."),
+    ] = None,
+    reference: Annotated[
+        str, typer.Option("--reference", metavar="TEXT", help="The originator's reference.")
+    ] = "",
+) -> None:
+    """Record an originator's consent to pass an item (or tagged items) on; prints its id."""
+    from wegings.consents import parse_end, record_consent
+    from wegings.store import session_scope
+    from wegings.timeutil import parse_when, utcnow
+
+    start = parse_when(valid_from, field="--from") if valid_from else None
+    end = parse_end(until, field="--until") if until else None
+    with session_scope(location(ctx), write=True) as session:
+        record = record_consent(
+            session,
+            actor=actor(ctx),
+            now=utcnow(),
+            to=to,
+            item=item,
+            tag=tag,
+            originator=originator,
+            holder=holder,
+            purpose=purpose,
+            valid_from=start,
+            valid_until=end,
+            conditions=condition or [],
+            reference=reference,
+        )
+    typer.echo(str(record.id))
+    scope = f"item {item.strip()}" if item else f"items of {record.originator} tagged {record.tag}"
+    holder_text = "us" if record.holder == "self" else record.holder
+    output.say(
+        f"Recorded consent #{record.id} from {record.originator} for {holder_text} to pass "
+        f"{scope} to {record.recipient}."
+    )
+
+
+def revoke(
+    ctx: typer.Context,
+    consent_id: Annotated[
+        str, typer.Argument(metavar="CONSENT_ID", help="The consent's id.", show_default=False)
+    ],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why it is revoked.")],
+) -> None:
+    """Revoke a consent from now on (earlier checks as of before now still count it)."""
+    from wegings.consents import parse_consent_id, revoke_consent
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+
+    number = parse_consent_id(consent_id)
+    with session_scope(location(ctx), write=True) as session:
+        revoke_consent(session, consent_id=number, reason=reason, actor=actor(ctx), now=utcnow())
+    output.say(f"Revoked consent #{number} from now on.")
+
+
+def consents(
+    ctx: typer.Context,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", metavar="ITEM", help="Only those that bear on this item."),
+    ] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """List consents with their status now (valid, expired, revoked, not yet valid)."""
+    from wegings.consents import consent_json, list_consents
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+
+    now = utcnow()
+    with session_scope(location(ctx), write=False) as session:
+        rows = [consent_json(row, now) for row in list_consents(session, item=item)]
+    if as_json:
+        output.emit_json(rows)
+        return
+    if not rows:
+        output.say("No consents found. Record one with `wegings consent`.")
+        return
+    print_consents(f"Consents ({len(rows)})", rows)
+
+
+def print_consents(title: str, rows: list[dict[str, Any]]) -> None:
+    """Print consents (as consent_json gives them) as a table."""
+    output.print_table(
+        title,
+        ["Id", "Originator", "Holder", "Scope", "To", "Purpose", "Valid", "Status", "Conditions"],
+        [
+            (
+                f"#{r['id']}",
+                r["originator"],
+                r["holder"],
+                r["item"] or f"tag {r['tag']}",
+                r["recipient"],
+                r["purpose"],
+                f"{str(r['valid_from'])[:10]} – {str(r['valid_until'] or '')[:10] or 'open'}",
+                r["status"],
+                "; ".join(r["conditions"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+def permit(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="The item.", show_default=False)],
+    to: Annotated[str, typer.Option("--to", metavar="RECIPIENT", help="The partner or group.")],
+    role: Annotated[Role, typer.Option("--role", help="Who grants it: minister, or dg.")],
+    until: Annotated[
+        str, typer.Option("--until", metavar="DATE", help="Valid until, the whole day.")
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="The motivation and decision.")
+    ],
+    ctivd_notified: Annotated[
+        bool,
+        typer.Option("--ctivd-notified", help="The CTIVD has been notified (unevaluated data)."),
+    ] = False,
+) -> None:
+    """Record a higher permission for passing one item to one recipient."""
+    from wegings.consents import parse_end, record_permission
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+
+    end = parse_end(until, field="--until")
+    with session_scope(location(ctx), write=True) as session:
+        permission, handle = record_permission(
+            session,
+            actor=actor(ctx),
+            now=utcnow(),
+            item=item,
+            to=to,
+            role=role,
+            valid_until=end,
+            reason=reason,
+            ctivd_notified=ctivd_notified,
+        )
+    typer.echo(str(permission.id))
+    output.say(
+        f"Recorded permission #{permission.id} by the {role.value} for item {handle} to "
+        f"{permission.recipient} until {end.date().isoformat()}."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the item, consent and permission commands to `app`."""
+    app.command(
+        "new-item",
+        epilog=output.examples(
+            "wegings new-item RVD-2026-0042 --originator rvd --received-from rvd "
+            "--personal-data --tag ct --subject 'Reisbewegingen'",
+            "wegings new-item AIVD-7 --originator self --tag ct",
+        ),
+    )(new_item)
+    app.command(
+        "items", epilog=output.examples("wegings items", "wegings items --originator rvd --json")
+    )(items)
+    app.command(
+        "consent",
+        epilog=output.examples(
+            "wegings consent RVD-2026-0042 --to smi --purpose 'CT-onderzoek' --until 2027-06-30 "
+            "--condition 'Alleen parafraseren'",
+            "wegings consent --tag ct --originator rvd --to ctg --until 2027-12-31",
+            "wegings consent AIVD-7 --holder rvd --to smi --until 2027-01-31",
+        ),
+    )(consent)
+    app.command(
+        "revoke",
+        epilog=output.examples("wegings revoke 3 --reason 'Ingetrokken bij brief van 1 dec.'"),
+    )(revoke)
+    app.command(
+        "consents",
+        epilog=output.examples("wegings consents", "wegings consents --item RVD-2026-0042 --json"),
+    )(consents)
+    app.command(
+        "permit",
+        epilog=output.examples(
+            "wegings permit RVD-2026-0042 --to smi --role minister --until 2027-03-31 "
+            "--reason 'Ministerieel besluit 2026/12'",
+            "wegings permit AIVD-9 --to rvd --role minister --until 2027-01-31 "
+            "--reason 'Besluit 2026/15' --ctivd-notified",
+        ),
+    )(permit)

@@ -1,0 +1,365 @@
+"""Commands for the third-party rule: can-share (one check or a batch), share, transfers."""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wegings.cli import output
+from wegings.cli.state import actor, location
+from wegings.errors import InvalidInput, StoreError
+from wegings.text import printable
+
+if TYPE_CHECKING:
+    from wegings.sharing_batch import BatchResult
+    from wegings.sharing_result import CheckResult
+
+_JSON = typer.Option("--json", help="Print plain JSON (JSON Lines with --batch).")
+_PROGRESS_EVERY = 500
+_BATCH_COLUMNS = (("ROW", 6), ("DECISION", 16), ("ITEM", 28), ("TO", 10))
+
+
+def can_share(
+    ctx: typer.Context,
+    item: Annotated[
+        str | None, typer.Argument(help="The item (REF or ORIGINATOR/REF).", show_default=False)
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="RECIPIENT", help="The partner or group.")
+    ] = None,
+    holder: Annotated[
+        str | None,
+        typer.Option("--holder", metavar="PARTNER", help="Who passes it on; default us (self)."),
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", metavar="TEXT", help="The purpose of the transfer.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="WHEN",
+            help="Answer as the records stood then (ISO date or date-time; UTC unless an offset).",
+        ),
+    ] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option(
+            "--batch",
+            metavar="FILE",
+            help="Check every row of a CSV (with header) or JSON Lines file; - for stdin. "
+            "Fields: item, to, holder, purpose, as_of.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """May an item be passed on? Exit 0 allowed, 1 denied, 3 needs permission, 2 bad input."""
+    if batch is not None:
+        singles = (
+            ("ITEM", item),
+            ("--to", to),
+            ("--holder", holder),
+            ("--purpose", purpose),
+            ("--as-of", as_of),
+        )
+        given = [name for name, value in singles if value is not None]
+        if given:
+            raise InvalidInput(
+                f"--batch takes every field from the file; leave out {', '.join(given)}."
+            )
+        with _store_fault_is_an_error():
+            code = _run_batch(ctx, batch, as_json=as_json)
+        raise typer.Exit(code)
+    if item is None or to is None:
+        raise InvalidInput("Give an ITEM and --to RECIPIENT, or --batch FILE.")
+    from wegings.sharing_result import decision_json
+    from wegings.sharing_store import check_one
+    from wegings.store import session_scope
+    from wegings.timeutil import parse_when, utcnow
+
+    at = parse_when(as_of, field="--as-of") if as_of else utcnow()
+    # Reads only: the database is opened read-only, so this works on a read-only copy too.
+    with _store_fault_is_an_error(), session_scope(location(ctx), write=False) as session:
+        result = check_one(session, item, to, at=at, holder=holder, purpose=purpose)
+    if as_json:
+        output.emit_json(decision_json(result))
+    else:
+        _print_decision(result)
+    raise typer.Exit(result.exit_code)
+
+
+@contextmanager
+def _store_fault_is_an_error() -> Iterator[None]:
+    """A database that cannot be read exits 2 here: exit 1 would read as "denied"."""
+    try:
+        yield
+    except StoreError as exc:
+        raise InvalidInput(exc.message) from None
+
+
+def _print_decision(result: CheckResult) -> None:
+    """The decision, its reasons and conditions as tables on stdout."""
+    from wegings.timeutil import iso
+
+    decision = result.decision
+    fields: list[tuple[str, object]] = [
+        ("Decision", decision.outcome.value),
+        ("Holder", "us (self)" if result.holder == "self" else result.holder),
+        ("Purpose", result.purpose or "any"),
+        ("As of", iso(result.at)),
+    ]
+    if decision.member_outcomes:
+        fields.append(("Members", ", ".join(f"{m} {o.value}" for m, o in decision.member_outcomes)))
+    output.print_fields(f"Item {result.item.handle} to {result.recipient}", fields)
+    # The member column only when the recipient is a group; the code says the effect.
+    columns = ["Rule", "Code", "Reason", "Relies on"]
+    rows: list[tuple[object, ...]] = [
+        (r.rule, r.code.value, r.message, r.ref) for r in decision.reasons
+    ]
+    if decision.member_outcomes:
+        columns.insert(1, "Member")
+        rows = [(r.rule, r.member, r.code.value, r.message, r.ref) for r in decision.reasons]
+    output.print_table("Reasons", columns, rows)
+    output.print_table(
+        "Conditions the transfer must carry",
+        ["#", "Condition"],
+        [(n, c) for n, c in enumerate(decision.conditions, 1)],
+    )
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes read from a binary stream, for the progress bar."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.count += size
+        return size
+
+
+def _open_input(name: str, stack: ExitStack) -> tuple[Iterator[str], _CountingReader, int | None]:
+    """The input's lines, the byte counter under them, and the total size if known."""
+    total: int | None = None
+    if name == "-":
+        raw: IO[bytes] = sys.stdin.buffer
+    else:
+        path = Path(name)
+        try:
+            raw = stack.enter_context(path.open("rb"))
+            total = path.stat().st_size
+        except OSError as exc:
+            raise InvalidInput(f"Cannot read the batch file {name}: {exc.strerror}.") from None
+    counter = _CountingReader(raw)
+    text = io.TextIOWrapper(
+        io.BufferedReader(counter, 1 << 16), encoding="utf-8-sig", errors="strict", newline=""
+    )
+    return iter(text), counter, total
+
+
+def _table_line(result: BatchResult) -> str:
+    from wegings.sharing_batch import result_detail
+
+    row = result.row
+    handle = result.result.item.handle if result.result is not None else row.item
+    to = result.result.recipient if result.result is not None else row.to
+    cells = (str(row.number), result.outcome, handle, to)
+    text = "  ".join(
+        cell.ljust(width) for cell, (_, width) in zip(cells, _BATCH_COLUMNS, strict=True)
+    )
+    line = f"{text}  {result_detail(result)}".rstrip()
+    return " ".join(printable(line).split("\n")) + "\n"
+
+
+def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
+    """Check every row, write one result a row as it comes, and return the worst exit code."""
+    from json import JSONEncoder
+
+    from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
+    from wegings.sharing_store import SharingReader
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+
+    summary = BatchSummary()
+    write = sys.stdout.write
+    encode = JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    with ExitStack() as stack:
+        lines, counter, total = _open_input(name, stack)
+        session = stack.enter_context(session_scope(location(ctx), write=False))
+        reader = SharingReader(session)
+        progress = _progress(stack, total)
+        started = time.perf_counter()
+        if not as_json:
+            header = "  ".join(title.ljust(width) for title, width in _BATCH_COLUMNS)
+            write(f"{header}  DETAIL\n")
+        try:
+            for result in run_batch(reader, read_rows(lines), now=utcnow()):
+                summary.add(result)
+                if as_json:
+                    write(encode(result_json(result)) + "\n")
+                else:
+                    write(_table_line(result))
+                if progress is not None and summary.rows % _PROGRESS_EVERY == 0:
+                    progress(summary.rows, counter.count)
+        except UnicodeDecodeError:
+            raise InvalidInput(
+                f"The batch is not UTF-8 text (after row {summary.rows}); save it as UTF-8."
+            ) from None
+        elapsed = time.perf_counter() - started
+    sys.stdout.flush()
+    if summary.rows == 0:
+        raise InvalidInput("The batch has no rows; give a header line and one row per check.")
+    rate = f" ({summary.rows / elapsed:,.0f} checks/s)" if elapsed > 0 else ""
+    output.say(summary.describe()[:-1] + rate + ".")
+    return summary.exit_code
+
+
+def _progress(stack: ExitStack, total: int | None) -> Any:
+    """A Rich progress bar on stderr when it is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = stack.enter_context(
+        Progress(
+            TextColumn("Checking"),
+            BarColumn(),
+            TextColumn("{task.fields[rows]:,} rows"),
+            TimeElapsedColumn(),
+            console=output.stderr_console(),
+            transient=True,
+        )
+    )
+    task = bar.add_task("batch", total=total, rows=0)
+
+    def update(rows: int, done: int) -> None:
+        bar.update(task, completed=done, rows=rows)
+
+    return update
+
+
+def share(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Argument(help="The item.", show_default=False)],
+    to: Annotated[str, typer.Option("--to", metavar="RECIPIENT", help="The partner or group.")],
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", metavar="TEXT", help="The purpose of the transfer.")
+    ] = None,
+    reliability: Annotated[
+        str | None,
+        typer.Option(
+            "--reliability", metavar="TEXT", help="How reliable the data is (personal data)."
+        ),
+    ] = None,
+    age: Annotated[
+        str | None,
+        typer.Option("--age", metavar="TEXT", help="How old the data is (personal data)."),
+    ] = None,
+) -> None:
+    """Record a transfer, only when can-share says allowed now; prints the transfer's id."""
+    from wegings.store import session_scope
+    from wegings.timeutil import utcnow
+    from wegings.transfers import share as record_share
+
+    with session_scope(location(ctx), write=True) as session:
+        transfer, result = record_share(
+            session,
+            actor=actor(ctx),
+            now=utcnow(),
+            item=item,
+            to=to,
+            purpose=purpose,
+            reliability=reliability,
+            age=age,
+        )
+    typer.echo(str(transfer.id))
+    conditions = " ".join(f"({n}) {c}." for n, c in enumerate(result.decision.conditions, 1))
+    output.say(
+        f"Recorded transfer #{transfer.id}: item {result.item.handle} to {result.recipient}. "
+        f"It must carry these conditions: {conditions}"
+    )
+
+
+def transfers(
+    ctx: typer.Context,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="RECIPIENT", help="Only to this partner (or its groups)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """List recorded transfers with the decision and conditions they carried."""
+    from wegings.store import session_scope
+    from wegings.transfers import list_transfers, transfer_json
+
+    with session_scope(location(ctx), write=False) as session:
+        rows = [transfer_json(row) for row in list_transfers(session, to=to)]
+    if as_json:
+        output.emit_json(rows)
+        return
+    if not rows:
+        output.say("No transfers recorded. Record one with `wegings share`.")
+        return
+    print_transfers(f"Transfers ({len(rows)})", rows)
+
+
+def print_transfers(title: str, rows: list[dict[str, Any]]) -> None:
+    """Print transfers (as transfer_json gives them) as a table."""
+    output.print_table(
+        title,
+        ["Id", "Item", "To", "Members", "Purpose", "When", "By", "Conditions"],
+        [
+            (
+                f"#{r['id']}",
+                r["item"],
+                r["to"],
+                ", ".join(r["members"]) or None,
+                r["purpose"],
+                r["transferred_at"],
+                r["recorded_by"],
+                "; ".join(r["conditions"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of the third-party rule to `app`."""
+    from wegings.cli import items
+
+    items.register(app)
+    app.command(
+        "can-share",
+        epilog=output.examples(
+            "wegings can-share RVD-2026-0042 --to smi --purpose 'CT-onderzoek'",
+            "wegings can-share RVD-2026-0042 --to ctg --as-of 2026-12-01 --json",
+            "wegings can-share --batch checks.csv --json > answers.jsonl",
+        ),
+    )(can_share)
+    app.command(
+        "share",
+        epilog=output.examples(
+            "wegings share RVD-2026-0042 --to smi --purpose 'CT-onderzoek' "
+            "--reliability 'B2: meestal betrouwbaar' --age 'Juni 2026'",
+        ),
+    )(share)
+    app.command(
+        "transfers",
+        epilog=output.examples("wegings transfers", "wegings transfers --to smi --json"),
+    )(transfers)

@@ -1,0 +1,285 @@
+"""Checking many transfers at once: rows from CSV or JSON Lines in, one result per row out.
+
+Rows are read, checked and handed on one at a time, so memory does not grow with the input.
+A row that cannot be checked (a missing field, an unknown name, a bad date) is an error for
+that row, and never an allow.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from wegings.errors import InvalidInput
+from wegings.sharing import Outcome
+from wegings.sharing_result import CheckResult, decision_json
+from wegings.sharing_store import SharingReader
+from wegings.text import quote
+from wegings.timeutil import iso, parse_when
+
+FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of")
+REQUIRED: tuple[str, ...] = ("item", "to")
+ERROR = "error"
+
+# Worst first: an error, then denied, needs permission, allowed (DOMAIN.md).
+_SEVERITY: dict[str, int] = {
+    ERROR: 0,
+    Outcome.denied.value: 1,
+    Outcome.needs_permission.value: 2,
+    Outcome.allowed.value: 3,
+}
+_EXIT_CODES: dict[str, int] = {
+    ERROR: 2,
+    Outcome.denied.value: 1,
+    Outcome.needs_permission.value: 3,
+    Outcome.allowed.value: 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """One row of the input: its number (from 1), its fields, or why it cannot be read."""
+
+    number: int
+    item: str = ""
+    to: str = ""
+    holder: str | None = None
+    purpose: str | None = None
+    as_of: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """A row and its answer: a check result, or the error that stopped it."""
+
+    row: BatchRow
+    result: CheckResult | None
+    error: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """allowed, needs_permission, denied, or error."""
+        return self.result.decision.outcome if self.result is not None else ERROR
+
+
+@dataclass
+class BatchSummary:
+    """How many rows had each outcome, and the exit code of the worst."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_SEVERITY, 0))
+
+    def add(self, result: BatchResult) -> None:
+        """Count one row."""
+        self.counts[result.outcome] += 1
+
+    @property
+    def rows(self) -> int:
+        """How many rows were checked."""
+        return sum(self.counts.values())
+
+    @property
+    def worst(self) -> str | None:
+        """The worst outcome of any row, or None without rows."""
+        present = [key for key, count in self.counts.items() if count]
+        return min(present, key=_SEVERITY.__getitem__) if present else None
+
+    @property
+    def exit_code(self) -> int:
+        """2 for an error row, else 1 denied, 3 needs permission, 0 allowed."""
+        worst = self.worst
+        return _EXIT_CODES[worst] if worst is not None else 0
+
+    def describe(self) -> str:
+        """One sentence for stderr."""
+        counts = self.counts
+        noun = "row" if self.rows == 1 else "rows"
+        return (
+            f"Checked {self.rows} {noun}: {counts['allowed']} allowed, "
+            f"{counts['needs_permission']} need permission, {counts['denied']} denied, "
+            f"{counts[ERROR]} error{'' if counts[ERROR] == 1 else 's'}."
+        )
+
+
+def _text(number: int, name: str, value: Any) -> tuple[str | None, str | None]:
+    """(value, problem) of one field: a string, or empty/None for an absent optional one."""
+    if value is None:
+        return None, None
+    if not isinstance(value, str):
+        return None, f"field {quote(name)} must be text, not {type(value).__name__}"
+    stripped = value.strip()
+    return (stripped or None), None
+
+
+def _row(number: int, values: dict[str, Any]) -> BatchRow:
+    """A BatchRow from the named values of one input row."""
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        return BatchRow(
+            number,
+            problem=f"unknown field {quote(unknown[0])}; the fields are {', '.join(FIELDS)}",
+        )
+    clean: dict[str, str | None] = {}
+    for name in FIELDS:
+        text, problem = _text(number, name, values.get(name))
+        if problem is not None:
+            return BatchRow(number, problem=problem)
+        clean[name] = text
+    for name in REQUIRED:
+        if not clean[name]:
+            return BatchRow(
+                number,
+                item=clean["item"] or "",
+                to=clean["to"] or "",
+                problem=f"field {quote(name)} is empty",
+            )
+    return BatchRow(
+        number,
+        item=clean["item"] or "",
+        to=clean["to"] or "",
+        holder=clean["holder"],
+        purpose=clean["purpose"],
+        as_of=clean["as_of"],
+    )
+
+
+def _csv_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
+    reader = csv.reader(lines)
+    header = [name.strip().lower() for name in next(reader)]
+    unknown = [name for name in header if name not in FIELDS]
+    if unknown:
+        raise InvalidInput(
+            f"The batch header names an unknown field {quote(unknown[0])}; the fields are "
+            f"{', '.join(FIELDS)}."
+        )
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise InvalidInput(
+            f"The batch header lacks the field {quote(missing[0])}; it needs item and to."
+        )
+    if len(set(header)) != len(header):
+        raise InvalidInput("The batch header names a field twice.")
+    number = 0
+    width = len(header)
+    item_at, to_at = header.index("item"), header.index("to")
+    optional = [name for name in header if name not in REQUIRED]
+    try:
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank line
+            number += 1
+            if len(record) != width:
+                yield BatchRow(
+                    number,
+                    problem=f"the row has {len(record)} fields, the header {width}",
+                )
+                continue
+            item, to = record[item_at].strip(), record[to_at].strip()
+            if item and to and not optional:
+                yield BatchRow(number, item=item, to=to)  # the common case, made cheap
+            else:
+                yield _row(number, dict(zip(header, record, strict=True)))
+    except csv.Error as exc:
+        raise InvalidInput(f"The batch is not valid CSV after row {number}: {exc}.") from None
+
+
+def _jsonl_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
+    number = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            values = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield BatchRow(number, problem=f"not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(values, dict):
+            yield BatchRow(number, problem="the line is not a JSON object")
+            continue
+        yield _row(number, values)
+
+
+def read_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
+    """The rows of a CSV file with a header, or of JSON Lines (one object a line)."""
+    iterator = iter(lines)
+    first = ""
+    for line in iterator:
+        if line.strip():
+            first = line.removeprefix("\ufeff")
+            break
+    if not first:
+        return
+    remaining = _prepend(first, iterator)
+    if first.lstrip().startswith("{"):
+        yield from _jsonl_rows(remaining)
+    else:
+        yield from _csv_rows(remaining)
+
+
+def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def run_batch(
+    reader: SharingReader, rows: Iterable[BatchRow], *, now: datetime
+) -> Iterator[BatchResult]:
+    """Check each row; rows without as_of are checked as of `now` (the batch's start)."""
+    for row in rows:
+        if row.problem is not None:
+            yield BatchResult(row, None, f"Row {row.number}: {row.problem}.")
+            continue
+        try:
+            at = parse_when(row.as_of, field="as_of") if row.as_of else now
+            result = reader.check(row.item, row.to, at=at, holder=row.holder, purpose=row.purpose)
+        except InvalidInput as exc:
+            # Bad input or an unknown name; a store fault (StoreError) stops the whole batch.
+            yield BatchResult(row, None, exc.message)
+        else:
+            yield BatchResult(row, result)
+
+
+def result_json(result: BatchResult) -> dict[str, Any]:
+    """One row's answer as plain JSON: the row number and the decision (or the error)."""
+    if result.result is not None:
+        json_data = decision_json(result.result, row=result.row.number)
+        json_data["error"] = None
+        return json_data
+    row = result.row
+    return {
+        "row": row.number,
+        "decision": ERROR,
+        "item": row.item or None,
+        "to": row.to or None,
+        "holder": row.holder,
+        "purpose": row.purpose,
+        "as_of": row.as_of,
+        "reasons": [],
+        "conditions": [],
+        "members": [],
+        "error": result.error,
+    }
+
+
+def result_detail(result: BatchResult) -> str:
+    """What a table line says beside the outcome: the error, or the codes of what failed."""
+    if result.result is None:
+        return result.error or ""
+    failing = [
+        f"{reason.member}: {reason.code.value}" if reason.member else reason.code.value
+        for reason in result.result.decision.reasons
+        if reason.effect is not Outcome.allowed and reason.code.value != "group_member"
+    ]
+    return "; ".join(failing)
+
+
+def as_of_text(result: BatchResult) -> str:
+    """The moment the row was checked as of, as printed."""
+    if result.result is not None:
+        return iso(result.result.at) or ""
+    return result.row.as_of or ""

@@ -1,0 +1,73 @@
+"""The answer of one can-share check, as data and as plain JSON, and its exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from wegings.sharing import Decision, ItemFacts, Outcome
+from wegings.timeutil import iso
+
+EXIT_CODES: dict[Outcome, int] = {
+    Outcome.allowed: 0,
+    Outcome.denied: 1,
+    Outcome.needs_permission: 3,
+}
+"""The exit code of `can-share` for each outcome (2 is bad usage or an unknown name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One answered check: what was asked and the decision."""
+
+    item: ItemFacts
+    recipient: str
+    is_group: bool
+    holder: str
+    purpose: str | None
+    at: datetime
+    decision: Decision
+
+    @property
+    def exit_code(self) -> int:
+        """0 allowed, 1 denied, 3 needs permission."""
+        return EXIT_CODES[self.decision.outcome]
+
+
+@lru_cache(maxsize=64)
+def _iso_cached(moment: datetime) -> str | None:
+    """iso(), remembered: a batch prints the same moment on most rows."""
+    return iso(moment)
+
+
+def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, Any]:
+    """A check and its decision as plain, stable JSON (with the batch row number if given)."""
+    decision = result.decision
+    head: dict[str, Any] = {} if row is None else {"row": row}
+    # Codes and outcomes are StrEnums: JSON writes them as their plain text, and skipping
+    # `.value` (an enum property) matters when a batch writes a million of them.
+    return head | {
+        "decision": decision.outcome,
+        "item": result.item.handle,
+        "to": result.recipient,
+        "holder": result.holder,
+        "purpose": result.purpose,
+        "as_of": _iso_cached(result.at),
+        "reasons": [
+            {
+                "code": reason.code,
+                "message": reason.message,
+                "rule": reason.rule,
+                "effect": reason.effect,
+                "ref": reason.ref,
+                "member": reason.member,
+            }
+            for reason in decision.reasons
+        ],
+        "conditions": list(decision.conditions),
+        "members": [
+            {"member": short, "decision": outcome} for short, outcome in decision.member_outcomes
+        ],
+    }

@@ -1,0 +1,142 @@
+"""Transfers (verstrekkingen): recorded only when the rules allow them at that moment."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from wegings.audit import record_change
+from wegings.domain import OWN_SERVICE
+from wegings.errors import InvalidInput, NeedsPermission, Refused
+from wegings.items import item_rows, resolve_recipient
+from wegings.models import GroupMembership, Item, Partner, PartnerGroup, Transfer
+from wegings.sharing import Outcome
+from wegings.sharing_result import CheckResult, decision_json
+from wegings.sharing_store import SharingReader
+from wegings.text import MAX_TEXT_LENGTH, clean_text
+from wegings.timeutil import iso
+
+
+def _refusal(result: CheckResult) -> Refused:
+    """The one-line error for a transfer the rules do not allow, with every failing reason."""
+    decision = result.decision
+    failing = " ".join(
+        reason.message for reason in decision.reasons if reason.effect is not Outcome.allowed
+    )
+    outcome = decision.outcome.value.replace("_", " ")
+    message = (
+        f"Item {result.item.handle} may not be passed to {result.recipient} now "
+        f"({outcome}): {failing} Nothing was recorded."
+    )
+    if decision.outcome is Outcome.needs_permission:
+        return NeedsPermission(message)
+    return Refused(message)
+
+
+def share(
+    session: Session,
+    *,
+    actor: str,
+    now: datetime,
+    item: str,
+    to: str,
+    purpose: str | None = None,
+    reliability: str | None = None,
+    age: str | None = None,
+) -> tuple[Transfer, CheckResult]:
+    """Record that we pass `item` to `to`, only when can-share says allowed at `now`."""
+    clean_purpose = clean_text(purpose or "", field="Purpose", required=False, max_length=200)
+    clean_reliability = clean_text(
+        reliability or "", field="Reliability", required=False, max_length=MAX_TEXT_LENGTH
+    )
+    clean_age = clean_text(age or "", field="Age", required=False, max_length=MAX_TEXT_LENGTH)
+    # The check runs in this write transaction, so nothing can change between it and the record.
+    result = SharingReader(session).check(
+        item, to, at=now, holder=OWN_SERVICE, purpose=clean_purpose or None
+    )
+    if result.decision.outcome is not Outcome.allowed:
+        raise _refusal(result)
+    if result.item.personal_data and not (clean_reliability and clean_age):
+        # CTIVD report 73: too little attention to the reliability of personal data passed on.
+        raise InvalidInput(
+            f"Item {result.item.handle} holds personal data: state the reliability (--reliability) "
+            "and the age (--age) of the data; nothing was recorded."
+        )
+    transfer = Transfer(
+        item_id=result.item.id,
+        holder=OWN_SERVICE,
+        recipient=result.recipient,
+        purpose=clean_purpose or None,
+        transferred_at=now,
+        recorded_by=actor,
+        decision=json.dumps(decision_json(result), ensure_ascii=False, sort_keys=True),
+        conditions=json.dumps(list(result.decision.conditions), ensure_ascii=False),
+        reliability=clean_reliability or None,
+        age=clean_age or None,
+    )
+    record_change(session, actor=actor, action="transfer.record", record=transfer, now=now)
+    return transfer, result
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """A transfer with the handle of its item and the members it reached."""
+
+    transfer: Transfer
+    item_handle: str
+    members: tuple[str, ...]
+
+
+def _groups_of(session: Session, short: str) -> list[str]:
+    query = (
+        select(PartnerGroup.key)
+        .join(GroupMembership, col(GroupMembership.group_id) == col(PartnerGroup.id))
+        .join(Partner, col(Partner.id) == col(GroupMembership.partner_id))
+        .where(Partner.short == short)
+    )
+    return list(session.exec(query))
+
+
+def list_transfers(session: Session, *, to: str | None = None) -> list[TransferRow]:
+    """All transfers, oldest first; or those to one partner (also through a group) or group."""
+    query = select(Transfer).order_by(col(Transfer.id))
+    recipient: str | None = None
+    if to is not None:
+        recipient = resolve_recipient(session, to)
+        keys = [recipient, *_groups_of(session, recipient)]
+        query = query.where(col(Transfer.recipient).in_(keys))
+    transfers = list(session.exec(query))
+    item_ids = sorted({t.item_id for t in transfers})
+    items = list(session.exec(select(Item).where(col(Item.id).in_(item_ids)))) if item_ids else []
+    handles = {row.item.id: row.handle for row in item_rows(session, items)}
+    rows = []
+    for transfer in transfers:
+        members = tuple(m["member"] for m in json.loads(transfer.decision).get("members", []))
+        # A transfer to a group reached the partner only if it was a member then.
+        if recipient is not None and transfer.recipient != recipient and recipient not in members:
+            continue
+        rows.append(TransferRow(transfer, handles.get(transfer.item_id, "?"), members))
+    return rows
+
+
+def transfer_json(row: TransferRow) -> dict[str, Any]:
+    """A transfer as plain JSON, with the decision it relied on."""
+    transfer = row.transfer
+    return {
+        "id": transfer.id,
+        "item": row.item_handle,
+        "holder": transfer.holder,
+        "to": transfer.recipient,
+        "members": list(row.members),
+        "purpose": transfer.purpose,
+        "transferred_at": iso(transfer.transferred_at),
+        "recorded_by": transfer.recorded_by,
+        "conditions": json.loads(transfer.conditions),
+        "reliability": transfer.reliability,
+        "age": transfer.age,
+        "decision": json.loads(transfer.decision),
+    }
