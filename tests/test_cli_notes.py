@@ -435,9 +435,8 @@ def test_establishing_clears_an_open_flag(rvd: Run, db_path: Path, clock: Clock)
     assert row["reasons"] == ["flagged 2026-12-08: Politieke onrust na verkiezingen"]
     table = rvd("show", "rvd")
     assert table.exit_code == 0
-    assert (
-        "Flagged 2026-12-08: Politieke onrust na verkiezingen (rewrite the note).\n" in table.stderr
-    )
+    assert "Open flags: the note must be rewritten" in table.stdout
+    assert "Politieke onrust na verkiezingen" in table.stdout
     rows = note_rows(db_path)
     score(rvd, "rvd", VERHOOGD)
     establish(rvd, "rvd", "minister", who="minister.office")
@@ -494,7 +493,10 @@ def test_withdraw_suspends_cooperation_and_due_lists_it(
     assert entry["withdrawn_by"] == "desk"
     assert entry["withdrawal_reason"] == "Samenwerking opgeschort na staatsgreep."
     overview = show(smi, "smi")
-    assert (overview["note"]["in_force"], overview["risicodienst"]) == (False, False)
+    assert (overview["note"]["in_force"], overview["risicodienst"]) == (
+        False,
+        True,
+    )  # still a risicodienst, not in force
     [row] = due(smi)
     assert (row["partner"], row["version"], row["status"]) == ("smi", 1, "withdrawn")
     assert row["reasons"] == ["note v1 withdrawn: cooperation suspended"]

@@ -558,7 +558,8 @@ def test_state_json_of_a_withdrawn_note(rvd: Location) -> None:
     }
 
 
-def test_overview_reports_risicodienst_only_while_the_note_is_in_force(rvd: Location) -> None:
+def test_overview_reports_risicodienst_once_a_verhoogd_note_is_established(rvd: Location) -> None:
+    """The label follows the current established note, also once it has lapsed."""
     draft(rvd, "rvd", answers(VERHOOGD), now=NOW)
     with session_scope(rvd, write=False) as session:
         drafted = partner_overview(session, "rvd", now=NOW)
@@ -570,7 +571,7 @@ def test_overview_reports_risicodienst_only_while_the_note_is_in_force(rvd: Loca
         in_force = partner_overview(session, "rvd", now=NOW + timedelta(days=1))
         lapsed = partner_overview(session, "rvd", now=datetime(2027, 11, 29, 12, 0, tzinfo=UTC))
     assert (in_force["note"]["in_force"], in_force["risicodienst"]) == (True, True)
-    assert (lapsed["note"]["in_force"], lapsed["risicodienst"]) == (False, False)
+    assert (lapsed["note"]["in_force"], lapsed["risicodienst"]) == (False, True)
     assert "answers" not in in_force["note"]
 
 

@@ -47,9 +47,11 @@ def partner_overview(session: Session, handle: str, *, now: datetime) -> dict[st
     return {
         "partner": partner_json(PartnerRow(partner, groups_of(session, partner))),
         "note": note,
+        # A risicodienst is a partner whose current (established) note is verhoogd, also while
+        # that note is overdue or withdrawn: the label does not lapse with the note.
         "risicodienst": bool(
             current is not None
-            and current.in_force(now)
+            and current.establishment is not None
             and current.profile is RiskProfile.verhoogd
         ),
         "versions": len(states),

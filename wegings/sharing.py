@@ -18,6 +18,7 @@ Time conventions (all datetimes must be timezone-aware UTC; anything else is `In
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -482,8 +483,9 @@ def normalise_purpose(purpose: str | None) -> str | None:
     return key or None
 
 
+@functools.lru_cache(maxsize=4096)
 def _when(moment: datetime) -> str:
-    """A UTC moment as printed in messages."""
+    """A UTC moment as printed in messages (cached: a batch prints the same note dates often)."""
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 

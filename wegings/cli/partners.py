@@ -124,7 +124,7 @@ def show_overview(details: dict[str, Any]) -> None:
             ("Kind", info["kind"]),
             ("Groups", ", ".join(info["groups"]) or "none"),
             ("Notes", info["notes"] or "none"),
-            ("Registered", f"{info['created_at']} by {info['created_by']}"),
+            ("Registered", f"{info['created_at'][:10]} by {info['created_by']}"),
         ],
     )
     note = details["note"]
@@ -132,7 +132,8 @@ def show_overview(details: dict[str, Any]) -> None:
         output.say(f"No weighing note yet. Score one with `wegings score {info['short']}`.")
     else:
         established = (
-            f"{note['established_at']} by {note['established_by']} ({note['established_role']})"
+            f"{note['established_at'][:10]} by {note['established_by']} "
+            f"({note['established_role']})"
             if note["established_at"]
             else "not established"
         )
@@ -143,7 +144,7 @@ def show_overview(details: dict[str, Any]) -> None:
                 ("Risk profile", note["profile"]),
                 ("Risicodienst", "yes" if details["risicodienst"] else "no"),
                 ("Established", established),
-                ("Review due", note["review_due"] or "—"),
+                ("Review due", (note["review_due"] or "—")[:10]),
                 ("Permitted forms", ", ".join(note["forms"]) or "none"),
             ],
         )
@@ -155,8 +156,12 @@ def show_overview(details: dict[str, Any]) -> None:
                 for c in CRITERIA
             ],
         )
-    for flag in details["flags"]:
-        output.say(f"Flagged {flag['observed_on']}: {flag['reason']} (rewrite the note).")
+    if details["flags"]:
+        output.print_table(
+            "Open flags: the note must be rewritten; transfers need a higher permission",
+            ["Developments on", "Reason", "Recorded by"],
+            [(f["observed_on"], f["reason"], f["recorded_by"]) for f in details["flags"]],
+        )
     from wegings.cli.items import print_consents
     from wegings.cli.sharing import print_transfers
 
