@@ -14,7 +14,6 @@ from wegings.partners import get_partner, groups_of
 from wegings.render.document import (
     CriterionAssessment,
     Flag,
-    InterestWeighing,
     NoteDocument,
     PartnerInfo,
 )
@@ -99,12 +98,7 @@ def note_document(
             )
             for key in CRITERION_KEYS
         ),
-        interest=InterestWeighing(
-            added_value=answers.interest.added_value,
-            international_obligations=answers.interest.international_obligations,
-            quid_pro_quo=answers.interest.quid_pro_quo,
-            operational_interest=answers.interest.operational_interest,
-        ),
+        interest=answers.interest,
         forms=answers.forms,
         conditions=answers.conditions,
         profile_causes=tuple(profile_causes(answers.scores)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from wegings.answers import Interest
 from wegings.domain import (
     CRITERION_KEYS,
     FORM_KEYS,
@@ -69,15 +70,8 @@ class CriterionAssessment:
         object.__setattr__(self, "sources", tuple(self.sources))
 
 
-@dataclass(frozen=True)
-class InterestWeighing:
-    """The interest side of the weighing; an empty string means "not given"."""
-
-    added_value: str
-    international_obligations: str = ""
-    quid_pro_quo: str = ""
-    operational_interest: str = ""
-    """The zwaarwegend operationeel belang; required in a `verhoogd` note."""
+InterestWeighing = Interest
+"""The interest side of the weighing, exactly as answered; "" means "not given"."""
 
 
 @dataclass(frozen=True)
