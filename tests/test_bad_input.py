@@ -231,3 +231,66 @@ def test_an_older_leftover_draft_is_not_picked_by_default(run: Run, db_path: Pat
     )
     assert _events(db_path) == before
     assert tomllib.loads((DEMO / "rvd-standaard.toml").read_text())["criteria"]
+
+
+@pytest.fixture
+def item_world(run: Run) -> Run:
+    """Our own item I1 and partner rvd with an established note."""
+    add_partner(run, "rvd")
+    assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
+    assert run("--as", "h.de.boer", "establish", "rvd", "--role", "dg").exit_code == 0
+    assert run("new-item", "I1", "--originator", "self").exit_code == 0
+    return run
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        (
+            "9999-12-31T23:59:59-01:00",
+            "Error: --as-of '9999-12-31T23:59:59-01:00' lies outside the calendar this tool "
+            "keeps.\n",
+        ),
+        ("0999-06-01", "Error: --as-of '0999-06-01' lies before 1900; check the year.\n"),
+        (
+            "2999-01-01",
+            "Error: --as-of '2999-01-01' lies in the future; an answer for it could still change "
+            "with what is recorded until then. Ask again when the moment has come.\n",
+        ),
+    ],
+)
+def test_as_of_out_of_range_or_in_the_future(item_world: Run, as_of: str, message: str) -> None:
+    result = item_world("can-share", "I1", "--to", "rvd", "--as-of", as_of)
+    assert result.exit_code == 2
+    assert result.stderr == message
+
+
+def test_batch_rows_with_repeated_fields_or_future_times_are_errors(item_world: Run) -> None:
+    rows = (
+        '{"item": "I1", "to": "rvd", "to": "xx"}\n'
+        '{"item": "I1", "to": "rvd", "as_of": "2999-01-01"}\n'
+        '{"item": "I1", "to": "rvd"}\n'
+    )
+    result = item_world("can-share", "--batch", "-", "--json", input=rows)
+    assert result.exit_code == 2
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["decision"] for a in answers] == ["error", "error", "allowed"]
+    assert answers[0]["error"] == "Row 1: the field 'to' is given twice."
+
+
+def test_look_alike_references_find_one_item(item_world: Run) -> None:
+    full_width = "\uff29\uff11"  # "I1" in full-width letters
+    again = item_world("new-item", full_width, "--originator", "self")
+    assert again.exit_code == 1
+    assert "exists already" in again.stderr
+    invisible = item_world("new-item", "I\u200b2", "--originator", "self")
+    assert invisible.exit_code == 2
+    assert (
+        invisible.stderr == "Error: Reference contains the invisible character U+200B; remove it.\n"
+    )
+
+
+def test_purpose_with_a_line_break_is_refused(item_world: Run) -> None:
+    result = item_world("can-share", "I1", "--to", "rvd", "--purpose", "a\nb")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Purpose must be on one line")

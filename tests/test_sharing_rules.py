@@ -97,19 +97,20 @@ def make_note(**changes: Any) -> NoteFacts:
 
 
 def make_partner(short: str = "mi5", **changes: Any) -> PartnerFacts:
-    """A partner with a note in force, no flags, member of the ctg group."""
+    """A partner with a note in force, no flags, member of the ctg group for long."""
     base = PartnerFacts(
         short=short,
         name=short.upper(),
         notes=(make_note(),),
         flags=(),
         groups=frozenset({"ctg"}),
+        joined=(("ctg", at(-400)),),
     )
     return replace(base, **changes)
 
 
 def make_permission(**changes: Any) -> PermissionFacts:
-    """A minister's permission for item 1 to mi5, valid around T."""
+    """A minister's permission for item 1 to mi5, valid around T, the CTIVD notified."""
     base = PermissionFacts(
         id=4,
         item_id=1,
@@ -117,6 +118,7 @@ def make_permission(**changes: Any) -> PermissionFacts:
         role=Role.minister,
         valid_from=at(-5),
         valid_until=at(30),
+        ctivd_notified=True,
     )
     return replace(base, **changes)
 
@@ -526,8 +528,15 @@ def test_rule4_flagged_partner_needs_permission_while_the_flag_stands() -> None:
     decision = check(recipient=flagged)
     assert decision.outcome is Outcome.needs_permission
     assert "Political unrest" in reason(decision, ReasonCode.permission_required_flagged).message
-    assert check(recipient=flagged, permissions=(make_permission(role=Role.dg),)).outcome is (
-        Outcome.allowed
+    after = make_permission(role=Role.dg, valid_from=at(-2))
+    assert check(recipient=flagged, permissions=(after,)).outcome is Outcome.allowed
+    # A permission granted before the developments were flagged cannot have weighed them.
+    before = make_permission(role=Role.dg, valid_from=at(-4))
+    stale = check(recipient=flagged, permissions=(before,))
+    assert stale.outcome is Outcome.needs_permission
+    assert (
+        "was granted before the flag on mi5"
+        in reason(stale, ReasonCode.permission_required_flagged).message
     )
     cleared = make_partner(flags=(replace(flag, cleared_at=at(-1)),))
     assert check(recipient=cleared).outcome is Outcome.allowed
@@ -634,6 +643,38 @@ def test_rule5_group_permission_covers_every_member() -> None:
     permission = make_permission(recipient="ctg")
     decision = check(item=item, recipient=ctg, consents=(consent,), permissions=(permission,))
     assert decision.outcome is Outcome.allowed
+
+
+def test_rule5_group_permission_does_not_cover_a_member_who_joined_later() -> None:
+    item = make_item(unevaluated=True)
+    newcomer = make_partner("cia", joined=(("ctg", at(-1)),))
+    ctg = group(make_partner("mi5"), newcomer)
+    consent = make_consent(recipient="ctg")
+    permission = make_permission(recipient="ctg", valid_from=at(-5))
+    decision = check(item=item, recipient=ctg, consents=(consent,), permissions=(permission,))
+    assert decision.outcome is Outcome.needs_permission
+    assert [m for m, o in decision.member_outcomes if o is not Outcome.allowed] == ["cia"]
+
+
+def test_rule4_risk_permission_must_postdate_the_verhoogd_note() -> None:
+    item = make_item(personal_data=True)
+    risky = make_partner(notes=(replace(RISKY_NOTE, established_at=at(-2)),))
+    older = make_permission(valid_from=at(-3))
+    decision = check(item=item, recipient=risky, permissions=(older,))
+    assert decision.outcome is Outcome.needs_permission
+    newer = make_permission(valid_from=at(-1))
+    assert check(item=item, recipient=risky, permissions=(newer,)).outcome is Outcome.allowed
+
+
+def test_rule4_unevaluated_permission_needs_the_ctivd_notified() -> None:
+    item = make_item(unevaluated=True)
+    silent = make_permission(ctivd_notified=False)
+    decision = check(item=item, permissions=(silent,))
+    assert decision.outcome is Outcome.needs_permission
+    assert (
+        "records no notification of the CTIVD"
+        in reason(decision, ReasonCode.permission_required_unevaluated).message
+    )
 
 
 def test_rule5_empty_group_is_denied() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from wegings.errors import InvalidInput, NotFound
 from wegings.text import quote
 
@@ -13,7 +15,8 @@ def full_handle(originator: str, ref: str) -> str:
 
 def split_handle(text: str) -> tuple[str | None, str]:
     """(originator or None, reference) of an item handle as typed."""
-    raw = text.strip()
+    # References are stored NFKC-folded, so look-alike spellings find the same item.
+    raw = unicodedata.normalize("NFKC", text.strip())
     if "/" in raw:
         originator, ref = raw.split("/", 1)
         return originator.strip().lower(), ref.strip()

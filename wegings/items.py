@@ -7,6 +7,7 @@ ORIGINATOR/REF. Items are never edited.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_item
 from wegings.models import Item, ItemTag, Partner, PartnerGroup
 from wegings.partners import find_group, get_partner, suggestion
-from wegings.text import clean_text, quote
+from wegings.text import clean_text, quote, reject_invisible
 from wegings.timeutil import iso
 
 _REF = re.compile(r"^[^\s/]{1,100}$")
@@ -32,7 +33,12 @@ _TAG = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")
 
 def normalise_ref(value: str) -> str:
     """An item reference as given, or InvalidInput: 1–100 characters, no spaces and no '/'."""
-    ref = clean_text(value, field="Reference", max_length=100)
+    # NFKC folds look-alikes (full-width letters) into one reference; invisible characters
+    # would let two references look the same, so they are refused.
+    ref = reject_invisible(
+        unicodedata.normalize("NFKC", clean_text(value, field="Reference", max_length=100)),
+        field="Reference",
+    )
     if not _REF.match(ref):
         raise InvalidInput(
             f"Reference {quote(value)} must not contain spaces or '/' ('/' separates "

@@ -360,7 +360,8 @@ class PermissionFacts:
 
     id: database id; item_id: the item; recipient: partner short or group key; role: who
     granted it; valid_from: when it was recorded and took effect; valid_until: inclusive end
-    date (mandatory); revoked_at: when a revocation was recorded (None = not revoked).
+    date (mandatory); revoked_at: when a revocation was recorded (None = not revoked);
+    ctivd_notified: whether the CTIVD was notified (required for unevaluated data).
     """
 
     id: int
@@ -370,6 +371,7 @@ class PermissionFacts:
     valid_from: datetime
     valid_until: datetime
     revoked_at: datetime | None = None
+    ctivd_notified: bool = False
 
     def __post_init__(self) -> None:
         what = f"Permission #{self.id}"
@@ -393,7 +395,8 @@ class PartnerFacts:
 
     short: its key ("bfv"); name: its full name; notes: its established note versions that
     matter around T; flags: its flags; groups: keys of the groups it belongs to at T (a consent
-    to one of them covers it).
+    to one of them covers it); joined: (group key, when it joined) for those groups, so that a
+    permission granted for a group covers only the members it had when it was granted.
     """
 
     short: str
@@ -401,6 +404,7 @@ class PartnerFacts:
     notes: tuple[NoteFacts, ...] = ()
     flags: tuple[FlagFacts, ...] = ()
     groups: frozenset[str] = frozenset()
+    joined: tuple[tuple[str, datetime], ...] = ()
 
     def __post_init__(self) -> None:
         _require_key(self.short, "Partner short")
@@ -931,8 +935,10 @@ def _rule_permission(
     item = check.item
     at = check.at
     short = partner.short
-    # (code, roles that may grant it, why it is needed)
-    needs: list[tuple[ReasonCode, frozenset[Role], str]] = []
+    # (code, roles that may grant it, why it is needed, what it must postdate). A permission
+    # can only weigh what was on record when it was granted: one given before the note that
+    # made the partner a risicodienst, or before the developments were flagged, does not count.
+    needs: list[tuple[ReasonCode, frozenset[Role], str, _Since | None]] = []
     if item.personal_data and note is not None and note.profile == RiskProfile.verhoogd:
         needs.append(
             (
@@ -940,6 +946,7 @@ def _rule_permission(
                 _ANY_ROLE,
                 f"{short} is a risicodienst (note v{note.version} is verhoogd) and item "
                 f"{item.handle} holds personal data",
+                (note.established_at, f"note v{note.version} of {short}"),
             )
         )
     if item.unevaluated:
@@ -948,24 +955,33 @@ def _rule_permission(
                 ReasonCode.permission_required_unevaluated,
                 _MINISTER_ONLY,
                 f"item {item.handle} is unevaluated data",
+                None,
             )
         )
     if partner.flags:
         flags = active_flags(partner, at)
         if flags:
             what = "; ".join(f"{f.reason} (since {_when(f.raised_at)})" for f in flags)
+            latest = max(f.raised_at for f in flags)
             needs.append(
                 (
                     ReasonCode.permission_required_flagged,
                     _ANY_ROLE,
                     f"{short} is flagged for developments: {what}",
+                    (latest, f"the flag on {short}"),
                 )
             )
     if not needs:
         return
 
-    for code, roles, why in needs:
-        permission, shortfall = _find_permission(check, short, roles)
+    for code, roles, why, since in needs:
+        permission, shortfall = _find_permission(
+            check,
+            partner,
+            roles,
+            since=since,
+            needs_ctivd=code is ReasonCode.permission_required_unevaluated,
+        )
         if permission is not None:
             reasons.append(
                 Reason(
@@ -998,21 +1014,47 @@ def _rule_permission(
         )
 
 
+_Since = tuple[datetime, str]
+"""A moment a permission must postdate, and what happened then (for the message)."""
+
+
 def _find_permission(
-    check: _Check, short: str, roles: frozenset[Role]
+    check: _Check,
+    partner: PartnerFacts,
+    roles: frozenset[Role],
+    *,
+    since: _Since | None = None,
+    needs_ctivd: bool = False,
 ) -> tuple[PermissionFacts | None, str]:
-    """A permission valid at T for `short` from one of `roles`, else why the nearest fails."""
+    """A permission valid at T for `partner` from one of `roles`, else why the nearest fails."""
     at = check.at
+    short = partner.short
     group_key = check.group_key
     found: PermissionFacts | None = None
     shortfall = ""
     for permission in check.permissions:
-        # A permission for the group covers all of its members; one for a group the partner
-        # merely belongs to does not, as it was granted for a different provision.
+        # A permission for the group covers the members it had when it was granted; one for a
+        # group the partner merely belongs to does not, as it was granted for another provision.
         if permission.recipient != short and permission.recipient != group_key:
             continue
         if permission.valid_from > at:
             continue  # not yet on record at T
+        if permission.recipient != short:
+            joined = dict(partner.joined).get(permission.recipient)
+            if joined is None or joined > permission.valid_from:
+                shortfall = (
+                    f" (permission #{permission.id} for {permission.recipient} was granted "
+                    f"before {short} was a member)"
+                )
+                continue
+        if since is not None and permission.valid_from < since[0]:
+            shortfall = (
+                f" (permission #{permission.id} was granted before {since[1]} of {_when(since[0])})"
+            )
+            continue
+        if needs_ctivd and not permission.ctivd_notified:
+            shortfall = f" (permission #{permission.id} records no notification of the CTIVD)"
+            continue
         if permission.revoked_at is not None and permission.revoked_at <= at:
             shortfall = (
                 f" (permission #{permission.id} was revoked on {_when(permission.revoked_at)})"

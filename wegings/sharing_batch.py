@@ -19,7 +19,7 @@ from wegings.sharing import Outcome
 from wegings.sharing_result import CheckResult, decision_json
 from wegings.sharing_store import SharingReader
 from wegings.text import quote
-from wegings.timeutil import iso, parse_when
+from wegings.timeutil import iso, parse_as_of
 
 FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of")
 REQUIRED: tuple[str, ...] = ("item", "to")
@@ -194,9 +194,12 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
             continue
         number += 1
         try:
-            values = json.loads(line)
+            values = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             yield BatchRow(number, problem=f"not valid JSON ({exc.msg})")
+            continue
+        except (ValueError, RecursionError) as exc:
+            yield BatchRow(number, problem=str(exc) or "not valid JSON")
             continue
         if not isinstance(values, dict):
             yield BatchRow(number, problem="the line is not a JSON object")
@@ -235,13 +238,23 @@ def run_batch(
             yield BatchResult(row, None, f"Row {row.number}: {row.problem}.")
             continue
         try:
-            at = parse_when(row.as_of, field="as_of") if row.as_of else now
+            at = parse_as_of(row.as_of, now=now, field="as_of") if row.as_of else now
             result = reader.check(row.item, row.to, at=at, holder=row.holder, purpose=row.purpose)
         except InvalidInput as exc:
             # Bad input or an unknown name; a store fault (StoreError) stops the whole batch.
             yield BatchResult(row, None, exc.message)
         else:
             yield BatchResult(row, result)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once: a repeated key is an error, not a guess."""
+    values: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in values:
+            raise ValueError(f"the field {key!r} is given twice")
+        values[key] = value
+    return values
 
 
 def result_json(result: BatchResult) -> dict[str, Any]:

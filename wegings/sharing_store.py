@@ -33,7 +33,7 @@ from wegings.sharing import (
     decide,
 )
 from wegings.sharing_result import CheckResult
-from wegings.text import quote
+from wegings.text import clean_text, quote
 from wegings.timeutil import iso
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ _CONSENT_COLUMNS = (
 _CONSENT_FILTER = "WHERE c.originator = ? AND c.holder = ? AND c.recipient IN ({recipients}) AND "
 _MAX_CACHED_NAMES = 10_000
 _PERMISSIONS_OF_ITEM = (
-    "SELECT id, recipient, role, valid_from, valid_until FROM permission WHERE item_id = ?"
+    "SELECT id, recipient, role, valid_from, valid_until, recorded_at, ctivd_notified "
+    "FROM permission WHERE item_id = ?"
 )
 
 
@@ -233,7 +234,8 @@ class SharingReader:
 
     def _partner_at(self, partner: _Partner, at: datetime) -> PartnerFacts:
         """The partner's facts with the groups it belonged to at `at` (cached; bounded)."""
-        groups = frozenset(key for added, key in partner.memberships if added <= at)
+        joined = tuple((key, added) for added, key in partner.memberships if added <= at)
+        groups = frozenset(key for key, _ in joined)
         cache_key = (partner.short, groups)
         facts = self._partner_facts.get(cache_key)
         if facts is None:
@@ -243,6 +245,7 @@ class SharingReader:
                 notes=partner.notes,
                 flags=partner.flags,
                 groups=groups,
+                joined=joined,
             )
             self._partner_facts[cache_key] = facts
         return facts
@@ -367,12 +370,20 @@ class SharingReader:
                 item_id=item.id,
                 recipient=recipient,
                 role=role,
-                valid_from=_moment(valid_from),
+                # A back-dated permission counts only from when it was on record.
+                valid_from=max(_moment(valid_from), _moment(recorded_at)),
                 valid_until=_moment(valid_until),
+                ctivd_notified=bool(ctivd_notified),
             )
-            for pid, recipient, role, valid_from, valid_until in self._rows(
-                _PERMISSIONS_OF_ITEM, (item.id,)
-            )
+            for (
+                pid,
+                recipient,
+                role,
+                valid_from,
+                valid_until,
+                recorded_at,
+                ctivd_notified,
+            ) in self._rows(_PERMISSIONS_OF_ITEM, (item.id,))
         ]
 
     # ------------------------------------------------------------------ the check
@@ -390,7 +401,11 @@ class SharingReader:
         owner = OWN_SERVICE if holder is None else self.holder(holder)
         facts = self.item(item, at)
         recipient = self.recipient(to, at)
-        clean_purpose = (purpose.strip() or None) if purpose is not None else None
+        clean_purpose = (
+            clean_text(purpose, field="Purpose", required=False, max_length=200) or None
+            if purpose is not None
+            else None
+        )
         # Our own items held by us need no consent, so there is nothing to look up.
         consents = self._consents(facts, owner, recipient) if facts.originator != owner else []
         # Rule 4 can ask for a permission only for personal or unevaluated data or a flagged

@@ -19,30 +19,54 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+EARLIEST_YEAR = 1900
+"""Dates before this are typing errors here, not records of a service founded since."""
+
+
 def parse_when(text: str, *, field: str = "date") -> datetime:
     """An ISO date (start of that day, UTC) or date-time (UTC unless it has an offset)."""
     raw = text.strip()
     try:
         if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
-        moment = datetime.fromisoformat(raw)
+            moment = datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(raw)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment = moment.astimezone(UTC)
     except ValueError:
         raise InvalidInput(
             f"{field} {raw!r} is not an ISO date or date-time; use e.g. 2026-11-29 "
             "or 2026-11-29T14:30+01:00."
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{field} {raw!r} lies outside the calendar this tool keeps.") from None
+    if moment.year < EARLIEST_YEAR:
+        raise InvalidInput(f"{field} {raw!r} lies before {EARLIEST_YEAR}; check the year.")
+    return moment
+
+
+def parse_as_of(text: str, *, now: datetime, field: str = "--as-of") -> datetime:
+    """A past (or present) moment to answer for; the future is refused, as it may still change."""
+    moment = parse_when(text, field=field)
+    if moment > now:
+        raise InvalidInput(
+            f"{field} {text.strip()!r} lies in the future; an answer for it could still change "
+            "with what is recorded until then. Ask again when the moment has come."
+        )
+    return moment
 
 
 def parse_day(text: str, *, field: str = "date") -> date:
     """An ISO calendar date such as 2026-11-29."""
     raw = text.strip()
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"{field} {raw!r} is not an ISO date; use e.g. 2026-11-29.") from None
+    if day.year < EARLIEST_YEAR:
+        raise InvalidInput(f"{field} {raw!r} lies before {EARLIEST_YEAR}; check the year.")
+    return day
 
 
 def end_of_day(day: date) -> datetime:

@@ -82,9 +82,10 @@ def can_share(
     from wegings.sharing_result import decision_json
     from wegings.sharing_store import check_one
     from wegings.store import session_scope
-    from wegings.timeutil import parse_when, utcnow
+    from wegings.timeutil import parse_as_of, utcnow
 
-    at = parse_when(as_of, field="--as-of") if as_of else utcnow()
+    now = utcnow()
+    at = parse_as_of(as_of, now=now) if as_of else now
     # Reads only: the database is opened read-only, so this works on a read-only copy too.
     with _store_fault_is_an_error(), session_scope(location(ctx), write=False) as session:
         result = check_one(session, item, to, at=at, holder=holder, purpose=purpose)
@@ -322,7 +323,7 @@ def print_transfers(title: str, rows: list[dict[str, Any]]) -> None:
     """Print transfers (as transfer_json gives them) as a table."""
     output.print_table(
         title,
-        ["Id", "Item", "To", "Members", "Purpose", "When", "By", "Conditions"],
+        ["Id", "Item", "To", "Members", "Purpose", "When (UTC)", "By", "Conditions"],
         [
             (
                 f"#{r['id']}",
@@ -330,7 +331,7 @@ def print_transfers(title: str, rows: list[dict[str, Any]]) -> None:
                 r["to"],
                 ", ".join(r["members"]) or None,
                 r["purpose"],
-                r["transferred_at"],
+                r["transferred_at"][:16].replace("T", " "),
                 r["recorded_by"],
                 "; ".join(r["conditions"]),
             )
