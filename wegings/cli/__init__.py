@@ -117,8 +117,8 @@ def _register() -> None:
     notes.register(app)
     render.register(app)
     sharing.register(app)
-    app.add_typer(db.app, name="db")
-    app.add_typer(audit.app, name="audit")
+    app.add_typer(db.app, name="db", rich_help_panel="Store and audit trail")
+    app.add_typer(audit.app, name="audit", rich_help_panel="Store and audit trail")
 
 
 _register()

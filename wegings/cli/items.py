@@ -321,6 +321,7 @@ def register(app: typer.Typer) -> None:
     """Add the item, consent and permission commands to `app`."""
     app.command(
         "new-item",
+        rich_help_panel="Third-party rule",
         epilog=output.examples(
             "wegings new-item RVD-2026-0042 --originator rvd --received-from rvd "
             "--personal-data --tag ct --subject 'Reisbewegingen'",
@@ -328,10 +329,13 @@ def register(app: typer.Typer) -> None:
         ),
     )(new_item)
     app.command(
-        "items", epilog=output.examples("wegings items", "wegings items --originator rvd --json")
+        "items",
+        rich_help_panel="Third-party rule",
+        epilog=output.examples("wegings items", "wegings items --originator rvd --json"),
     )(items)
     app.command(
         "consent",
+        rich_help_panel="Third-party rule",
         epilog=output.examples(
             "wegings consent RVD-2026-0042 --to smi --purpose 'CT-onderzoek' --until 2027-06-30 "
             "--condition 'Alleen parafraseren'",
@@ -341,14 +345,17 @@ def register(app: typer.Typer) -> None:
     )(consent)
     app.command(
         "revoke",
+        rich_help_panel="Third-party rule",
         epilog=output.examples("wegings revoke 3 --reason 'Ingetrokken bij brief van 1 dec.'"),
     )(revoke)
     app.command(
         "consents",
+        rich_help_panel="Third-party rule",
         epilog=output.examples("wegings consents", "wegings consents --item RVD-2026-0042 --json"),
     )(consents)
     app.command(
         "permit",
+        rich_help_panel="Third-party rule",
         epilog=output.examples(
             "wegings permit RVD-2026-0042 --to smi --role minister --until 2027-03-31 "
             "--reason 'Ministerieel besluit 2026/12'",

@@ -262,6 +262,7 @@ def register(app: typer.Typer) -> None:
     ex = output.examples
     app.command(
         "score",
+        rich_help_panel="Weighing notes",
         epilog=ex(
             "wegings score rvd",
             "wegings score rvd --editor",
@@ -271,6 +272,7 @@ def register(app: typer.Typer) -> None:
     )(score)
     app.command(
         "establish",
+        rich_help_panel="Weighing notes",
         epilog=ex(
             "wegings --as h.de.boer establish rvd --role dg --decision 'DG-besluit 2026/114'",
             "wegings --as minister.office establish smi --role minister --version 2",
@@ -278,12 +280,26 @@ def register(app: typer.Typer) -> None:
     )(establish)
     app.command(
         "withdraw",
+        rich_help_panel="Weighing notes",
         epilog=ex("wegings withdraw smi --reason 'Samenwerking opgeschort na staatsgreep.'"),
     )(withdraw)
     app.command(
         "flag",
+        rich_help_panel="Weighing notes",
         epilog=ex("wegings flag smi --reason 'Politieke onrust na verkiezingen' --date 2026-11-20"),
     )(flag)
-    app.command("due", epilog=ex("wegings due", "wegings due --within 180 --json"))(due)
-    app.command("history", epilog=ex("wegings history rvd", "wegings history rvd --json"))(history)
-    app.command("diff", epilog=ex("wegings diff rvd 1 2", "wegings diff rvd 1 2 --json"))(diff)
+    app.command(
+        "due",
+        rich_help_panel="Weighing notes",
+        epilog=ex("wegings due", "wegings due --within 180 --json"),
+    )(due)
+    app.command(
+        "history",
+        rich_help_panel="Weighing notes",
+        epilog=ex("wegings history rvd", "wegings history rvd --json"),
+    )(history)
+    app.command(
+        "diff",
+        rich_help_panel="Weighing notes",
+        epilog=ex("wegings diff rvd 1 2", "wegings diff rvd 1 2 --json"),
+    )(diff)

@@ -175,6 +175,7 @@ def register(app: typer.Typer) -> None:
     """Add the partner commands to `app`."""
     app.command(
         "new-partner",
+        rich_help_panel="Partner register",
         epilog=output.examples(
             "wegings new-partner 'Ruritaanse Veiligheidsdienst' --short rvd --country XR "
             "--kind civil --group CTG",
@@ -184,6 +185,11 @@ def register(app: typer.Typer) -> None:
     )(new_partner)
     app.command(
         "partners",
+        rich_help_panel="Partner register",
         epilog=output.examples("wegings partners", "wegings partners --group CTG --json"),
     )(partners)
-    app.command("show", epilog=output.examples("wegings show rvd", "wegings show rvd --json"))(show)
+    app.command(
+        "show",
+        rich_help_panel="Partner register",
+        epilog=output.examples("wegings show rvd", "wegings show rvd --json"),
+    )(show)

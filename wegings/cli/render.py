@@ -120,6 +120,7 @@ def register(app: typer.Typer) -> None:
     """Add the render command to `app`."""
     app.command(
         "render",
+        rich_help_panel="Weighing notes",
         epilog=output.examples(
             "wegings render rvd",
             "wegings render rvd --format pdf -o rvd.pdf",

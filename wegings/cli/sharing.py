@@ -347,6 +347,7 @@ def register(app: typer.Typer) -> None:
     items.register(app)
     app.command(
         "can-share",
+        rich_help_panel="Third-party rule",
         epilog=output.examples(
             "wegings can-share RVD-2026-0042 --to smi --purpose 'CT-onderzoek'",
             "wegings can-share RVD-2026-0042 --to ctg --as-of 2026-12-01 --json",
@@ -355,6 +356,7 @@ def register(app: typer.Typer) -> None:
     )(can_share)
     app.command(
         "share",
+        rich_help_panel="Third-party rule",
         epilog=output.examples(
             "wegings share RVD-2026-0042 --to smi --purpose 'CT-onderzoek' "
             "--reliability 'B2: meestal betrouwbaar' --age 'Juni 2026'",
@@ -362,5 +364,6 @@ def register(app: typer.Typer) -> None:
     )(share)
     app.command(
         "transfers",
+        rich_help_panel="Third-party rule",
         epilog=output.examples("wegings transfers", "wegings transfers --to smi --json"),
     )(transfers)
