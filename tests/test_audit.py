@@ -6,8 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, select
 
-from tests.conftest import Run, add_partner, sql
+from tests.conftest import NOW, Run, add_partner, sql
+from wegings.audit import canonical, event_hash, record_change, snapshot
+from wegings.config import Location
+from wegings.models import AuditEvent, Partner
+from wegings.store import session_scope
 
 
 @pytest.fixture
@@ -171,3 +176,41 @@ def test_failed_command_leaves_no_event(populated: Run, db_path: Path) -> None:
     result = populated("new-partner", "X", "--short", "rvd", "--country", "XR", "--kind", "civil")
     assert result.exit_code == 1
     assert sql(db_path, "SELECT count(*) FROM audit_event") == before
+
+
+def test_a_record_changed_in_place_with_a_forged_event_is_found(
+    populated: Run, location: Location
+) -> None:
+    """Even a correctly chained second event for one record betrays an in-place change."""
+    with session_scope(location, write=True) as session:
+        partner = session.exec(select(Partner).where(Partner.short == "sdv")).one()
+        partner.country = "XQ"
+        session.add(partner)
+        last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
+        assert last is not None
+        forged = AuditEvent(
+            seq=last.seq + 1,
+            at=NOW,
+            actor="mallory",
+            action="partner.update",
+            entity="partner",
+            entity_id=str(partner.id),
+            change=canonical(snapshot(partner)),
+            prev_hash=last.hash,
+            hash="",
+        )
+        forged.hash = event_hash(forged)
+        session.add(forged)
+    result = populated("audit", "verify")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: Audit trail broken at event 7: partner #2 was recorded before, at event 4: "
+        "records are never changed in place.\n"
+    )
+
+
+def test_record_change_refuses_a_stored_record(populated: Run, location: Location) -> None:
+    with session_scope(location, write=True) as session:
+        partner = session.exec(select(Partner).where(Partner.short == "sdv")).one()
+        with pytest.raises(RuntimeError, match="append-only"):
+            record_change(session, actor="x", action="partner.update", record=partner, now=NOW)

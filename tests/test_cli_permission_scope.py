@@ -105,11 +105,17 @@ def test_a_group_permission_does_not_cover_later_members(world: Run) -> None:
     )
     assert _decision(world, "--to", "CTG")["decision"] == "allowed"
     _noted(world, "lat", VERHOOGD, "minister", "CTG")
+    # The originator's consent to the CTG did not weigh the newcomer either.
+    decision = _decision(world, "--to", "CTG")
+    assert decision["decision"] == "denied"
+    assert _failing(decision, "no_consent") == {"lat"}
+    assert world("consent", "PE", "--to", "CTG", "--until", "2099-12-31").exit_code == 0
     decision = _decision(world, "--to", "CTG")
     assert decision["decision"] == "needs_permission"
-    failing = {
-        r["member"]
-        for r in decision["reasons"]  # type: ignore[attr-defined]
-        if r["code"] == "permission_required_risk"
-    }
-    assert failing == {"lat"}
+    assert _failing(decision, "permission_required_risk") == {"lat"}
+
+
+def _failing(decision: dict[str, object], code: str) -> set[str]:
+    reasons = decision["reasons"]
+    assert isinstance(reasons, list)
+    return {r["member"] for r in reasons if r["code"] == code}

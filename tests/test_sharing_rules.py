@@ -649,7 +649,7 @@ def test_rule5_group_permission_does_not_cover_a_member_who_joined_later() -> No
     item = make_item(unevaluated=True)
     newcomer = make_partner("cia", joined=(("ctg", at(-1)),))
     ctg = group(make_partner("mi5"), newcomer)
-    consent = make_consent(recipient="ctg")
+    consent = make_consent(recipient="ctg", valid_from=at(-1), recorded_at=at(-1))
     permission = make_permission(recipient="ctg", valid_from=at(-5))
     decision = check(item=item, recipient=ctg, consents=(consent,), permissions=(permission,))
     assert decision.outcome is Outcome.needs_permission
@@ -675,6 +675,15 @@ def test_rule4_unevaluated_permission_needs_the_ctivd_notified() -> None:
         "records no notification of the CTIVD"
         in reason(decision, ReasonCode.permission_required_unevaluated).message
     )
+
+
+def test_rule1_group_consent_does_not_cover_a_member_who_joined_later() -> None:
+    newcomer = make_partner("cia", joined=(("ctg", at(-1)),))
+    ctg = group(make_partner("mi5"), newcomer)
+    consent = make_consent(recipient="ctg")  # recorded at(-30), before cia joined
+    decision = check(recipient=ctg, consents=(consent,))
+    assert decision.outcome is Outcome.denied
+    assert dict(decision.member_outcomes) == {"mi5": Outcome.allowed, "cia": Outcome.denied}
 
 
 def test_rule5_empty_group_is_denied() -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 from sqlmodel import Session, SQLModel, col, select
 
 from wegings.errors import InvalidInput, WegingsError
@@ -108,7 +108,12 @@ def _primary_key(record: SQLModel) -> str:
 def record_change(
     session: Session, *, actor: str, action: str, record: SQLModel, now: datetime
 ) -> AuditEvent:
-    """Append the event for `record`'s new state (flushes it first to learn its id)."""
+    """Append the event for a new `record` (flushes it first to learn its id).
+
+    History is append-only: a record already stored is never changed, so it is refused here.
+    """
+    if inspect(record).persistent:
+        raise RuntimeError(f"{type(record).__name__} is stored already; records are append-only")
     session.add(record)
     session.flush()
     last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
@@ -215,6 +220,13 @@ def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verifi
             if not event.hash.startswith(expect[1]):
                 raise AuditBroken(event.seq, "its hash differs from the anchor given (rewritten)")
             anchored = True
+        key = (event.entity, event.entity_id)
+        if key in latest:
+            raise AuditBroken(
+                event.seq,
+                f"{event.entity} #{event.entity_id} was recorded before, at event "
+                f"{latest[key][0]}: records are never changed in place",
+            )
         latest[(event.entity, event.entity_id)] = (event.seq, event.change)
         previous_hash = event.hash
         expected_seq += 1

@@ -696,6 +696,7 @@ def _rule_third_party(
     at = check.at
     short = partner.short
     groups = partner.groups
+    joined_at = dict(partner.joined)
     group_key = check.group_key
     best: ConsentFacts | None = None
     best_key: tuple[int, int, timedelta, int] | None = None
@@ -708,6 +709,11 @@ def _rule_third_party(
         if target == short:
             directness = 0
         elif target == group_key or target in groups:
+            # The originator consented to the group as it was: a member who joined later was
+            # not weighed by it (the same holds for permissions).
+            joined = joined_at.get(target)
+            if joined is None or joined > consent.recorded_at:
+                continue
             directness = 1
         else:
             continue
