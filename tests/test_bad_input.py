@@ -294,3 +294,13 @@ def test_purpose_with_a_line_break_is_refused(item_world: Run) -> None:
     result = item_world("can-share", "I1", "--to", "rvd", "--purpose", "a\nb")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: Purpose must be on one line")
+
+
+def test_corrupt_stored_json_is_an_error_not_a_denial(item_world: Run, db_path: Path) -> None:
+    sql(db_path, "UPDATE note_version SET forms = '[broken'")
+    result = item_world("can-share", "I1", "--to", "rvd")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: The database holds invalid JSON in the forms of a note: it was changed outside "
+        "wegings. Run `wegings audit verify`.\n"
+    )

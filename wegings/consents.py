@@ -26,6 +26,7 @@ from wegings.items import (
     tags_of,
 )
 from wegings.models import Consent, ConsentRevocation, Item, Permission
+from wegings.store import stored_json
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote
 from wegings.timeutil import iso
 
@@ -268,7 +269,7 @@ def consent_json(row: ConsentRow, now: datetime) -> dict[str, Any]:
         "purpose": consent.purpose,
         "valid_from": iso(consent.valid_from),
         "valid_until": iso(consent.valid_until),
-        "conditions": json.loads(consent.conditions),
+        "conditions": stored_json(consent.conditions, "conditions of a consent"),
         "reference": consent.reference,
         "recorded_at": iso(consent.recorded_at),
         "recorded_by": consent.recorded_by,

@@ -20,13 +20,14 @@ from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.models import NoteEstablishment, NoteVersion, NoteWithdrawal, Partner, PartnerFlag
 from wegings.partners import list_partners
+from wegings.store import stored_json
 from wegings.text import MAX_TEXT_LENGTH, clean_text
 from wegings.weighing import check_establish, review_due
 
 
 def answers_from_json(text: str) -> Answers:
     """The answers as stored with a version (validated when saved, so read as they are)."""
-    data = json.loads(text)
+    data = stored_json(text, "answers of a note")
     return Answers(
         context=data["context"],
         criteria={

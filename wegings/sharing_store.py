@@ -11,7 +11,6 @@ after T and refuses items registered after T.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from wegings.sharing import (
     decide,
 )
 from wegings.sharing_result import CheckResult
+from wegings.store import stored_json
 from wegings.text import clean_text, quote
 from wegings.timeutil import iso
 
@@ -344,7 +344,9 @@ class SharingReader:
                 valid_until=_optional_moment(valid_until),
                 recorded_at=_moment(recorded_at),
                 revoked_at=_optional_moment(revoked_at),
-                conditions=tuple(json.loads(conditions)) if conditions != "[]" else (),
+                conditions=tuple(stored_json(conditions, "conditions of a consent"))
+                if conditions != "[]"
+                else (),
                 reference=reference,
             )
             for (
@@ -459,7 +461,7 @@ def _note_facts(
                 established_at=at,
                 review_due=due,
                 profile=_profile(profile, version),
-                forms=frozenset(json.loads(forms)),
+                forms=frozenset(stored_json(forms, "forms of a note")),
                 ended_at=ended_at,
                 end_kind=end_kind,
             )

@@ -28,6 +28,19 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
+def stored_json(text: str, what: str) -> Any:
+    """JSON kept in a column; a corrupt value is a store fault, never a crash or a guess."""
+    import json
+
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        raise StoreError(
+            f"The database holds invalid JSON in the {what}: it was changed outside wegings. "
+            "Run `wegings audit verify`."
+        ) from None
+
+
 @dataclass(frozen=True)
 class SchemaState:
     """What the database says about its schema."""

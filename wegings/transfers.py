@@ -17,6 +17,7 @@ from wegings.models import GroupMembership, Item, Partner, PartnerGroup, Transfe
 from wegings.sharing import Outcome
 from wegings.sharing_result import CheckResult, decision_json
 from wegings.sharing_store import SharingReader
+from wegings.store import stored_json
 from wegings.text import MAX_TEXT_LENGTH, clean_text
 from wegings.timeutil import iso
 
@@ -115,7 +116,10 @@ def list_transfers(session: Session, *, to: str | None = None) -> list[TransferR
     handles = {row.item.id: row.handle for row in item_rows(session, items)}
     rows = []
     for transfer in transfers:
-        members = tuple(m["member"] for m in json.loads(transfer.decision).get("members", []))
+        members = tuple(
+            m["member"]
+            for m in stored_json(transfer.decision, "decision of a transfer").get("members", [])
+        )
         # A transfer to a group reached the partner only if it was a member then.
         if recipient is not None and transfer.recipient != recipient and recipient not in members:
             continue
@@ -135,8 +139,8 @@ def transfer_json(row: TransferRow) -> dict[str, Any]:
         "purpose": transfer.purpose,
         "transferred_at": iso(transfer.transferred_at),
         "recorded_by": transfer.recorded_by,
-        "conditions": json.loads(transfer.conditions),
+        "conditions": stored_json(transfer.conditions, "conditions of a transfer"),
         "reliability": transfer.reliability,
         "age": transfer.age,
-        "decision": json.loads(transfer.decision),
+        "decision": stored_json(transfer.decision, "decision of a transfer"),
     }
