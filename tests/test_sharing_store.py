@@ -422,7 +422,7 @@ def test_batch_json_lines(db: Location) -> None:
         "error",
         "error",
     ]
-    assert rows[1]["as_of"] == "2026-01-06T00:00:00Z"
+    assert rows[1]["as_of"] == "2026-01-05T23:00:00Z"  # the day starts in The Hague
     assert [r["error"] for r in rows[2:]] == [
         "Row 3: field 'to' must be text, not int.",
         "Row 4: the line is not a JSON object.",

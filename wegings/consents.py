@@ -28,7 +28,7 @@ from wegings.items import (
 from wegings.models import Consent, ConsentRevocation, Item, Permission
 from wegings.store import stored_json
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote
-from wegings.timeutil import iso
+from wegings.timeutil import display_minute, iso
 
 MAX_CONDITION_LENGTH = 500
 
@@ -60,11 +60,12 @@ def _check_window(valid_from: datetime, valid_until: datetime | None, now: datet
         return
     if valid_until < now:
         raise InvalidInput(
-            f"--until {iso(valid_until)} lies in the past; the record would never apply."
+            f"--until {display_minute(valid_until)} lies in the past; the record would never apply."
         )
     if valid_until < valid_from:
         raise InvalidInput(
-            f"--until {iso(valid_until)} lies before --from {iso(valid_from)}; swap them."
+            f"--until {display_minute(valid_until)} lies before --from "
+            f"{display_minute(valid_from)}; swap them."
         )
 
 

@@ -22,7 +22,7 @@ from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_i
 from wegings.models import Item, ItemTag, Partner, PartnerGroup
 from wegings.partners import find_group, get_partner, suggestion
 from wegings.text import clean_text, quote, reject_invisible
-from wegings.timeutil import iso
+from wegings.timeutil import iso, local_day
 
 _REF = re.compile(r"^[^\s/]{1,100}$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")
@@ -150,8 +150,8 @@ def create_item(
     )
     clean_subject = clean_text(subject, field="Subject", required=False, max_length=500)
     clean_tags = sorted({normalise_tag(t) for t in tags or []})
-    day = received_on or now.date()
-    if day > now.date():
+    day = received_on or local_day(now)
+    if day > local_day(now):
         raise InvalidInput(f"The date {day.isoformat()} lies in the future.")
     origin = resolve_party(session, originator, what="The originator")
     source: str | None = None

@@ -22,6 +22,7 @@ from wegings.models import NoteEstablishment, NoteVersion, NoteWithdrawal, Partn
 from wegings.partners import list_partners
 from wegings.store import stored_json
 from wegings.text import MAX_TEXT_LENGTH, clean_text
+from wegings.timeutil import local_day
 from wegings.weighing import check_establish, review_due
 
 
@@ -286,7 +287,7 @@ def raise_flag(
 ) -> PartnerFlag:
     """Record developments that require the partner's note to be rewritten."""
     text = clean_text(reason, field="Reason", multiline=True, max_length=MAX_TEXT_LENGTH)
-    if observed_on > now.date():
+    if observed_on > local_day(now):
         raise InvalidInput(f"The date {observed_on.isoformat()} lies in the future.")
     flag = PartnerFlag(
         partner_id=_id(partner),
@@ -361,7 +362,7 @@ def due(session: Session, *, now: datetime, within_days: int) -> list[DueRow]:
         days: int | None = None
         if standing is not None and standing.establishment is not None:
             review = standing.establishment.review_due
-            days = (review.date() - now.date()).days
+            days = (local_day(review) - local_day(now)).days
             if standing.status is NoteStatus.withdrawn:
                 reasons.append((2, f"note v{standing.version} withdrawn: cooperation suspended"))
             elif review <= now:

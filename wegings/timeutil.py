@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wegings.errors import InvalidInput
+
+DISPLAY_ZONE_NAME = "Europe/Amsterdam"
+"""Times are stored in UTC; calendar dates are those of The Hague, for people and documents."""
+
+
+@lru_cache(maxsize=1)
+def display_zone() -> tzinfo:
+    """The zone whose calendar dates are shown (UTC where no time-zone database exists)."""
+    try:
+        return ZoneInfo(DISPLAY_ZONE_NAME)
+    except ZoneInfoNotFoundError:  # pragma: no cover - only without a time-zone database
+        # Show the stored UTC date rather than guess an offset.
+        return UTC
 
 
 def utcnow() -> datetime:
@@ -24,11 +39,13 @@ EARLIEST_YEAR = 1900
 
 
 def parse_when(text: str, *, field: str = "date") -> datetime:
-    """An ISO date (start of that day, UTC) or date-time (UTC unless it has an offset)."""
+    """An ISO date (the start of that day in The Hague) or date-time (UTC unless it has an
+    offset)."""
     raw = text.strip()
     try:
         if len(raw) == 10:
-            moment = datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
+            start = datetime.combine(date.fromisoformat(raw), time.min, tzinfo=display_zone())
+            moment = start.astimezone(UTC)
         else:
             moment = datetime.fromisoformat(raw)
             if moment.tzinfo is None:
@@ -70,8 +87,8 @@ def parse_day(text: str, *, field: str = "date") -> date:
 
 
 def end_of_day(day: date) -> datetime:
-    """The last instant of `day` in UTC, so that an end date includes the whole day."""
-    return datetime.combine(day, time.max, tzinfo=UTC)
+    """The last instant of `day` in The Hague (as UTC), so an end date includes the whole day."""
+    return datetime.combine(day, time.max, tzinfo=display_zone()).astimezone(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -81,6 +98,22 @@ def iso(moment: datetime | None) -> str | None:
     return as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
-def local_date(moment: datetime) -> str:
-    """The calendar date of `moment` in the machine's local time zone, as ISO."""
-    return as_utc(moment).astimezone().date().isoformat()
+def local_day(moment: datetime) -> date:
+    """The calendar date of `moment` in The Hague."""
+    return as_utc(moment).astimezone(display_zone()).date()
+
+
+def display_day(value: datetime | str | None) -> str:
+    """An ISO calendar date in The Hague for a moment (or its ISO text); "—" for none."""
+    if value is None or value == "":
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return local_day(moment).isoformat()
+
+
+def display_minute(value: datetime | str | None) -> str:
+    """ "2026-11-29 14:05" in The Hague for a moment (or its ISO text); "—" for none."""
+    if value is None or value == "":
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return as_utc(moment).astimezone(display_zone()).strftime("%Y-%m-%d %H:%M")

@@ -256,6 +256,8 @@ def consents(
 
 def print_consents(title: str, rows: list[dict[str, Any]]) -> None:
     """Print consents (as consent_json gives them) as a table."""
+    from wegings.timeutil import display_day
+
     output.print_table(
         title,
         ["Id", "Originator", "Holder", "Scope", "To", "Purpose", "Valid", "Status", "Conditions"],
@@ -267,7 +269,8 @@ def print_consents(title: str, rows: list[dict[str, Any]]) -> None:
                 r["item"] or f"tag {r['tag']}",
                 r["recipient"],
                 r["purpose"],
-                f"{str(r['valid_from'])[:10]} – {str(r['valid_until'] or '')[:10] or 'open'}",
+                f"{display_day(r['valid_from'])} – "
+                f"{display_day(r['valid_until']) if r['valid_until'] else 'open'}",
                 r["status"],
                 "; ".join(r["conditions"]),
             )

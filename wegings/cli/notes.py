@@ -13,7 +13,9 @@ from wegings.errors import InvalidInput
 
 
 def _short_date(value: str | None) -> str:
-    return value[:10] if value else "—"
+    from wegings.timeutil import display_day
+
+    return display_day(value)
 
 
 def establish(
@@ -92,10 +94,10 @@ def flag(
     from wegings.notes import raise_flag
     from wegings.partners import get_partner
     from wegings.store import session_scope
-    from wegings.timeutil import parse_day, utcnow
+    from wegings.timeutil import local_day, parse_day, utcnow
 
     now = utcnow()
-    observed = parse_day(on, field="--date") if on else now.date()
+    observed = parse_day(on, field="--date") if on else local_day(now)
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
         found = get_partner(session, partner)

@@ -115,6 +115,7 @@ def show(
 def show_overview(details: dict[str, Any]) -> None:
     """Print what `partner_overview` found as tables."""
     from wegings.domain import CRITERIA, SCORES
+    from wegings.timeutil import display_day
 
     info = details["partner"]
     output.print_fields(
@@ -124,7 +125,7 @@ def show_overview(details: dict[str, Any]) -> None:
             ("Kind", info["kind"]),
             ("Groups", ", ".join(info["groups"]) or "none"),
             ("Notes", info["notes"] or "none"),
-            ("Registered", f"{info['created_at'][:10]} by {info['created_by']}"),
+            ("Registered", f"{display_day(info['created_at'])} by {info['created_by']}"),
         ],
     )
     note = details["note"]
@@ -132,7 +133,7 @@ def show_overview(details: dict[str, Any]) -> None:
         output.say(f"No weighing note yet. Score one with `wegings score {info['short']}`.")
     else:
         established = (
-            f"{note['established_at'][:10]} by {note['established_by']} "
+            f"{display_day(note['established_at'])} by {note['established_by']} "
             f"({note['established_role']})"
             if note["established_at"]
             else "not established"
@@ -144,7 +145,7 @@ def show_overview(details: dict[str, Any]) -> None:
                 ("Risk profile", note["profile"]),
                 ("Risicodienst", "yes" if details["risicodienst"] else "no"),
                 ("Established", established),
-                ("Review due", (note["review_due"] or "—")[:10]),
+                ("Review due", display_day(note["review_due"])),
                 ("Permitted forms", ", ".join(note["forms"]) or "none"),
             ],
         )

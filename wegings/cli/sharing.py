@@ -321,9 +321,11 @@ def transfers(
 
 def print_transfers(title: str, rows: list[dict[str, Any]]) -> None:
     """Print transfers (as transfer_json gives them) as a table."""
+    from wegings.timeutil import display_minute
+
     output.print_table(
         title,
-        ["Id", "Item", "To", "Members", "Purpose", "When (UTC)", "By", "Conditions"],
+        ["Id", "Item", "To", "Members", "Purpose", "When", "By", "Conditions"],
         [
             (
                 f"#{r['id']}",
@@ -331,7 +333,7 @@ def print_transfers(title: str, rows: list[dict[str, Any]]) -> None:
                 r["to"],
                 ", ".join(r["members"]) or None,
                 r["purpose"],
-                r["transferred_at"][:16].replace("T", " "),
+                display_minute(r["transferred_at"]),
                 r["recorded_by"],
                 "; ".join(r["conditions"]),
             )

@@ -7,10 +7,7 @@ logic beyond layout. Dates and country names come from Babel (CLDR), never from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from functools import lru_cache
-from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from babel.dates import format_date
 
@@ -29,25 +26,12 @@ from wegings.domain import (
 )
 from wegings.render.document import NoteDocument
 from wegings.render.strings import STRINGS
-
-DISPLAY_ZONE_NAME: Final = "Europe/Amsterdam"
-"""Dates are stored in UTC but shown as the date it was in The Hague."""
-
-
-@lru_cache(maxsize=1)
-def _display_zone() -> tzinfo:
-    try:
-        return ZoneInfo(DISPLAY_ZONE_NAME)
-    except ZoneInfoNotFoundError:  # pragma: no cover - only without a time-zone database
-        # Without tz data (bare Windows, no `tzdata` package) show the stored UTC date rather
-        # than guess an offset.
-        return UTC
+from wegings.timeutil import local_day
 
 
 def long_date(moment: datetime, lang: str) -> str:
     """`moment` as a long local date in `lang`: "29 november 2026" / "29 November 2026"."""
-    local = moment.astimezone(_display_zone())
-    return str(format_date(local.date(), format="long", locale=BABEL_LOCALES[lang]))
+    return str(format_date(local_day(moment), format="long", locale=BABEL_LOCALES[lang]))
 
 
 @dataclass(frozen=True)
