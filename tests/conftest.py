@@ -27,8 +27,19 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("WEGINGS_USER", "tester")
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("WEGINGS_DB", raising=False)
-    monkeypatch.delenv("WEGINGS_DATABASE_URL", raising=False)
+    for variable in (
+        "WEGINGS_DB",
+        "WEGINGS_DATABASE_URL",
+        "WEGINGS_CLASSIFICATION",
+        "WEGINGS_SERVICE",
+        "EDITOR",
+        "VISUAL",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    # Whatever the platform's notion of a data directory, never the real one.
+    monkeypatch.setattr(
+        "wegings.config.default_db_path", lambda: home / "data" / "wegings" / "wegings.db"
+    )
     return home
 
 

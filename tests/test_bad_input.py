@@ -304,3 +304,16 @@ def test_corrupt_stored_json_is_an_error_not_a_denial(item_world: Run, db_path: 
         "Error: The database holds invalid JSON in the forms of a note: it was changed outside "
         "wegings. Run `wegings audit verify`.\n"
     )
+
+
+def test_empty_holder_is_refused(item_world: Run) -> None:
+    result = item_world("can-share", "I1", "--to", "rvd", "--holder", " ")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --holder needs a partner's handle (or self).\n"
+
+
+def test_windows_line_breaks_in_a_reason_are_accepted(noted: Run) -> None:
+    result = noted("flag", "rvd", "--reason", "Onrust.\r\nNieuwe wet aangekondigd.")
+    assert result.exit_code == 0, result.output
+    flags = json.loads(noted("show", "rvd", "--json").stdout)["flags"]
+    assert flags[0]["reason"] == "Onrust.\nNieuwe wet aangekondigd."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -88,7 +89,9 @@ def test_every_command_has_help_and_examples() -> None:
         assert getattr(command, "help", None), f"{path} has no help text"
         epilog = getattr(command, "epilog", None) or ""
         assert epilog.startswith("Examples:"), f"{path} has no examples"
-        assert f"wegings {path.split()[0]}" in epilog or "wegings" in epilog
+        # "$ wegings [--global VALUE]... PATH ..." must occur: the examples show this command.
+        shown = re.search(rf"\$ wegings (--\S+ \S+ )*{re.escape(path)}(\s|$)", epilog)
+        assert shown, f"{path}'s examples do not show it"
 
 
 def test_every_command_is_documented_in_the_readme() -> None:

@@ -41,7 +41,10 @@ def classification(option: str | None) -> str:
 
 
 def _default_state(states: list[NoteState]) -> NoteState | None:
-    """The established note in force, else the latest established one, else the latest draft."""
+    """The established note (standing, even if overdue), else the latest draft.
+
+    A superseded or withdrawn version is rendered only when asked for with --version.
+    """
     established = [s for s in states if s.status is NoteStatus.established]
     if established:
         return established[-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
@@ -173,11 +173,23 @@ def get_version(states: list[NoteState], version: int, partner: Partner) -> Note
 
 
 def save_draft(
-    session: Session, *, partner: Partner, answers: Answers, actor: str, now: datetime
+    session: Session,
+    *,
+    partner: Partner,
+    answers: Answers,
+    actor: str,
+    now: datetime,
+    based_on: int | Literal["latest"] | None = "latest",
 ) -> NoteVersion:
-    """Save the answers as the partner's next version, a draft."""
+    """Save the answers as the partner's next version, a draft.
+
+    `based_on` is the version the answers were pre-filled from (None: none was shown), so that
+    a version saved by someone else meanwhile is not claimed as its basis.
+    """
     states = note_states(session, partner)
     latest = states[-1] if states else None
+    if based_on == "latest":
+        based_on = latest.version if latest else None
     note = NoteVersion(
         partner_id=_id(partner),
         version=(latest.version + 1) if latest else 1,
@@ -186,7 +198,7 @@ def save_draft(
         profile=answers.profile.value,
         forms=json.dumps(list(answers.forms)),
         answers=json.dumps(answers_to_mapping(answers), ensure_ascii=False, sort_keys=True),
-        based_on=latest.version if latest else None,
+        based_on=based_on,
     )
     record_change(session, actor=actor, action="note.draft", record=note, now=now)
     return note

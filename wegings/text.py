@@ -51,6 +51,9 @@ def clean_text(
 ) -> str:
     """`value` stripped of surrounding space, or InvalidInput naming `field` and the fix."""
     text = value.strip()
+    if multiline:
+        # Text pasted from Windows or a mail client: the line break is meant, not the CR.
+        text = text.replace("\r\n", "\n")
     if required and not text:
         raise InvalidInput(f"{field} must not be empty.")
     reason = check_free_text(text, multiline=multiline, max_length=max_length)

@@ -368,6 +368,8 @@ def score(
             answers=answers,
             actor=who,
             now=utcnow(),
+            # The version the person actually saw, even if someone saved another meanwhile.
+            based_on=previous.version if previous else None,
         )
     output.say(
         f"Saved {found.short} version {note.version} as a draft ({note.profile}). "

@@ -79,6 +79,8 @@ def can_share(
         raise typer.Exit(code)
     if item is None or to is None:
         raise InvalidInput("Give an ITEM and --to RECIPIENT, or --batch FILE.")
+    if holder is not None and not holder.strip():
+        raise InvalidInput("--holder needs a partner's handle (or self).")
     from wegings.sharing_result import decision_json
     from wegings.sharing_store import check_one
     from wegings.store import session_scope
