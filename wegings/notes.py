@@ -313,9 +313,10 @@ def raise_flag(
 
 
 def flag_cleared_at(
-    flag: PartnerFlag, rewrites: list[tuple[datetime, datetime]]
+    recorded_at: datetime, rewrites: list[tuple[datetime, datetime]]
 ) -> datetime | None:
-    """When the flag was cleared: the first establishment of a version written after it.
+    """When a flag recorded at `recorded_at` was cleared: by the first establishment of a
+    version written after it.
 
     `rewrites` holds (established_at, written_at) per establishment. A draft written before
     the developments cannot answer them, so establishing it does not clear the flag.
@@ -323,7 +324,7 @@ def flag_cleared_at(
     later = [
         established
         for established, written in rewrites
-        if written >= flag.recorded_at and established >= flag.recorded_at
+        if written >= recorded_at and established >= recorded_at
     ]
     return min(later) if later else None
 
@@ -344,7 +345,7 @@ def open_flags(session: Session, partner: Partner, at: datetime) -> list[Partner
     rewrites = rewrites_of(session, partner)
     result = []
     for flag in sorted(flags, key=lambda f: f.recorded_at):
-        cleared = flag_cleared_at(flag, rewrites)
+        cleared = flag_cleared_at(flag.recorded_at, rewrites)
         if flag.recorded_at <= at and (cleared is None or cleared > at):
             result.append(flag)
     return result

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from wegings.domain import OWN_SERVICE, NoteStatus, RiskProfile
 from wegings.errors import InvalidInput, NotFound, StoreError
 from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_item
+from wegings.notes import flag_cleared_at
 from wegings.sharing import (
     ConsentFacts,
     FlagFacts,
@@ -487,22 +488,11 @@ def _profile(value: str, version: int) -> RiskProfile:
 def _flag_facts(
     flags: list[tuple[datetime, str]], rewrites: list[tuple[datetime, datetime]]
 ) -> tuple[FlagFacts, ...]:
-    """A partner's flags, each cleared as notes.flag_cleared_at says.
-
-    `rewrites` holds (established_at, written_at) per establishment: a flag is cleared by the
-    first establishment of a version written after the flag was recorded.
-    """
-    result = []
-    for raised, reason in sorted(flags):
-        later = [
-            established
-            for established, written in rewrites
-            if written >= raised and established >= raised
-        ]
-        result.append(
-            FlagFacts(raised_at=raised, reason=reason, cleared_at=min(later, default=None))
-        )
-    return tuple(result)
+    """A partner's flags, each with the moment `notes.flag_cleared_at` clears it."""
+    return tuple(
+        FlagFacts(raised_at=raised, reason=reason, cleared_at=flag_cleared_at(raised, rewrites))
+        for raised, reason in sorted(flags)
+    )
 
 
 def check_one(
