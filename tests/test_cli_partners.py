@@ -35,7 +35,7 @@ def test_partners_json_is_plain_and_complete(run: Run) -> None:
     assert [p["short"] for p in data] == ["rvd", "sdv"]
     first = data[0]
     assert first["country"] == "XR"
-    assert first["country_label"] == "fictief land (XR)"
+    assert first["country_label"] == "fictief land XR"
     assert first["groups"] == ["CTG"]
     assert first["notes"] == "Liaison via ambassade."
     assert first["created_by"] == "tester"

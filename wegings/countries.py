@@ -16,8 +16,8 @@ BABEL_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 # CLDR names these user-assigned codes, but as pseudo-locales or "unknown region", not countries.
 _NOT_A_COUNTRY = frozenset({"AA", "XA", "XB", "ZZ"})
 
-_FICTITIOUS = {"nl": "fictief land ({code})", "en": "fictitious country ({code})"}
-_UNKNOWN = {"nl": "onbekende landcode ({code})", "en": "unknown country code ({code})"}
+_FICTITIOUS = {"nl": "fictief land {code}", "en": "fictitious country {code}"}
+_UNKNOWN = {"nl": "onbekende landcode {code}", "en": "unknown country code {code}"}
 
 
 def normalise_country(code: str) -> str:
@@ -43,7 +43,7 @@ def _is_user_assigned(code: str) -> bool:
 
 
 def country_name(code: str, lang: str = "nl") -> str:
-    """The country's name in `lang`; a user-assigned code reads as a fictitious country."""
+    """The country's name in `lang`; a user-assigned code reads as "fictief land XR"."""
     from babel import Locale
 
     name = Locale.parse(BABEL_LOCALES.get(lang, lang)).territories.get(code)
@@ -57,6 +57,6 @@ def country_name(code: str, lang: str = "nl") -> str:
 
 
 def country_label(code: str, lang: str = "nl") -> str:
-    """The name with its code, e.g. "Duitsland (DE)"; fictitious ones read "fictief land (XR)"."""
+    """The name with its code, e.g. "Duitsland (DE)"; fictitious ones read "fictief land XR"."""
     name = country_name(code, lang)
-    return name if name.endswith(f"({code})") else f"{name} ({code})"
+    return name if name.endswith(code) else f"{name} ({code})"
