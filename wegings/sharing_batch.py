@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wegings.errors import InvalidInput
+from wegings.errors import EXIT_USAGE, InvalidInput
 from wegings.sharing import Outcome
-from wegings.sharing_result import CheckResult, decision_json
+from wegings.sharing_result import EXIT_CODES, CheckResult, decision_json
 from wegings.sharing_store import SharingReader
 from wegings.text import quote
 from wegings.timeutil import iso, parse_as_of
@@ -25,19 +25,9 @@ FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of")
 REQUIRED: tuple[str, ...] = ("item", "to")
 ERROR = "error"
 
-# Worst first: an error, then denied, needs permission, allowed (DOMAIN.md).
-_SEVERITY: dict[str, int] = {
-    ERROR: 0,
-    Outcome.denied.value: 1,
-    Outcome.needs_permission.value: 2,
-    Outcome.allowed.value: 3,
-}
-_EXIT_CODES: dict[str, int] = {
-    ERROR: 2,
-    Outcome.denied.value: 1,
-    Outcome.needs_permission.value: 3,
-    Outcome.allowed.value: 0,
-}
+# Worst first: an error, then the outcomes in their own order (DOMAIN.md).
+_SEVERITY: dict[str, int] = {ERROR: 0, **{o.value: 1 + o.rank for o in Outcome}}
+_EXIT_CODES: dict[str, int] = {ERROR: EXIT_USAGE, **{o.value: c for o, c in EXIT_CODES.items()}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +95,7 @@ class BatchSummary:
         )
 
 
-def _text(number: int, name: str, value: Any) -> tuple[str | None, str | None]:
+def _text(name: str, value: Any) -> tuple[str | None, str | None]:
     """(value, problem) of one field: a string, or empty/None for an absent optional one."""
     if value is None:
         return None, None
@@ -125,7 +115,7 @@ def _row(number: int, values: dict[str, Any]) -> BatchRow:
         )
     clean: dict[str, str | None] = {}
     for name in FIELDS:
-        text, problem = _text(number, name, values.get(name))
+        text, problem = _text(name, values.get(name))
         if problem is not None:
             return BatchRow(number, problem=problem)
         clean[name] = text

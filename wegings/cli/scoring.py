@@ -66,8 +66,6 @@ def read_answers_file(path: str) -> Any:
             raise InvalidInput(f"{name} is not valid TOML: {exc}.") from None
     except (RecursionError, ValueError) as exc:
         # Absurd nesting or a number of thousands of digits: malformed, not a crash.
-        if isinstance(exc, InvalidInput):
-            raise
         raise InvalidInput(f"{name} cannot be read as answers: {exc}.") from None
 
 
