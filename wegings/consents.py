@@ -35,9 +35,9 @@ MAX_CONDITION_LENGTH = 500
 
 def parse_end(text: str, *, field: str) -> datetime:
     """An end date (the whole day included) or an exact date-time."""
-    from wegings.timeutil import end_of_day, parse_day, parse_when
+    from wegings.timeutil import end_of_day, is_plain_date, parse_day, parse_when
 
-    if len(text.strip()) == 10:
+    if is_plain_date(text):
         return end_of_day(parse_day(text, field=field))
     return parse_when(text, field=field)
 

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, tzinfo
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wegings.errors import InvalidInput
+from wegings.errors import EXIT_USAGE, InvalidInput, WegingsError
 
 DISPLAY_ZONE_NAME = "Europe/Amsterdam"
 """Times are stored in UTC; calendar dates are those of The Hague, for people and documents."""
 
 
+class ZoneDatabaseMissing(WegingsError):
+    """Europe/Amsterdam cannot be loaded, so no date can be read or shown (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
 @lru_cache(maxsize=1)
 def display_zone() -> tzinfo:
-    """The zone whose calendar dates are shown (UTC where no time-zone database exists)."""
+    """The zone whose calendar dates are read and shown; refused when it cannot be loaded."""
     try:
         return ZoneInfo(DISPLAY_ZONE_NAME)
-    except ZoneInfoNotFoundError:  # pragma: no cover - only without a time-zone database
-        # Show the stored UTC date rather than guess an offset.
-        return UTC
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # A day silently read in UTC would give a second answer for the same day: refuse.
+        raise ZoneDatabaseMissing(
+            f"The time-zone database has no {DISPLAY_ZONE_NAME}; install tzdata "
+            "(pip install tzdata) or the system's time-zone data, then try again."
+        ) from None
 
 
 def utcnow() -> datetime:
@@ -38,12 +48,68 @@ EARLIEST_YEAR = 1900
 """Dates before this are typing errors here, not records of a service founded since."""
 
 
-def parse_when(text: str, *, field: str = "date") -> datetime:
-    """An ISO date (the start of that day in The Hague) or date-time (UTC unless it has an
-    offset)."""
-    raw = text.strip()
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,
+)
+"""The only spellings read: YYYY-MM-DD, and that date with HH:MM[:SS[.ffffff]] and an offset.
+
+Python also reads 20261128, 2026-W48-6 and 2026-332; those are refused, so that a date is never
+read as something other than what a colleague reading the same text would take it for.
+"""
+
+
+def is_plain_date(text: str) -> bool:
+    """Whether `text` is written as a plain date, YYYY-MM-DD (not a date-time)."""
+    return _PLAIN_DATE.fullmatch(text.strip()) is not None
+
+
+_ORDINAL_DATE = re.compile(r"(\d{4})-?(\d{3})", re.ASCII)
+
+
+def _other_spelling(raw: str) -> date | None:
+    """The date meant by another ISO 8601 spelling (20261128, 2026-W48-6, 2026-332), if any."""
+    day_part = re.split(r"[Tt ]", raw, maxsplit=1)[0]
     try:
-        if len(raw) == 10:
+        return date.fromisoformat(day_part)
+    except ValueError:
+        pass
+    ordinal = _ORDINAL_DATE.fullmatch(day_part)
+    if ordinal is None:
+        return None
+    year, day_of_year = int(ordinal[1]), int(ordinal[2])
+    try:
+        meant = date(year, 1, 1) + timedelta(days=day_of_year - 1)
+    except (ValueError, OverflowError):
+        return None
+    return meant if day_of_year >= 1 and meant.year == year else None
+
+
+def _spelling_refused(raw: str, *, field: str, date_time: bool) -> InvalidInput | None:
+    """The error for another ISO spelling of a date (or date-time), or None for no date at all."""
+    meant = _other_spelling(raw)
+    if meant is None:
+        return None
+    alternative = f", or a date-time such as {meant.isoformat()}T14:30+01:00" if date_time else ""
+    return InvalidInput(
+        f"{field} {raw!r}: write a date as YYYY-MM-DD, e.g. {meant.isoformat()}{alternative}."
+    )
+
+
+def parse_when(text: str, *, field: str = "date") -> datetime:
+    """A date, YYYY-MM-DD (the start of that day in The Hague), or a date-time (UTC unless it
+    has an offset)."""
+    raw = text.strip()
+    not_iso = InvalidInput(
+        f"{field} {raw!r} is not an ISO date or date-time; use e.g. 2026-11-29 "
+        "or 2026-11-29T14:30+01:00."
+    )
+    plain = _PLAIN_DATE.fullmatch(raw) is not None
+    if not plain and _DATE_TIME.fullmatch(raw) is None:
+        raise _spelling_refused(raw, field=field, date_time=True) or not_iso
+    try:
+        if plain:
             start = datetime.combine(date.fromisoformat(raw), time.min, tzinfo=display_zone())
             moment = start.astimezone(UTC)
         else:
@@ -52,10 +118,7 @@ def parse_when(text: str, *, field: str = "date") -> datetime:
                 moment = moment.replace(tzinfo=UTC)
             moment = moment.astimezone(UTC)
     except ValueError:
-        raise InvalidInput(
-            f"{field} {raw!r} is not an ISO date or date-time; use e.g. 2026-11-29 "
-            "or 2026-11-29T14:30+01:00."
-        ) from None
+        raise not_iso from None
     except OverflowError:
         raise InvalidInput(f"{field} {raw!r} lies outside the calendar this tool keeps.") from None
     if moment.year < EARLIEST_YEAR:
@@ -75,12 +138,15 @@ def parse_as_of(text: str, *, now: datetime, field: str = "--as-of") -> datetime
 
 
 def parse_day(text: str, *, field: str = "date") -> date:
-    """An ISO calendar date such as 2026-11-29."""
+    """A calendar date written YYYY-MM-DD, such as 2026-11-29."""
     raw = text.strip()
+    not_a_date = InvalidInput(f"{field} {raw!r} is not an ISO date; use e.g. 2026-11-29.")
+    if _PLAIN_DATE.fullmatch(raw) is None:
+        raise _spelling_refused(raw, field=field, date_time=False) or not_a_date
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{field} {raw!r} is not an ISO date; use e.g. 2026-11-29.") from None
+        raise not_a_date from None
     if day.year < EARLIEST_YEAR:
         raise InvalidInput(f"{field} {raw!r} lies before {EARLIEST_YEAR}; check the year.")
     return day
