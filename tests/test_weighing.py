@@ -179,6 +179,28 @@ def test_same_person_ignores_case_and_blanks() -> None:
     assert not same_person("jan", "jans")
 
 
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "al\u0456ce",  # Cyrillic i
+        "\u0430lice",  # Cyrillic a
+        "ALI\u0421E",  # Cyrillic capital es
+        "al\u0131ce",  # dotless i
+        "\uff41lice",  # fullwidth a
+        "al\u200bice",  # zero-width space
+    ],
+)
+def test_a_look_alike_name_is_the_same_person(look_alike: str) -> None:
+    assert same_person("alice", look_alike)
+    with pytest.raises(Refused, match="four eyes"):
+        establish(author="alice", actor=look_alike)
+
+
+def test_different_people_stay_different() -> None:
+    assert not same_person("alice", "alina")
+    assert not same_person("jan de vries", "jan de vries-bos")
+
+
 # Review date
 
 

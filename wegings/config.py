@@ -83,8 +83,20 @@ def resolve_location(db_option: str | None) -> Location:
 
 
 def resolve_actor(as_option: str | None) -> str:
-    """`--as`, else WEGINGS_USER, else the login name: who is recorded in the audit trail."""
-    candidate = as_option or os.environ.get("WEGINGS_USER", "").strip()
+    """`--as`, else WEGINGS_USER, else the login name: who is recorded in the audit trail.
+
+    An empty or blank `--as` or WEGINGS_USER is refused: it was given, so it is a mistake, and
+    quietly acting as the login name would record someone the user did not name.
+    """
+    env_user = os.environ.get("WEGINGS_USER")
+    if as_option is not None:
+        candidate, source = as_option, "--as"
+    elif env_user is not None:
+        candidate, source = env_user, "WEGINGS_USER"
+    else:
+        candidate, source = "", ""
+    if source and not candidate.strip():
+        raise InvalidInput(f"{source} is empty: give the name of who is acting.")
     if not candidate:
         try:
             candidate = getpass.getuser()

@@ -128,17 +128,23 @@ def profile_causes(scores: Mapping[str, int]) -> list[str]:
 
 
 def same_person(first: str, second: str) -> bool:
-    """Whether two names denote the same person.
+    """Whether two names denote the same person, or could pass for one on screen.
 
     Case, surrounding blanks, Unicode compatibility forms and invisible formatting characters are
-    ignored, so that "Tester", "tester " and "tes\u200bter" count as one person (four eyes).
+    ignored, and the names are compared by their confusable skeleton (UTS #39), so that "Tester",
+    "tester ", "tes\u200bter" and "t\u0435ster" (a Cyrillic e) count as one person (four eyes).
     """
     return _person_key(first) == _person_key(second)
 
 
 def _person_key(name: str) -> str:
+    """The name NFKC-folded, without invisible characters, as a confusable skeleton, folded."""
+    from wegings.skeleton import skeleton
+
     folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
+    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
+    # Folding again after the skeleton: a prototype may be a capital ("\u0421" → "C").
+    return unicodedata.normalize("NFKC", skeleton(visible)).casefold()
 
 
 def check_establish(

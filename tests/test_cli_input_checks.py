@@ -1,0 +1,133 @@
+"""Input the tool used to misread: other date spellings, look-alike or empty names, an empty
+purpose, our own service's name as a handle, a handle that later became ambiguous, and a
+document format that did not match its file name. Each is one line on stderr, a non-zero exit,
+and nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, add_partner, sql
+
+DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+
+SPELLING = (
+    "write a date as YYYY-MM-DD, e.g. 2026-11-28, or a date-time such as 2026-11-28T14:30+01:00."
+)
+
+
+def _events(db: Path) -> int:
+    return int(sql(db, "SELECT count(*) FROM audit_event")[0][0])  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def world(run: Run) -> Run:
+    """Partner rvd with an established standaard note, and our own item AIVD-1."""
+    add_partner(run, "rvd")
+    assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
+    assert run("--as", "h.de.boer", "establish", "rvd", "--role", "dg").exit_code == 0
+    assert run("new-item", "AIVD-1", "--originator", "self").exit_code == 0
+    return run
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize("spelling", ["20261128", "2026W486", "2026-W48-6", "2026-332"])
+def test_as_of_takes_a_date_only_as_yyyy_mm_dd(world: Run, spelling: str) -> None:
+    result = world("can-share", "AIVD-1", "--to", "rvd", "--as-of", spelling)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: --as-of {spelling!r}: {SPELLING}\n"
+
+
+def test_a_week_date_inside_a_date_time_is_refused(world: Run) -> None:
+    result = world("can-share", "AIVD-1", "--to", "rvd", "--as-of", "2026-W48-6T10:00")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: --as-of '2026-W48-6T10:00': {SPELLING}\n"
+
+
+def test_item_date_takes_only_yyyy_mm_dd(world: Run, db_path: Path) -> None:
+    before = _events(db_path)
+    result = world("new-item", "AIVD-2", "--originator", "self", "--date", "20261128")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --date '20261128': write a date as YYYY-MM-DD, e.g. 2026-11-28.\n"
+    )
+    assert _events(db_path) == before
+
+
+@pytest.mark.parametrize("option", ["--from", "--until"])
+def test_consent_window_takes_only_yyyy_mm_dd(world: Run, db_path: Path, option: str) -> None:
+    add_partner(world, "smi")
+    assert (
+        world("new-item", "RVD-1", "--originator", "rvd", "--received-from", "rvd").exit_code == 0
+    )
+    before = _events(db_path)
+    result = world("consent", "RVD-1", "--to", "smi", option, "2026-W48-6")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {option} '2026-W48-6': {SPELLING}\n"
+    assert _events(db_path) == before
+
+
+def test_batch_rows_take_only_yyyy_mm_dd(world: Run) -> None:
+    csv_rows = "item,to,as_of\nAIVD-1,rvd,2026W486\nAIVD-1,rvd,\n"
+    result = world("can-share", "--batch", "-", "--json", input=csv_rows)
+    assert result.exit_code == 2
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["decision"], a["error"]) for a in answers] == [
+        ("error", f"as_of '2026W486': {SPELLING}"),
+        ("allowed", None),
+    ]
+    json_rows = '{"item": "AIVD-1", "to": "rvd", "as_of": "2026-332"}\n'
+    result = world("can-share", "--batch", "-", "--json", input=json_rows)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"] == f"as_of '2026-332': {SPELLING}"
+
+
+# --------------------------------------------------------------------------- who is acting
+
+
+def test_a_look_alike_of_the_author_cannot_establish(run: Run, db_path: Path) -> None:
+    add_partner(run, "rvd")
+    assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
+    before = _events(db_path)
+    result = run("--as", "t\u0435ster", "establish", "rvd", "--role", "dg")  # Cyrillic e
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: The note was written by 'tester'; another person must establish it (four eyes). "
+        "Use --as NAME.\n"
+    )
+    assert _events(db_path) == before
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_as_is_refused(world: Run, db_path: Path, name: str) -> None:
+    before = _events(db_path)
+    result = world("--as", name, "new-item", "AIVD-2", "--originator", "self")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --as is empty: give the name of who is acting.\n"
+    assert _events(db_path) == before
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_wegings_user_is_refused(
+    world: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    before = _events(db_path)
+    monkeypatch.setenv("WEGINGS_USER", name)
+    result = world("new-item", "AIVD-2", "--originator", "self")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: WEGINGS_USER is empty: give the name of who is acting.\n"
+    assert _events(db_path) == before
+
+
+def test_an_unset_wegings_user_falls_back_to_the_login_name(
+    world: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WEGINGS_USER")
+    monkeypatch.setattr("getpass.getuser", lambda: "login.name")
+    assert world("new-item", "AIVD-2", "--originator", "self").exit_code == 0
+    assert world("audit", "log", "--json").stdout.count('"login.name"') >= 1
