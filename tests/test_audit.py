@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
 from tests.conftest import NOW, Run, add_partner, sql
-from wegings.audit import canonical, event_hash, record_change, snapshot
+from wegings import store
+from wegings.audit import (
+    GENESIS_HASH,
+    BasisMismatch,
+    audit_head,
+    basis_cutoff,
+    canonical,
+    event_hash,
+    format_basis,
+    parse_basis,
+    record_change,
+    snapshot,
+)
 from wegings.config import Location
 from wegings.models import AuditEvent, Partner
 from wegings.store import session_scope
@@ -214,3 +227,93 @@ def test_record_change_refuses_a_stored_record(populated: Run, location: Locatio
         partner = session.exec(select(Partner).where(Partner.short == "sdv")).one()
         with pytest.raises(RuntimeError, match="append-only"):
             record_change(session, actor="x", action="partner.update", record=partner, now=NOW)
+
+
+# --------------------------------------------------------------------------- basis
+
+
+def test_the_basis_of_an_empty_trail_is_genesis(location: Location) -> None:
+    with session_scope(location, write=True):
+        pass  # creates the database, with no events yet
+    with session_scope(location, write=False) as session:
+        assert audit_head(session) == (0, GENESIS_HASH)
+        assert basis_cutoff(session, 0, GENESIS_HASH[:8]) < NOW - timedelta(days=365_000)
+
+
+def test_the_basis_is_the_newest_event(populated: Run, location: Location) -> None:
+    newest = json.loads(populated("audit", "log", "--limit", "1", "--json").stdout)[0]
+    verified = json.loads(populated("audit", "verify", "--json").stdout)
+    with session_scope(location, write=False) as session:
+        seq, full = audit_head(session)
+        assert (seq, full) == (6, newest["hash"])
+        assert format_basis(seq, full) == verified["head"] == f"6:{full[:16]}"
+        assert store.format_basis(seq, full) == format_basis(seq, full)
+        assert store.basis_cutoff(session, seq, full[:8]) == basis_cutoff(session, seq, full)
+        cutoff = basis_cutoff(session, *parse_basis(format_basis(seq, full)))
+        older = basis_cutoff(session, 3, sql_hash(session, 3)[:8])
+    assert cutoff.isoformat().replace("+00:00", "Z") == newest["at"]
+    assert older < cutoff
+
+
+def sql_hash(session: object, seq: int) -> str:
+    from sqlmodel import Session
+
+    assert isinstance(session, Session)
+    event = session.get(AuditEvent, seq)
+    assert event is not None
+    return event.hash
+
+
+def test_a_basis_with_another_hash_is_refused(populated: Run, location: Location) -> None:
+    with session_scope(location, write=False) as session, pytest.raises(BasisMismatch) as caught:
+        basis_cutoff(session, 3, "3fa9c2d1")
+    assert caught.value.message == (
+        "Basis 3:3fa9c2d1 does not match the audit trail: event 3 has another hash (rewritten?)"
+    )
+    assert caught.value.exit_code == 2
+
+
+def test_a_basis_beyond_the_trail_is_refused(populated: Run, location: Location) -> None:
+    with session_scope(location, write=False) as session:
+        with pytest.raises(BasisMismatch) as caught:
+            basis_cutoff(session, 12, "3fa9c2d1")
+        with pytest.raises(BasisMismatch) as genesis:
+            basis_cutoff(session, 0, "3fa9c2d1")
+    assert caught.value.message == (
+        "Basis 12:3fa9c2d1 does not match the audit trail: there is no event 12, the trail "
+        "ends at event 6 (removed?)"
+    )
+    assert genesis.value.message == (
+        "Basis 0:3fa9c2d1 does not match the audit trail: the empty trail has another hash"
+    )
+
+
+def test_a_basis_whose_later_events_are_not_later_in_time_is_refused(
+    populated: Run, location: Location, db_path: Path
+) -> None:
+    """Records stamped before the clock was read under the lock cannot be replayed by time."""
+    with session_scope(location, write=False) as session:
+        third = sql_hash(session, 3)
+    sql(
+        db_path,
+        "UPDATE audit_event SET at = (SELECT at FROM audit_event WHERE seq = 2) WHERE seq = 5",
+    )
+    with session_scope(location, write=False) as session, pytest.raises(BasisMismatch) as caught:
+        basis_cutoff(session, 3, third[:8])
+    assert caught.value.message == (
+        f"Basis 3:{third[:8]} cannot be replayed by time: event 5 is recorded before event 4 "
+        "(recorded times out of order)"
+    )
+
+
+def test_a_malformed_basis_is_a_usage_error() -> None:
+    from wegings.errors import InvalidInput
+
+    for text in ("12", "12:3fa9c2d", "x:3fa9c2d1", "12:3fa9c2dz"):
+        with pytest.raises(InvalidInput) as caught:
+            parse_basis(text)
+        assert caught.value.message == (
+            f"--basis {text!r} is not a basis; give SEQ:HASH as printed with the decision, "
+            "e.g. 12:3fa9c2d1e07b4a55."
+        )
+    assert parse_basis(" 12:3FA9C2D1 ") == (12, "3fa9c2d1")
