@@ -7,18 +7,21 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.request import pathname2url
 
+from wegings import timeutil
 from wegings.config import Location
 from wegings.errors import InvalidInput, StoreError
+from wegings.timeutil import as_utc
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
-HEAD_REVISION = "0003_third_party_rule"
+HEAD_REVISION = "0004_audit_record_lookup"
 """The newest schema revision this version knows; a test keeps it equal to Alembic's head."""
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -271,15 +274,46 @@ def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
     return engine, created
 
 
+# What session_scope notes in `session.info` for the clock below.
+_WRITE = "wegings.write"
+_SQLITE_PATH = "wegings.sqlite_path"
+_SNAPSHOT_TAKEN = "wegings.snapshot_taken"
+_RECORDED_NOW = "wegings.recorded_now"
+_READ_NOW = "wegings.read_now"
+
+
+class WrongSession(RuntimeError):
+    """A clock function was called on a session it does not fit: a bug in wegings."""
+
+
+def _note_snapshot(session: Session, transaction: Any, connection: Any) -> None:
+    # Called when a read session first touches its connection: from here on its snapshot
+    # may be fixed, so a fence taken later would no longer cover it.
+    session.info[_SNAPSHOT_TAKEN] = True
+
+
 @contextlib.contextmanager
 def session_scope(location: Location, *, write: bool) -> Iterator[Session]:
-    """One transaction on an up-to-date store; rolled back (and a new file removed) on error."""
+    """One transaction on an up-to-date store; rolled back (and a new file removed) on error.
+
+    A write session holds the write lock from its start (BEGIN IMMEDIATE on SQLite), so
+    `recorded_now` reads the clock only once no other writer can come between.
+    """
+    from sqlalchemy import event
     from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session
 
     engine, created = _engine_for(location, write=write)
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
+            session.info[_WRITE] = write
+            session.info[_SQLITE_PATH] = location.path
+            if write:
+                # SQLAlchemy begins lazily, at the first statement; begin now, so the wait
+                # for another writer happens here and not after the command read the clock.
+                session.connection().exec_driver_sql("SELECT 1")
+            else:
+                event.listen(session, "after_begin", _note_snapshot)
             yield session
     except DBAPIError as exc:
         if created and location.path is not None:
@@ -291,6 +325,134 @@ def session_scope(location: Location, *, write: bool) -> Iterator[Session]:
         raise
     finally:
         engine.dispose()
+
+
+def _newest_event_at(session: Session) -> datetime | None:
+    """The recorded time of the newest audit event, or None for an empty trail."""
+    from sqlmodel import col, select
+
+    from wegings.models import AuditEvent
+
+    at = session.exec(select(AuditEvent.at).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+    return as_utc(at) if at is not None else None
+
+
+def recorded_now(session: Session) -> datetime:
+    """The recorded time of this write transaction: one value for all its records.
+
+    The clock is read once, under the write lock, and the value is kept strictly later than
+    the newest audit event, so recorded times follow the audit trail even when the wall clock
+    steps back. Only for write sessions: a read has no recorded time (see `read_now`).
+    """
+    if session.info.get(_WRITE) is not True:
+        raise WrongSession(
+            "recorded_now needs a write session (session_scope(..., write=True)): a record's "
+            "time is read while the write lock is held"
+        )
+    cached = session.info.get(_RECORDED_NOW)
+    if isinstance(cached, datetime):
+        return cached
+    # On PostgreSQL writers do not exclude each other yet (team mode, a later issue): there the
+    # order of recorded times across concurrent writers is not yet guaranteed.
+    clock = as_utc(timeutil.utcnow())
+    newest = _newest_event_at(session)
+    moment = clock if newest is None or clock > newest else newest + timedelta(microseconds=1)
+    session.info[_RECORDED_NOW] = moment
+    return moment
+
+
+def read_now(session: Session) -> datetime:
+    """The moment a read answers for, consistent with the session's snapshot.
+
+    Every write recorded at or before it is visible in the snapshot, and no write the snapshot
+    misses can later be recorded at or before it; so an answer "now" equals the answer
+    `--as-of` this moment, then and later. Call it before the session's first query (it
+    takes the snapshot); in a write session it is `recorded_now`. The same value on every call.
+
+    On a SQLite file a fence makes this exact: a second connection takes the write lock
+    (waiting for a writer in flight to commit), the clock is read, the snapshot is taken, and
+    the fence is released; a writer after it reads the clock later. A file that cannot take the
+    write lock (read-only) is read snapshot first, clock second: a write that had read its time
+    but not committed when the snapshot was taken is then missed although recorded before this
+    moment. That window is a commit's length, and only on a file someone else can write.
+    """
+    if session.info.get(_WRITE) is True:
+        return recorded_now(session)
+    cached = session.info.get(_READ_NOW)
+    if isinstance(cached, datetime):
+        return cached
+    if _WRITE not in session.info:
+        raise WrongSession("read_now needs a session from session_scope")
+    if session.info.get(_SNAPSHOT_TAKEN):
+        raise WrongSession(
+            "read_now must come before the session's first query: the snapshot it describes "
+            "is taken then"
+        )
+    path = session.info.get(_SQLITE_PATH)
+    fence = _fence(path) if isinstance(path, Path) else None
+    try:
+        if fence is not None:
+            clock = timeutil.utcnow()
+            newest = _newest_event_at(session)  # this query fixes the read's snapshot
+        else:
+            # Not a SQLite file (PostgreSQL): snapshot first, then the clock. Exact only once
+            # team mode gives reads a repeatable snapshot and writers a lock to fence on.
+            newest = _newest_event_at(session)
+            clock = timeutil.utcnow()
+    finally:
+        if fence is not None:
+            fence.execute("ROLLBACK")
+            fence.close()
+    clock = as_utc(clock)
+    # A clock that stepped back must not answer for a moment before what is visible.
+    moment = clock if newest is None or clock > newest else newest
+    session.info[_READ_NOW] = moment
+    return moment
+
+
+def format_basis(seq: int, hash_text: str) -> str:
+    """`wegings.audit.format_basis`, here beside the clock (the audit module loads SQLModel)."""
+    from wegings.audit import format_basis as audit_format_basis
+
+    return audit_format_basis(seq, hash_text)
+
+
+def basis_cutoff(session: Session, seq: int, hash_prefix: str) -> datetime:
+    """`wegings.audit.basis_cutoff`: the recorded time a replay with basis SEQ:HASH counts to."""
+    from wegings.audit import basis_cutoff as audit_basis_cutoff
+
+    return audit_basis_cutoff(session, seq, hash_prefix)
+
+
+def _begin_fence(path: Path) -> sqlite3.Connection:
+    """A connection to `path` holding the write lock (it waits for a writer in flight)."""
+    connection = sqlite3.connect(
+        _sqlite_uri(path, readonly=False),
+        uri=True,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        connection.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _fence(path: Path) -> sqlite3.Connection | None:
+    """The fence for a read of `path`, or None when the file cannot take the write lock."""
+    try:
+        return _begin_fence(path)
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        primary = code & 0xFF if isinstance(code, int) else None
+        text = str(exc).lower()
+        if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in text:
+            return None
+        raise _describe_db_error(exc, str(path)) from None
 
 
 @dataclass(frozen=True)

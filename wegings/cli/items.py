@@ -57,16 +57,15 @@ def new_item(
 ) -> None:
     """Register an item of information; prints the handle it is addressed by."""
     from wegings.items import create_item
-    from wegings.store import session_scope
-    from wegings.timeutil import parse_day, utcnow
+    from wegings.store import recorded_now, session_scope
+    from wegings.timeutil import parse_day
 
-    now = utcnow()
     received_on = parse_day(on, field="--date") if on else None
     with session_scope(location(ctx), write=True) as session:
         row = create_item(
             session,
             actor=actor(ctx),
-            now=now,
+            now=recorded_now(session),
             ref=ref,
             originator=originator,
             received_from=received_from,
@@ -181,8 +180,8 @@ def consent(
 ) -> None:
     """Record an originator's consent to pass an item (or tagged items) on; prints its id."""
     from wegings.consents import parse_end, record_consent
-    from wegings.store import session_scope
-    from wegings.timeutil import parse_when, utcnow
+    from wegings.store import recorded_now, session_scope
+    from wegings.timeutil import parse_when
 
     start = parse_when(valid_from, field="--from") if valid_from else None
     end = parse_end(until, field="--until") if until else None
@@ -190,7 +189,7 @@ def consent(
         record = record_consent(
             session,
             actor=actor(ctx),
-            now=utcnow(),
+            now=recorded_now(session),
             to=to,
             item=item,
             tag=tag,
@@ -220,12 +219,13 @@ def revoke(
 ) -> None:
     """Revoke a consent from now on (earlier checks as of before now still count it)."""
     from wegings.consents import parse_consent_id, revoke_consent
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import recorded_now, session_scope
 
     number = parse_consent_id(consent_id)
     with session_scope(location(ctx), write=True) as session:
-        revoke_consent(session, consent_id=number, reason=reason, actor=actor(ctx), now=utcnow())
+        revoke_consent(
+            session, consent_id=number, reason=reason, actor=actor(ctx), now=recorded_now(session)
+        )
     output.say(f"Revoked consent #{number} from now on.")
 
 
@@ -297,15 +297,14 @@ def permit(
 ) -> None:
     """Record a higher permission for passing one item to one recipient."""
     from wegings.consents import parse_end, record_permission
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import recorded_now, session_scope
 
     end = parse_end(until, field="--until")
     with session_scope(location(ctx), write=True) as session:
         permission, handle = record_permission(
             session,
             actor=actor(ctx),
-            now=utcnow(),
+            now=recorded_now(session),
             item=item,
             to=to,
             role=role,

@@ -33,8 +33,7 @@ def establish(
     """Establish the latest draft (four eyes; a verhoogd note only by the minister)."""
     from wegings.notes import establish as establish_note
     from wegings.partners import get_partner
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
@@ -44,7 +43,7 @@ def establish(
             partner=found,
             role=role,
             actor=who,
-            now=utcnow(),
+            now=recorded_now(session),
             version=version,
             decision=decision,
         )
@@ -63,13 +62,14 @@ def withdraw(
     """Withdraw the established note: cooperation is suspended until a new one is established."""
     from wegings.notes import withdraw as withdraw_note
     from wegings.partners import get_partner
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
         found = get_partner(session, partner)
-        state = withdraw_note(session, partner=found, reason=reason, actor=who, now=utcnow())
+        state = withdraw_note(
+            session, partner=found, reason=reason, actor=who, now=recorded_now(session)
+        )
     output.say(
         f"Withdrew {found.short} version {state.version}; cooperation is suspended until a new "
         "version is established."
@@ -93,14 +93,16 @@ def flag(
     """Record developments that require the note to be rewritten."""
     from wegings.notes import raise_flag
     from wegings.partners import get_partner
-    from wegings.store import session_scope
-    from wegings.timeutil import local_day, parse_day, utcnow
+    from wegings.store import recorded_now, session_scope
+    from wegings.timeutil import local_day, parse_day
 
-    now = utcnow()
-    observed = parse_day(on, field="--date") if on else local_day(now)
+    given = parse_day(on, field="--date") if on else None
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
         found = get_partner(session, partner)
+        # Recorded, and "today" by default, as of when the write lock is held, not before.
+        now = recorded_now(session)
+        observed = given if given is not None else local_day(now)
         raise_flag(session, partner=found, reason=reason, observed_on=observed, actor=who, now=now)
     output.say(
         f"Flagged {found.short}: the note must be rewritten; until a new version is established "

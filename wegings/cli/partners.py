@@ -35,15 +35,14 @@ def new_partner(
 ) -> None:
     """Register a foreign partner service."""
     from wegings.partners import create_partner, groups_of
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
         partner = create_partner(
             session,
             actor=who,
-            now=utcnow(),
+            now=recorded_now(session),
             name=name,
             short=short,
             country=country,

@@ -329,8 +329,7 @@ def score(
     from wegings.answers import answers_to_toml, validate_answers
     from wegings.notes import note_states, save_draft
     from wegings.partners import get_partner
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import recorded_now, session_scope
 
     if export and answers_file:
         raise InvalidInput("Give either --answers or --export-answers, not both.")
@@ -365,7 +364,7 @@ def score(
             partner=get_partner(session, partner),
             answers=answers,
             actor=who,
-            now=utcnow(),
+            now=recorded_now(session),
             # The version the person actually saw, even if someone saved another meanwhile.
             based_on=previous.version if previous else None,
         )
