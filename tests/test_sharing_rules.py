@@ -30,7 +30,7 @@ from wegings.sharing import (
     Recipient,
     decide,
     note_in_force,
-    required_form,
+    required_forms,
     worst,
 )
 
@@ -370,20 +370,65 @@ def test_rule1_relies_on_the_most_specific_consent() -> None:
     assert "B" not in decision.conditions
 
 
-def test_rule1_partner_holder_needs_our_consent_and_no_note() -> None:
+def test_rule1_partner_holder_needs_our_consent() -> None:
     ours = make_item(handle="self/REF-2", originator=OWN_SERVICE, received_from=None)
     consent = make_consent(originator=OWN_SERVICE, holder="bfv", conditions=("Paraphrase",))
-    # mi5 has no note: rules 2-4 are ours to apply only when we are the holder.
-    recipient = make_partner(notes=(), flags=(FlagFacts(at(-10), "Unrest"),))
-    decision = check(item=ours, recipient=recipient, holder="bfv", consents=(consent,))
+    decision = check(item=ours, holder="bfv", consents=(consent,))
     assert decision.outcome is Outcome.allowed
-    assert codes(decision) == [ReasonCode.consent_present]
+    assert codes(decision) == [
+        ReasonCode.consent_present,
+        ReasonCode.note_in_force,
+        ReasonCode.form_permitted,
+    ]
     assert "from AIVD to bfv" in decision.reasons[0].message
     assert decision.conditions == (BASE_CONDITION, "Paraphrase", SOURCE_PROTECTION_CONDITION)
 
-    refused = check(item=ours, recipient=recipient, holder="bfv", consents=())
+    refused = check(item=ours, holder="bfv", consents=())
     assert refused.outcome is Outcome.denied
     assert refused.reasons[0].ref == "missing: consent from self to bfv for mi5"
+
+
+def test_rules_2_to_4_apply_to_our_item_passed_on_by_a_partner() -> None:
+    """Our consent to a partner passing our item on is a provision by proxy (DOMAIN.md)."""
+    ours = make_item(
+        handle="self/U1",
+        originator=OWN_SERVICE,
+        received_from=None,
+        personal_data=True,
+        unevaluated=True,
+    )
+    consent = make_consent(originator=OWN_SERVICE, holder="rvd", recipient="zs")
+    unrest = FlagFacts(at(-3), "Unrest")
+    risky_flagged = make_partner("zs", notes=(RISKY_NOTE,), flags=(unrest,))
+    decision = check(item=ours, recipient=risky_flagged, holder="rvd", consents=(consent,))
+    assert decision.outcome is Outcome.denied
+    assert codes(decision) == [
+        ReasonCode.consent_present,
+        ReasonCode.note_in_force,
+        ReasonCode.form_not_permitted,
+        ReasonCode.form_permitted,
+        ReasonCode.permission_required_risk,
+        ReasonCode.permission_required_unevaluated,
+        ReasonCode.permission_required_flagged,
+    ]
+    # A trusted note permitting every form: the flag and the unevaluated data still need a
+    # permission, as they would if we passed the item on ourselves.
+    flagged = make_partner("zs", flags=(unrest,))
+    pending = check(item=ours, recipient=flagged, holder="rvd", consents=(consent,))
+    assert pending.outcome is Outcome.needs_permission
+    granted = check(
+        item=ours,
+        recipient=flagged,
+        holder="rvd",
+        consents=(consent,),
+        permissions=(make_permission(recipient="zs", valid_from=at(-2)),),
+    )
+    assert granted.outcome is Outcome.allowed
+    no_note = check(
+        item=ours, recipient=make_partner("zs", notes=()), holder="rvd", consents=(consent,)
+    )
+    assert no_note.outcome is Outcome.denied
+    assert ReasonCode.no_note in codes(no_note)
 
 
 # --------------------------------------------------------------------------- rule 2
@@ -455,30 +500,53 @@ def test_note_in_force_helper() -> None:
 
 
 @pytest.mark.parametrize(
-    ("personal", "unevaluated", "form"),
+    ("personal", "unevaluated", "forms"),
     [
-        (False, False, "evaluated_data"),
-        (True, False, "personal_data"),
-        (False, True, "unevaluated_data"),
-        (True, True, "unevaluated_data"),
+        (False, False, ("evaluated_data",)),
+        (True, False, ("personal_data",)),
+        (False, True, ("unevaluated_data",)),
+        (True, True, ("unevaluated_data", "personal_data")),
     ],
 )
-def test_rule3_form_follows_the_item(personal: bool, unevaluated: bool, form: str) -> None:
+def test_rule3_forms_follow_the_item(
+    personal: bool, unevaluated: bool, forms: tuple[str, ...]
+) -> None:
     item = make_item(personal_data=personal, unevaluated=unevaluated)
-    assert required_form(item) == form
-    others = frozenset(FORM_KEYS) - {form}
-    denied = check(item=item, recipient=make_partner(notes=(make_note(forms=others),)))
-    assert denied.outcome is Outcome.denied
-    not_permitted = reason(denied, ReasonCode.form_not_permitted)
-    assert (not_permitted.rule, not_permitted.ref) == (3, "note v3 of mi5")
-    assert form in not_permitted.message
+    assert required_forms(item) == forms
+    for form in forms:
+        others = frozenset(FORM_KEYS) - {form}
+        denied = check(item=item, recipient=make_partner(notes=(make_note(forms=others),)))
+        assert denied.outcome is Outcome.denied
+        not_permitted = reason(denied, ReasonCode.form_not_permitted)
+        assert (not_permitted.rule, not_permitted.ref) == (3, "note v3 of mi5")
+        assert form in not_permitted.message
     allowed = check(
         item=item,
-        recipient=make_partner(notes=(make_note(forms=frozenset({form})),)),
+        recipient=make_partner(notes=(make_note(forms=frozenset(forms)),)),
         permissions=(make_permission(),),
     )
-    assert reason(allowed, ReasonCode.form_permitted).effect is Outcome.allowed
+    permitted = [r for r in allowed.reasons if r.code is ReasonCode.form_permitted]
+    assert [r.effect for r in permitted] == [Outcome.allowed] * len(forms)
     assert allowed.outcome is Outcome.allowed
+
+
+def test_rule3_unevaluated_personal_data_needs_both_forms() -> None:
+    item = make_item(personal_data=True, unevaluated=True)
+    only_unevaluated = make_partner(notes=(make_note(forms=frozenset({"unevaluated_data"})),))
+    decision = check(item=item, recipient=only_unevaluated, permissions=(make_permission(),))
+    assert decision.outcome is Outcome.denied
+    rule3 = [(r.code, r.message) for r in decision.reasons if r.rule == 3]
+    assert rule3 == [
+        (
+            ReasonCode.form_permitted,
+            "Note v3 of mi5 permits unevaluated_data (provision of unevaluated data).",
+        ),
+        (
+            ReasonCode.form_not_permitted,
+            "Note v3 of mi5 does not permit personal_data (provision of personal data), "
+            "which item bfv/REF-1 needs.",
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- rule 4

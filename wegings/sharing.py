@@ -441,13 +441,22 @@ Recipient = PartnerFacts | GroupFacts
 # --------------------------------------------------------------------------- helpers on facts
 
 
-def required_form(item: ItemFacts) -> str:
-    """The form key a note must permit for `item` (rule 3)."""
+def required_forms(item: ItemFacts) -> tuple[str, ...]:
+    """Every form key a note must permit for `item` (rule 3), unevaluated_data first."""
+    forms: tuple[str, ...] = ()
     if item.unevaluated:
-        return "unevaluated_data"
+        forms += ("unevaluated_data",)
     if item.personal_data:
-        return "personal_data"
-    return "evaluated_data"
+        forms += ("personal_data",)
+    return forms or ("evaluated_data",)
+
+
+def provision_is_ours(item: ItemFacts, holder: str) -> bool:
+    """Whether passing `item` on is our provision: we hold it, or it is our own item.
+
+    Our consent to a partner passing our item on is a provision by proxy (DOMAIN.md rule 2).
+    """
+    return holder == OWN_SERVICE or item.originator == OWN_SERVICE
 
 
 def latest_established_note(partner: PartnerFacts, at: datetime) -> NoteFacts | None:
@@ -647,7 +656,7 @@ def _check_partner(
         relied, reason = _rule_third_party(check, partner, member)
         reasons.append(reason)
 
-    if check.holder == OWN_SERVICE:
+    if provision_is_ours(item, check.holder):
         note = _rule_note(check, partner, member, reasons)
         if note is not None:
             _rule_form(check, partner, note, member, reasons)
@@ -901,33 +910,33 @@ def _rule_form(
     member: str | None,
     reasons: list[Reason],
 ) -> None:
-    """Rule 3: the note in force permits the item's form."""
-    form = required_form(check.item)
-    label = FORMS_BY_KEY[form].label_en.lower()
+    """Rule 3: the note in force permits every form the item falls under."""
     ref = _note_ref(note, partner)
-    if form in note.forms:
-        reasons.append(
-            Reason(
-                ReasonCode.form_permitted,
-                f"Note v{note.version} of {partner.short} permits {form} ({label}).",
-                3,
-                Outcome.allowed,
-                ref,
-                member,
+    for form in required_forms(check.item):
+        label = FORMS_BY_KEY[form].label_en.lower()
+        if form in note.forms:
+            reasons.append(
+                Reason(
+                    ReasonCode.form_permitted,
+                    f"Note v{note.version} of {partner.short} permits {form} ({label}).",
+                    3,
+                    Outcome.allowed,
+                    ref,
+                    member,
+                )
             )
-        )
-    else:
-        reasons.append(
-            Reason(
-                ReasonCode.form_not_permitted,
-                f"Note v{note.version} of {partner.short} does not permit {form} ({label}), "
-                f"which item {check.item.handle} needs.",
-                3,
-                Outcome.denied,
-                ref,
-                member,
+        else:
+            reasons.append(
+                Reason(
+                    ReasonCode.form_not_permitted,
+                    f"Note v{note.version} of {partner.short} does not permit {form} ({label}), "
+                    f"which item {check.item.handle} needs.",
+                    3,
+                    Outcome.denied,
+                    ref,
+                    member,
+                )
             )
-        )
 
 
 def _rule_permission(
