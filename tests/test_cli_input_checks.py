@@ -131,3 +131,58 @@ def test_an_unset_wegings_user_falls_back_to_the_login_name(
     monkeypatch.setattr("getpass.getuser", lambda: "login.name")
     assert world("new-item", "AIVD-2", "--originator", "self").exit_code == 0
     assert world("audit", "log", "--json").stdout.count('"login.name"') >= 1
+
+
+# --------------------------------------------------------------------------- smaller things
+
+
+@pytest.mark.parametrize("purpose", ["", "   "])
+def test_an_empty_purpose_is_refused(world: Run, db_path: Path, purpose: str) -> None:
+    add_partner(world, "smi")
+    assert (
+        world("new-item", "RVD-1", "--originator", "rvd", "--received-from", "rvd").exit_code == 0
+    )
+    before = _events(db_path)
+    result = world("consent", "RVD-1", "--to", "smi", "--purpose", purpose)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --purpose is empty: leave it out for a consent for any purpose.\n"
+    )
+    assert _events(db_path) == before
+
+
+@pytest.mark.parametrize("handle", ["aivd", "MIVD", " Aivd "])
+def test_our_services_names_are_no_partner_handle(run: Run, handle: str) -> None:
+    add_partner(run, "rvd")
+    result = run("new-partner", "X", "--short", handle, "--country", "XR", "--kind", "civil")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: Handle (--short) {handle!r} is our own service's name; choose another.\n"
+    )
+    assert run("partners", "--json").stdout.count('"short"') == 1
+
+
+@pytest.mark.parametrize("group", ["AIVD", "mivd", "self"])
+def test_our_services_names_are_no_group_name(run: Run, group: str) -> None:
+    add_partner(run, "rvd")
+    result = run(
+        "new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "civil", "--group", group
+    )
+    assert result.exit_code == 2
+    reason = "is reserved" if group == "self" else "is our own service's name"
+    assert result.stderr == f"Error: Group name {group!r} {reason}; choose another.\n"
+    assert run("partners", "--json").stdout.count('"short"') == 1
+
+
+def test_a_printed_item_handle_keeps_meaning_that_item(world: Run) -> None:
+    printed = world("new-item", "REF-9", "--originator", "self")
+    assert printed.exit_code == 0
+    assert printed.stdout == "self/REF-9\n"
+    assert printed.stderr == "Registered item self/REF-9 from self.\n"
+    other = world("new-item", "REF-9", "--originator", "rvd", "--received-from", "rvd")
+    assert other.stdout == "rvd/REF-9\n"
+    assert world("can-share", printed.stdout.strip(), "--to", "rvd").exit_code == 0
+    listed = json.loads(world("items", "--json").stdout)
+    assert {row["handle"] for row in listed} == {"self/AIVD-1", "self/REF-9", "rvd/REF-9"}
+    assert "self/AIVD-1" in world("items").stdout
+

@@ -54,8 +54,8 @@ def test_new_item_prints_its_handle(run: Run, db: Location) -> None:
         "new-item", "SMI-7", "--originator", "smi", "--received-from", "rvd", "--tag", "CT"
     )
     assert result.exit_code == 0
-    assert result.stdout == "SMI-7\n"
-    assert result.stderr == "Registered item SMI-7 from smi received from rvd.\n"
+    assert result.stdout == "smi/SMI-7\n"
+    assert result.stderr == "Registered item smi/SMI-7 from smi received from rvd.\n"
     clash = run("new-item", "SMI-7", "--originator", "self", "--personal-data")
     assert (clash.exit_code, clash.stdout) == (0, "self/SMI-7\n")
     assert clash.stderr == "Registered item self/SMI-7 from self.\n"
@@ -87,7 +87,7 @@ def test_new_item_refusals_write_nothing(run: Run, db: Location, db_path: Path) 
 
 def test_items_json_and_table(run: Run, db: Location) -> None:
     data = json.loads(run("items", "--json").stdout)
-    assert [i["handle"] for i in data] == ["RVD-1", "AIVD-1", "AIVD-2"]
+    assert [i["handle"] for i in data] == ["rvd/RVD-1", "self/AIVD-1", "self/AIVD-2"]
     assert [i["ref"] for i in json.loads(run("items", "--tag", "ct", "--json").stdout)] == ["RVD-1"]
     table = run("items", "--originator", "self")
     assert table.exit_code == 0
@@ -188,8 +188,8 @@ def test_permit(run: Run, db: Location, db_path: Path) -> None:
     )
     assert refused.exit_code == 1
     assert refused.stderr == (
-        "Error: Item AIVD-2 is unevaluated data: only the minister may permit passing it on "
-        "(--role minister).\n"
+        "Error: Item self/AIVD-2 is unevaluated data: only the minister may permit passing it "
+        "on (--role minister).\n"
     )
     unnotified = run(
         "permit",
@@ -205,8 +205,8 @@ def test_permit(run: Run, db: Location, db_path: Path) -> None:
     )
     assert unnotified.exit_code == 1
     assert unnotified.stderr == (
-        "Error: Item AIVD-2 is unevaluated data: the CTIVD must be notified of the permission; "
-        "record it with --ctivd-notified once that is done.\n"
+        "Error: Item self/AIVD-2 is unevaluated data: the CTIVD must be notified of the "
+        "permission; record it with --ctivd-notified once that is done.\n"
     )
     assert events(db_path) == before
     granted = run(
@@ -227,7 +227,7 @@ def test_permit(run: Run, db: Location, db_path: Path) -> None:
     assert granted.exit_code == 0
     assert granted.stdout == "1\n"
     assert granted.stderr == (
-        f"Recorded permission #1 by the minister for item AIVD-2 to rvd until {until()}.\n"
+        f"Recorded permission #1 by the minister for item self/AIVD-2 to rvd until {until()}.\n"
     )
     assert run("can-share", "AIVD-2", "--to", "rvd").exit_code == 0
 
@@ -442,7 +442,7 @@ def test_share_records_only_what_is_allowed(run: Run, db: Location, db_path: Pat
     assert events(db_path) == before + 1
     data = json.loads(run("transfers", "--to", "rvd", "--json").stdout)
     assert [(t["id"], t["item"], t["to"], t["reliability"]) for t in data] == [
-        (1, "AIVD-1", "rvd", "B2")
+        (1, "self/AIVD-1", "rvd", "B2")
     ]
     assert data[0]["decision"]["decision"] == "allowed"
     assert json.loads(run("transfers", "--to", "smi", "--json").stdout) == []
@@ -459,7 +459,7 @@ def test_show_includes_consents_and_transfers(run: Run, db: Location) -> None:
     assert "Transfers to it" in shown.stdout
     data = json.loads(run("show", "smi", "--json").stdout)
     assert [c["tag"] for c in data["consents"]] == ["ct"]
-    assert [t["item"] for t in data["transfers"]] == ["RVD-1"]
+    assert [t["item"] for t in data["transfers"]] == ["rvd/RVD-1"]
     assert run("audit", "verify").stdout.startswith("Audit trail intact")
 
 

@@ -80,9 +80,9 @@ def test_item_is_recorded_with_tags_and_audited(db: Location) -> None:
             subject="Reisbewegingen",
             tags=["CT", "ct", "cyber"],
         )
-    assert row.handle == "RVD-2026-0042"
+    assert row.handle == "rvd/RVD-2026-0042"
     assert item_json(row) == {
-        "handle": "RVD-2026-0042",
+        "handle": "rvd/RVD-2026-0042",
         "originator": "rvd",
         "ref": "RVD-2026-0042",
         "received_from": "smi",
@@ -100,8 +100,9 @@ def test_item_is_recorded_with_tags_and_audited(db: Location) -> None:
         assert verify(session).events == before + 3
 
 
-def test_handle_is_ref_until_another_originator_uses_it(db: Location) -> None:
-    assert add_item(db, "X-1", "rvd", now=LATER) == "X-1"
+def test_handle_always_names_the_originator(db: Location) -> None:
+    # Printed as REF, "X-1" would stop meaning rvd's item once self registers its own X-1.
+    assert add_item(db, "X-1", "rvd", now=LATER) == "rvd/X-1"
     assert add_item(db, "X-1", "self", now=LATER) == "self/X-1"
     with session_scope(db, write=False) as session:
         assert [r.handle for r in list_items(session)] == ["rvd/X-1", "self/X-1"]
@@ -211,7 +212,7 @@ def test_consents_are_listed_for_an_item_with_standing_ones_for_its_tags(db: Loc
         "originator": "rvd",
         "holder": "self",
         "recipient": "smi",
-        "item": "RVD-1",
+        "item": "rvd/RVD-1",
         "tag": None,
         "purpose": "CT",
         "valid_from": "2026-01-05T10:00:00Z",
@@ -400,15 +401,15 @@ def test_unevaluated_data_needs_the_minister_and_a_notified_ctivd(db: Location) 
     refused(
         db,
         Refused,
-        "Item U-1 is unevaluated data: only the minister may permit passing it on "
+        "Item self/U-1 is unevaluated data: only the minister may permit passing it on "
         "(--role minister).",
         lambda session: permission(session, "U-1", Role.dg, notified=True),
     )
     refused(
         db,
         Refused,
-        "Item U-1 is unevaluated data: the CTIVD must be notified of the permission; record it "
-        "with --ctivd-notified once that is done.",
+        "Item self/U-1 is unevaluated data: the CTIVD must be notified of the permission; "
+        "record it with --ctivd-notified once that is done.",
         lambda session: permission(session, "U-1", Role.minister),
     )
     with session_scope(db, write=True) as session:
@@ -523,6 +524,6 @@ def test_show_lists_consents_and_transfers_of_a_partner(db: Location) -> None:
     ]
     assert [c["recipient"] for c in smi["consents"]] == ["ctg"]
     assert [c["holder"] for c in bsv["consents"]] == ["bsv"]
-    assert [t["item"] for t in rvd["transfers"]] == ["AIVD-1"]
+    assert [t["item"] for t in rvd["transfers"]] == ["self/AIVD-1"]
     assert smi["transfers"] == []
     assert json.dumps(rvd)  # plain JSON throughout

@@ -99,6 +99,9 @@ def record_consent(
         raise InvalidInput("A standing consent (--tag) needs --originator: whose items it covers.")
     if tag is not None and valid_until is None:
         raise InvalidInput("A standing consent (--tag) must have an end date: give --until DATE.")
+    if purpose is not None and not purpose.strip():
+        # An empty purpose given by mistake must not become a consent for any purpose.
+        raise InvalidInput("--purpose is empty: leave it out for a consent for any purpose.")
     clean_purpose = (
         clean_text(purpose, field="Purpose", required=False, max_length=200) if purpose else ""
     )
@@ -300,7 +303,7 @@ def record_permission(
     text = clean_text(reason, field="Reason", multiline=True, max_length=MAX_TEXT_LENGTH)
     _check_window(now, valid_until, now)
     found = get_item(session, item)
-    handle = handle_of(session, found)
+    handle = handle_of(found)
     recipient = resolve_recipient(session, to)
     if found.unevaluated:
         # CTIVD report 65: unevaluated data went out without ministerial permission.

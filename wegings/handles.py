@@ -1,4 +1,4 @@
-"""How items are addressed: REF when unambiguous, else ORIGINATOR/REF. No database here."""
+"""How items are addressed: always shown as ORIGINATOR/REF; typed as REF while unambiguous."""
 
 from __future__ import annotations
 

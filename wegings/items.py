@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from wegings.audit import record_change
@@ -95,23 +94,10 @@ class ItemRow:
     handle: str
 
 
-def _ambiguous_refs(session: Session, refs: set[str]) -> set[str]:
-    """Which of `refs` more than one originator used."""
-    if not refs:
-        return set()
-    query = (
-        select(Item.ref)
-        .where(col(Item.ref).in_(sorted(refs)))
-        .group_by(col(Item.ref))
-        .having(func.count() > 1)
-    )
-    return set(session.exec(query))
-
-
-def handle_of(session: Session, item: Item) -> str:
-    """REF when no other originator used it, else ORIGINATOR/REF."""
-    ambiguous = _ambiguous_refs(session, {item.ref})
-    return full_handle(item.originator, item.ref) if ambiguous else item.ref
+def handle_of(item: Item) -> str:
+    """ORIGINATOR/REF: a handle, once printed, keeps meaning this item when another originator
+    later uses the same reference. (A bare REF is still accepted as long as it is unambiguous.)"""
+    return full_handle(item.originator, item.ref)
 
 
 def get_item(session: Session, text: str) -> Item:
@@ -199,7 +185,7 @@ def create_item(
             record=ItemTag(item_id=item.id, tag=tag),
             now=now,
         )
-    return ItemRow(item, tuple(clean_tags), handle_of(session, item))
+    return ItemRow(item, tuple(clean_tags), handle_of(item))
 
 
 def tags_of(session: Session, item_ids: list[int]) -> dict[int, tuple[str, ...]]:
@@ -217,13 +203,8 @@ def item_rows(session: Session, items: list[Item]) -> list[ItemRow]:
     """The items with their tags and handles."""
     ids = [i.id for i in items if i.id is not None]
     tags = tags_of(session, ids)
-    ambiguous = _ambiguous_refs(session, {i.ref for i in items})
     return [
-        ItemRow(
-            item,
-            tags.get(item.id or -1, ()),
-            full_handle(item.originator, item.ref) if item.ref in ambiguous else item.ref,
-        )
+        ItemRow(item, tags.get(item.id or -1, ()), full_handle(item.originator, item.ref))
         for item in items
     ]
 

@@ -18,6 +18,8 @@ from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible
 
 _HANDLE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _RESERVED = frozenset({OWN_SERVICE, "us", "all"})
+OUR_SERVICES = frozenset({"aivd", "mivd"})
+"""The Dutch services this tool serves (Wiv 2017): never the handle of a foreign partner."""
 
 
 def normalise_handle(value: str, *, what: str) -> str:
@@ -30,6 +32,9 @@ def normalise_handle(value: str, *, what: str) -> str:
         )
     if handle in _RESERVED:
         raise InvalidInput(f"{what} {quote(value)} is reserved; choose another.")
+    if handle in OUR_SERVICES:
+        # A partner named after us would make "from aivd" and "from self" two different parties.
+        raise InvalidInput(f"{what} {quote(value)} is our own service's name; choose another.")
     return handle
 
 
