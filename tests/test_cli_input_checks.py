@@ -186,3 +186,53 @@ def test_a_printed_item_handle_keeps_meaning_that_item(world: Run) -> None:
     assert {row["handle"] for row in listed} == {"self/AIVD-1", "self/REF-9", "rvd/REF-9"}
     assert "self/AIVD-1" in world("items").stdout
 
+
+# --------------------------------------------------------------------------- render formats
+
+
+@pytest.mark.parametrize(
+    ("name", "start"), [("rvd.md", b"**STG. GEHEIM**"), ("rvd.htm", b"<!DOCTYPE html>")]
+)
+def test_render_takes_the_format_from_the_file_name(
+    world: Run, tmp_path: Path, name: str, start: bytes
+) -> None:
+    target = tmp_path / name
+    result = world("render", "rvd", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(start)
+
+
+def test_render_to_a_pdf_file_writes_a_pdf(world: Run, tmp_path: Path) -> None:
+    target = tmp_path / "vsse.PDF"
+    result = world("render", "rvd", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_render_refuses_a_format_that_does_not_match_the_file(world: Run, tmp_path: Path) -> None:
+    target = tmp_path / "vsse.pdf"
+    result = world("render", "rvd", "--format", "md", "-o", str(target))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --format md does not match -o {target}, a .pdf file; "
+        "name the file .md or leave out --format.\n"
+    )
+    assert not target.exists()
+
+
+def test_render_refuses_an_unknown_extension_without_format(world: Run, tmp_path: Path) -> None:
+    target = tmp_path / "vsse.txt"
+    result = world("render", "rvd", "-o", str(target))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: Cannot tell the format of -o {target} from '.txt': "
+        "name it .md, .html, .htm or .pdf, or give --format.\n"
+    )
+    assert not target.exists()
+
+
+def test_render_with_format_writes_any_file_name(world: Run, tmp_path: Path) -> None:
+    target = tmp_path / "vsse.txt"
+    assert world("render", "rvd", "--format", "md", "-o", str(target)).exit_code == 0
+    assert target.read_bytes().startswith(b"**STG. GEHEIM**")
+    assert world("render", "rvd").stdout.startswith("**STG. GEHEIM**")

@@ -29,6 +29,38 @@ class Lang(StrEnum):
     en = "en"
 
 
+FORMAT_BY_EXTENSION = {
+    ".md": Format.md,
+    ".html": Format.html,
+    ".htm": Format.html,
+    ".pdf": Format.pdf,
+}
+"""The file name decides the format when --format is not given: a .pdf file must hold a PDF."""
+
+
+def choose_format(fmt: Format | None, target: Path | None) -> Format:
+    """--format, else the format of -o FILE's extension (Markdown on stdout); a mismatch refused."""
+    if target is None:
+        return fmt or Format.md
+    extension = target.suffix.lower()
+    implied = FORMAT_BY_EXTENSION.get(extension)
+    if fmt is None:
+        if implied is None:
+            *others, last = FORMAT_BY_EXTENSION
+            source = repr(extension) if extension else "a name without an extension"
+            raise InvalidInput(
+                f"Cannot tell the format of -o {target} from {source}: "
+                f"name it {', '.join(others)} or {last}, or give --format."
+            )
+        return implied
+    if implied is not None and implied is not fmt:
+        raise InvalidInput(
+            f"--format {fmt.value} does not match -o {target}, a {extension} file; "
+            f"name the file .{fmt.value} or leave out --format."
+        )
+    return fmt
+
+
 def check_output_path(target: Path, *, database: Path | None, force: bool) -> None:
     """Refuse to write over the database, a directory, or an existing file without --force."""
     if not target.name:
@@ -57,7 +89,14 @@ def render(
             help="This version (default: the note in force, else the latest draft).",
         ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.md,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            help="Output format. Default: from the extension of -o FILE, else md.",
+            show_default=False,
+        ),
+    ] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Document language.")] = Lang.nl,
     out: Annotated[
         str | None,
@@ -92,10 +131,11 @@ def render(
     from wegings.timeutil import utcnow
 
     target = None if out in (None, "-") else Path(out)
-    if fmt is Format.pdf and target is None:
-        raise InvalidInput("PDF output needs a file: add -o FILE.pdf.")
     if target is not None:
         check_output_path(target, database=location(ctx).path, force=force)
+    fmt = choose_format(fmt, target)
+    if fmt is Format.pdf and target is None:
+        raise InvalidInput("PDF output needs a file: add -o FILE.pdf.")
     if template is not None and not template.is_file():
         raise InvalidInput(f"No template file {template}.")
     marking_text = classification(marking)
