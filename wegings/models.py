@@ -74,6 +74,8 @@ class AuditEvent(SQLModel, table=True):
     """One change, hash-chained to the one before it."""
 
     __tablename__ = "audit_event"
+    # A check holds each record it relies on to its event, found by (entity, entity_id).
+    __table_args__ = (Index("ix_audit_event_record", "entity", "entity_id"),)
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     at: datetime = Field(sa_type=UTCDateTime)
