@@ -142,6 +142,7 @@ def check(
         purpose=purpose,
         consents=(make_consent(),) if consents is None else consents,
         permissions=permissions,
+        our_service_name="AIVD",
     )
 
 
@@ -674,7 +675,9 @@ def test_rule5_group_consent_covers_every_member() -> None:
     # bfv is the originator itself: the third-party rule does not apply to it.
     bfv_rule1 = [r for r in decision.reasons if r.member == "bfv" and r.rule == 1]
     assert [r.code for r in bfv_rule1] == [ReasonCode.originator_is_party]
-    assert "Paraphrase" in decision.conditions
+    # The consent's condition binds the members it was needed for, not the originator.
+    carries = {m: "Paraphrase" in c for m, c in decision.member_conditions}
+    assert carries == {"mi5": True, "cia": True, "bfv": False}
 
 
 def test_rule5_group_is_as_bad_as_its_worst_member_and_names_it() -> None:
@@ -773,7 +776,10 @@ def test_rule5_partner_holder_in_the_group_is_skipped() -> None:
 # --------------------------------------------------------------------------- conditions
 
 
-def test_conditions_are_complete_deduplicated_and_ordered() -> None:
+MIVD_CONDITION = "Not to be passed on to third parties without the consent of MIVD"
+
+
+def test_conditions_per_member_and_those_common_to_the_group() -> None:
     consents = (
         make_consent(id=1, recipient="mi5", conditions=("Paraphrase", "No attribution")),
         make_consent(id=2, recipient="cia", conditions=("Paraphrase", "Oral only")),
@@ -786,14 +792,134 @@ def test_conditions_are_complete_deduplicated_and_ordered() -> None:
         consents=consents,
         our_service_name="MIVD",
     )
+    assert decision.member_conditions == (
+        (
+            "mi5",
+            (
+                MIVD_CONDITION,
+                "Paraphrase",
+                "No attribution",
+                SOURCE_PROTECTION_CONDITION,
+                PERSONAL_DATA_CONDITION,
+            ),
+        ),
+        (
+            "cia",
+            (
+                MIVD_CONDITION,
+                "Paraphrase",
+                "Oral only",
+                SOURCE_PROTECTION_CONDITION,
+                PERSONAL_DATA_CONDITION,
+            ),
+        ),
+    )
+    # What every member's provision carries, in the order of the first member's.
     assert decision.conditions == (
-        "Not to be passed on to third parties without the consent of MIVD",
+        MIVD_CONDITION,
         "Paraphrase",
-        "No attribution",
-        "Oral only",
         SOURCE_PROTECTION_CONDITION,
         PERSONAL_DATA_CONDITION,
     )
+
+
+def test_conditions_of_the_recipients_note_in_force_travel() -> None:
+    note = make_note(conditions=("Only for counter-terrorism", "Destroy after use"))
+    older = make_note(
+        version=2,
+        established_at=at(-300),
+        ended_at=at(-100),
+        end_kind=NoteStatus.superseded,
+        conditions=("Superseded condition",),
+    )
+    consent = make_consent(conditions=("Paraphrase",))
+    recipient = make_partner(notes=(older, note))
+    decision = check(item=make_item(personal_data=True), recipient=recipient, consents=(consent,))
+    assert decision.outcome is Outcome.allowed
+    assert decision.conditions == (
+        BASE_CONDITION,
+        "Paraphrase",
+        "Only for counter-terrorism",
+        "Destroy after use",
+        SOURCE_PROTECTION_CONDITION,
+        PERSONAL_DATA_CONDITION,
+    )
+    assert decision.member_conditions == ()
+    # A denied answer still says what a transfer would carry; the caller decides to show it.
+    denied = check(recipient=recipient, consents=())
+    assert denied.outcome is Outcome.denied
+    assert "Only for counter-terrorism" in denied.conditions
+
+
+def test_each_group_member_carries_its_own_notes_conditions() -> None:
+    mi5 = make_partner("mi5", notes=(make_note(conditions=("Oral briefing only",)),))
+    cia = make_partner("cia", notes=(make_note(conditions=("No onward use in court",)),))
+    decision = check(recipient=group(mi5, cia), consents=(make_consent(recipient="ctg"),))
+    assert dict(decision.member_conditions) == {
+        "mi5": (BASE_CONDITION, "Oral briefing only", SOURCE_PROTECTION_CONDITION),
+        "cia": (BASE_CONDITION, "No onward use in court", SOURCE_PROTECTION_CONDITION),
+    }
+    assert decision.conditions == (BASE_CONDITION, SOURCE_PROTECTION_CONDITION)
+
+
+def test_the_originator_in_a_group_is_not_told_to_hide_itself() -> None:
+    ctg = group(make_partner("mi5"), make_partner("bfv"))
+    decision = check(recipient=ctg, consents=(make_consent(recipient="ctg"),))
+    assert decision.outcome is Outcome.allowed
+    assert dict(decision.member_conditions) == {
+        "mi5": (BASE_CONDITION, SOURCE_PROTECTION_CONDITION),
+        "bfv": (BASE_CONDITION,),
+    }
+    assert decision.conditions == (BASE_CONDITION,)
+
+
+def test_the_service_name_is_required_and_used_in_every_sentence() -> None:
+    import inspect
+
+    parameter = inspect.signature(decide).parameters["our_service_name"]
+    assert parameter.default is inspect.Parameter.empty
+    assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ours = make_item(handle="self/REF-2", originator=OWN_SERVICE, received_from=None)
+    consent = make_consent(originator=OWN_SERVICE, holder="bfv")
+    decision = decide(
+        ours, make_partner(), T, holder="bfv", consents=(consent,), our_service_name="MIVD"
+    )
+    assert "from MIVD to bfv" in decision.reasons[0].message
+    assert decision.conditions[0] == MIVD_CONDITION
+    assert not any("AIVD" in r.message for r in decision.reasons)
+    assert not any("AIVD" in c for c in decision.conditions)
+    held = decide(ours, make_partner(), T, our_service_name="MIVD")
+    assert "originates with its holder MIVD" in held.reasons[0].message
+    for blank in ("", "  "):
+        with pytest.raises(InvalidInput, match="service name"):
+            decide(ours, make_partner(), T, our_service_name=blank)
+
+
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        pytest.param(["Paraphrase", "Oral only"], ("Paraphrase", "Oral only"), id="list"),
+        pytest.param(("Paraphrase",), ("Paraphrase",), id="tuple"),
+        pytest.param((), (), id="none"),
+    ],
+)
+def test_note_conditions_are_kept_as_a_tuple(conditions: Any, expected: tuple[str, ...]) -> None:
+    assert make_note(conditions=conditions).conditions == expected
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        pytest.param("Paraphrase", id="bare-string"),
+        pytest.param(("Paraphrase", ""), id="empty"),
+        pytest.param(("  ",), id="blank"),
+        pytest.param(("Paraphrase", 3), id="not-text"),
+        pytest.param(None, id="none"),
+    ],
+)
+def test_bad_note_conditions_are_refused(conditions: Any) -> None:
+    with pytest.raises(InvalidInput, match="conditions"):
+        make_note(conditions=conditions)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -1081,6 +1207,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "permissions": tuple(
             draw(permissions(i, (*keys, *keys, *PARTNERS))) for i in range(draw(few(3)))
         ),
+        "our_service_name": "AIVD",
     }
 
 
@@ -1288,7 +1415,13 @@ def test_property_group_is_its_worst_member(data: st.DataObject) -> None:
 
     def alone(member: PartnerFacts) -> Decision:
         return decide(
-            item, member, T, purpose=purpose, consents=the_consents, permissions=the_permissions
+            item,
+            member,
+            T,
+            purpose=purpose,
+            consents=the_consents,
+            permissions=the_permissions,
+            our_service_name="AIVD",
         )
 
     as_group = decide(
@@ -1298,6 +1431,7 @@ def test_property_group_is_its_worst_member(data: st.DataObject) -> None:
         purpose=purpose,
         consents=the_consents,
         permissions=the_permissions,
+        our_service_name="AIVD",
     )
     singles = [alone(m) for m in members]
     assert as_group.outcome is worst(d.outcome for d in singles)
@@ -1317,6 +1451,12 @@ def test_property_group_is_its_worst_member(data: st.DataObject) -> None:
             if r.code is ReasonCode.group_member and r.member == member.short
         ]
         assert len(named) == (0 if single.outcome is Outcome.allowed else 1)
+    # Each member's provision carries what it would carry alone; the group states what is common.
+    assert as_group.member_conditions == tuple(
+        (m.short, d.conditions) for m, d in zip(members, singles, strict=True)
+    )
+    for single in singles:
+        assert set(as_group.conditions) <= set(single.conditions)
 
 
 @PROPERTY_SETTINGS

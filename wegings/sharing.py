@@ -36,9 +36,6 @@ from wegings.domain import (
 )
 from wegings.errors import InvalidInput
 
-DEFAULT_OUR_SERVICE_NAME = "AIVD"
-"""Our service's name as printed in conditions and messages."""
-
 SOURCE_PROTECTION_CONDITION = "Do not name the originating service (source protection)"
 PERSONAL_DATA_CONDITION = "State the reliability and the age of the personal data"
 
@@ -161,14 +158,22 @@ class Decision:
     """The answer to one check.
 
     outcome: worst effect of all reasons; reasons: every reason that applied, in rule order
-    (per member for a group); conditions: what a transfer must carry, deduplicated, stable order;
-    member_outcomes: (member short, outcome) per member for a group recipient, else empty.
+    (per member for a group); conditions: what a transfer must carry, deduplicated, in the order
+    onward-transfer condition, the consent's, the recipient's note's, source protection,
+    personal data; for a group, only the conditions common to every member's provision, in the
+    order of the first member's (see member_conditions for each member's own);
+    member_outcomes: (member short, outcome) per member for a group recipient, else empty;
+    member_conditions: (member short, the conditions that member's provision carries) per member
+    that something is passed to, for a group recipient, else empty.
+
+    The conditions are computed whatever the outcome; whether to show them is the caller's choice.
     """
 
     outcome: Outcome
     reasons: tuple[Reason, ...]
     conditions: tuple[str, ...]
     member_outcomes: tuple[tuple[str, Outcome], ...] = ()
+    member_conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 # --------------------------------------------------------------------------- facts
@@ -201,6 +206,16 @@ def _as_key_set(value: Iterable[str], what: str) -> frozenset[str]:
     if isinstance(value, str):
         raise InvalidInput(f"{what} must be a set of keys, not the string {value!r}.")
     return value if isinstance(value, frozenset) else frozenset(value)
+
+
+def _as_texts(value: object, what: str) -> tuple[str, ...]:
+    """`value` as a tuple of non-blank texts; a bare string is refused, not split into letters."""
+    if isinstance(value, str) or not isinstance(value, (tuple, list)):
+        raise InvalidInput(f"{what} must be a list of texts, got {value!r}.")
+    for text in value:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(f"{what} must be non-empty texts, got {text!r}.")
+    return tuple(value)
 
 
 def _require_bool(value: object, what: str) -> None:
@@ -295,7 +310,8 @@ class NoteFacts:
 
     version: version number; established_at: when it was established; review_due: when it
     stops counting unless reviewed; ended_at / end_kind: when and how it ended (superseded or
-    withdrawn), both None while current; profile: its risk profile; forms: permitted form keys.
+    withdrawn), both None while current; profile: its risk profile; forms: permitted form keys;
+    conditions: its conditions and mitigating measures, which every provision under it carries.
     """
 
     version: int
@@ -305,6 +321,7 @@ class NoteFacts:
     forms: frozenset[str]
     ended_at: datetime | None = None
     end_kind: NoteStatus | None = None
+    conditions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         what = f"Note v{self.version}"
@@ -316,6 +333,7 @@ class NoteFacts:
         except ValueError as exc:
             raise InvalidInput(f"{what}: {exc}.") from None
         object.__setattr__(self, "forms", _as_key_set(self.forms, f"{what}: forms"))
+        object.__setattr__(self, "conditions", _as_texts(self.conditions, f"{what}: conditions"))
         _require_utc(self.established_at, f"{what}: established_at")
         _require_utc(self.review_due, f"{what}: review_due")
         _require_optional_utc(self.ended_at, f"{what}: ended_at")
@@ -534,10 +552,16 @@ def decide(
     purpose: str | None = None,
     consents: Sequence[ConsentFacts] = (),
     permissions: Sequence[PermissionFacts] = (),
-    our_service_name: str = DEFAULT_OUR_SERVICE_NAME,
+    our_service_name: str,
 ) -> Decision:
-    """Decide whether `holder` may pass `item` to `recipient` at `at` (DOMAIN.md rules 1-5)."""
+    """Decide whether `holder` may pass `item` to `recipient` at `at` (DOMAIN.md rules 1-5).
+
+    `our_service_name` (AIVD or MIVD, as configured) is printed in every sentence and in the
+    onward-transfer condition; it has no default, so that a missing name cannot pass unseen.
+    """
     _require_utc(at, "The moment of the check")
+    if not isinstance(our_service_name, str) or not our_service_name.strip():
+        raise InvalidInput(f"Our service name must be given, got {our_service_name!r}.")
     _require_key(holder, "holder")
     for consent in consents:
         if consent.originator != item.originator:
@@ -580,16 +604,16 @@ def decide(
         purpose_key=normalise_purpose(purpose),
         consents=relevant,
         permissions=permissions,
-        our_name=our_service_name,
+        our_name=our_service_name.strip(),
         group_key=recipient_key if is_group else None,
     )
 
     if isinstance(recipient, PartnerFacts):
-        outcome, reasons, relied = _check_partner(check, recipient)
+        outcome, reasons, relied, note = _check_partner(check, recipient)
         return Decision(
             outcome=outcome,
             reasons=tuple(reasons),
-            conditions=_conditions(check, (relied,), (recipient.short,)),
+            conditions=_conditions(check, recipient.short, relied, note),
         )
 
     if not recipient.members:
@@ -600,15 +624,16 @@ def decide(
             Outcome.denied,
             f"group {recipient.key}",
         )
-        return Decision(Outcome.denied, (reason,), _conditions(check, (), ()))
+        return Decision(Outcome.denied, (reason,), _conditions(check, None, None, None))
 
     all_reasons: list[Reason] = []
     member_outcomes: list[tuple[str, Outcome]] = []
-    relied_on: list[ConsentFacts | None] = []
+    member_conditions: list[tuple[str, tuple[str, ...]]] = []
     for member in recipient.members:
-        outcome, reasons, relied = _check_partner(check, member)
+        outcome, reasons, relied, note = _check_partner(check, member)
         member_outcomes.append((member.short, outcome))
-        relied_on.append(relied)
+        if member.short != check.holder:
+            member_conditions.append((member.short, _conditions(check, member.short, relied, note)))
         if outcome is not Outcome.allowed:
             all_reasons.append(
                 Reason(
@@ -625,15 +650,16 @@ def decide(
     return Decision(
         outcome=worst(o for _, o in member_outcomes),
         reasons=tuple(all_reasons),
-        conditions=_conditions(check, relied_on, tuple(m.short for m in recipient.members)),
+        conditions=_common_conditions(check, member_conditions),
         member_outcomes=tuple(member_outcomes),
+        member_conditions=tuple(member_conditions),
     )
 
 
 def _check_partner(
     check: _Check, partner: PartnerFacts
-) -> tuple[Outcome, list[Reason], ConsentFacts | None]:
-    """Rules 1-4 for one partner recipient: its outcome, reasons and the consent relied on."""
+) -> tuple[Outcome, list[Reason], ConsentFacts | None, NoteFacts | None]:
+    """Rules 1-4 for one partner recipient: outcome, reasons, the consent and note relied on."""
     member = partner.short if check.group_key is not None else None
     if partner.short == check.holder:
         # A partner holder that is in the group already has the item; nothing is provided to it.
@@ -645,10 +671,11 @@ def _check_partner(
             f"member {partner.short} of {check.group_key}",
             member,
         )
-        return Outcome.allowed, [reason], None
+        return Outcome.allowed, [reason], None, None
 
     reasons: list[Reason] = []
     relied: ConsentFacts | None = None
+    note: NoteFacts | None = None
     item = check.item
     if item.originator in (check.holder, partner.short):
         reasons.append(_originator_is_party(check, partner, member))
@@ -666,7 +693,7 @@ def _check_partner(
     for reason in reasons:
         if _OUTCOME_RANK[reason.effect] < _OUTCOME_RANK[outcome]:
             outcome = reason.effect
-    return outcome, reasons, relied
+    return outcome, reasons, relied, note
 
 
 def _originator_is_party(check: _Check, partner: PartnerFacts, member: str | None) -> Reason:
@@ -1097,22 +1124,38 @@ def _find_permission(
 
 
 def _conditions(
-    check: _Check, relied: Iterable[ConsentFacts | None], recipients: Sequence[str]
+    check: _Check,
+    recipient: str | None,
+    relied: ConsentFacts | None,
+    note: NoteFacts | None,
 ) -> tuple[str, ...]:
-    """The conditions a transfer must carry, deduplicated in a stable order."""
+    """The conditions a provision to `recipient` carries, deduplicated in a stable order.
+
+    `recipient` is None when there is no one to provide to (an empty group): then only what
+    every provision of the item carries.
+    """
     conditions: dict[str, None] = {
         f"Not to be passed on to third parties without the consent of {check.our_name}": None
     }
-    for consent in relied:
-        if consent is not None:
-            for condition in consent.conditions:
-                conditions[condition] = None
+    if relied is not None:
+        conditions.update(dict.fromkeys(relied.conditions))
+    if note is not None:
+        conditions.update(dict.fromkeys(note.conditions))
     item = check.item
     # Handing an item back to its own originator reveals nothing about the source.
-    if item.originator != check.holder and (
-        not recipients or any(r != item.originator for r in recipients)
-    ):
+    if item.originator != check.holder and item.originator != recipient:
         conditions[SOURCE_PROTECTION_CONDITION] = None
     if item.personal_data:
         conditions[PERSONAL_DATA_CONDITION] = None
     return tuple(conditions)
+
+
+def _common_conditions(
+    check: _Check, member_conditions: Sequence[tuple[str, tuple[str, ...]]]
+) -> tuple[str, ...]:
+    """The conditions every member's provision carries, in the order of the first member's."""
+    if not member_conditions:
+        return _conditions(check, None, None, None)
+    first, *others = (conditions for _, conditions in member_conditions)
+    shared = [set(conditions) for conditions in others]
+    return tuple(c for c in first if all(c in conditions for conditions in shared))
