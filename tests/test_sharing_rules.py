@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -31,8 +32,10 @@ from wegings.sharing import (
     decide,
     note_in_force,
     required_forms,
+    spoken_date,
     worst,
 )
+from wegings.timeutil import end_of_day, parse_when
 
 T = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BASE_CONDITION = "Not to be passed on to third parties without the consent of AIVD"
@@ -201,7 +204,7 @@ def test_covered_third_party_item_is_allowed_and_explained() -> None:
     assert present.member is None
     assert present.message == (
         "Consent #12 (BFV-C-12) from bfv to AIVD covers passing item bfv/REF-1 to mi5, "
-        "without end date."
+        "valid from 30 January 2025 at 13:00 without end date."
     )
     assert decision.reasons[1].ref == "note v3 of mi5"
     assert decision.conditions == (BASE_CONDITION, SOURCE_PROTECTION_CONDITION)
@@ -298,11 +301,15 @@ def test_rule1_a_consent_that_does_not_cover_denies(
 
 def test_rule1_failure_messages_say_what_is_wrong() -> None:
     expired = check(consents=(make_consent(valid_until=at(-1)),)).reasons[0]
-    assert "expired on 2025-02-28 12:00 UTC" in expired.message
+    assert (
+        "was valid only from 30 January 2025 at 13:00 to 28 February 2025 at 13:00 inclusive"
+        in expired.message
+    )
     revoked = check(consents=(make_consent(revoked_at=at(-2)),)).reasons[0]
-    assert "was revoked on 2025-02-27 12:00 UTC" in revoked.message
+    assert "was revoked on 27 February 2025 at 13:00" in revoked.message
     early = check(consents=(make_consent(valid_from=at(3)),)).reasons[0]
-    assert "is valid only from 2025-03-04 12:00 UTC" in early.message
+    assert "is valid only from 4 March 2025 at 13:00 without end date" in early.message
+    assert early.message.endswith("for mi5 on 1 March 2025 at 13:00.")
     purpose = check(consents=(make_consent(purpose="CTG"),), purpose="Training").reasons[0]
     assert "is limited to purpose 'CTG', but the purpose given is 'Training'" in purpose.message
 
@@ -334,7 +341,8 @@ def test_rule1_consent_through_a_group_says_so() -> None:
     present = reason(check(consents=(consent,)), ReasonCode.consent_present)
     assert present.message == (
         "Consent #12 (BFV-C-12) from bfv to AIVD to pass items tagged 'ct' to ctg covers item "
-        "bfv/REF-1 for mi5 as a member of ctg, valid until 2025-03-31 12:00 UTC."
+        "bfv/REF-1 for mi5 as a member of ctg, valid from 30 January 2025 at 13:00 to "
+        "31 March 2025 at 14:00 inclusive."
     )
 
 
@@ -461,8 +469,7 @@ def test_rule2_overdue_note_denies_from_its_review_date() -> None:
     overdue = check(recipient=make_partner(notes=(make_note(review_due=T),)))
     assert overdue.outcome is Outcome.denied
     assert (
-        "was due for review on 2025-03-01 12:00 UTC"
-        in reason(overdue, ReasonCode.note_overdue).message
+        "was due for review on 1 March 2025 and" in reason(overdue, ReasonCode.note_overdue).message
     )
     just_in_time = check(recipient=make_partner(notes=(make_note(review_due=at(0.001)),)))
     assert just_in_time.outcome is Outcome.allowed
@@ -604,7 +611,8 @@ def test_rule4_flagged_partner_needs_permission_while_the_flag_stands() -> None:
     stale = check(recipient=flagged, permissions=(before,))
     assert stale.outcome is Outcome.needs_permission
     assert (
-        "was granted before the flag on mi5"
+        "(permission #4 was granted on 25 February 2025 at 13:00, before the flag on mi5 was "
+        "recorded on 26 February 2025 at 13:00)"
         in reason(stale, ReasonCode.permission_required_flagged).message
     )
     cleared = make_partner(flags=(replace(flag, cleared_at=at(-1)),))
@@ -1473,5 +1481,114 @@ def test_property_allowed_only_without_adverse_reasons(scenario: dict[str, Any])
         assert 1 <= r.rule <= 5
         assert r.ref
         assert r.message.endswith(".")
+        # Sentences speak in dates of The Hague, never in UTC timestamps.
+        assert "UTC" not in r.message
+        assert re.search(r"\d{4}-\d{2}-\d{2}", r.message) is None
     assert decision.conditions[0] == BASE_CONDITION
     assert len(set(decision.conditions)) == len(decision.conditions)
+
+
+# --------------------------------------------------------------------------- sentences and dates
+
+
+def test_spoken_date_is_a_day_in_the_hague() -> None:
+    new_year = parse_when("2027-01-01")
+    assert new_year == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
+    assert spoken_date(new_year) == "1 January 2027"
+    assert spoken_date(new_year, with_time=True) == "1 January 2027 at 00:00"
+    assert spoken_date(date(2027, 6, 3)) == "3 June 2027"
+    # The last instant of a day is that day, not 23:59 of it.
+    assert spoken_date(end_of_day(date(2027, 6, 30)), with_time=True) == "30 June 2027"
+    # Summer time: 12:05 UTC is 14:05 in The Hague.
+    assert spoken_date(datetime(2027, 7, 2, 12, 5, tzinfo=UTC), with_time=True) == (
+        "2 July 2027 at 14:05"
+    )
+    assert spoken_date(datetime(2026, 12, 2, 13, 5, tzinfo=UTC), with_time=True) == (
+        "2 December 2026 at 14:05"
+    )
+
+
+def test_a_consent_window_is_told_in_dates_of_the_hague() -> None:
+    window = {"valid_from": parse_when("2027-01-01"), "valid_until": end_of_day(date(2027, 6, 30))}
+    consent = make_consent(**window, recorded_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    when = datetime(2026, 12, 2, 13, 5, tzinfo=UTC)
+    early = check(consents=(consent,), when=when).reasons[0]
+    assert early.code is ReasonCode.consent_not_yet_valid
+    assert early.message == (
+        "Consent #12 (BFV-C-12) from bfv to AIVD to pass item bfv/REF-1 to mi5 is valid only "
+        "from 1 January 2027 to 30 June 2027 inclusive, so it does not cover item bfv/REF-1 "
+        "for mi5 on 2 December 2026 at 14:05."
+    )
+    present = check(consents=(consent,), when=parse_when("2027-03-01")).reasons[0]
+    assert present.message.endswith(
+        "covers passing item bfv/REF-1 to mi5, valid from 1 January 2027 to 30 June 2027 inclusive."
+    )
+    revoked = replace(consent, revoked_at=datetime(2027, 2, 2, 13, 5, tzinfo=UTC))
+    late = check(consents=(revoked,), when=parse_when("2027-03-01")).reasons[0]
+    assert "was revoked on 2 February 2027 at 14:05" in late.message
+
+
+def test_permission_and_note_sentences_use_hague_dates() -> None:
+    established = datetime(2026, 12, 2, 13, 5, tzinfo=UTC)
+    note = make_note(
+        established_at=established, review_due=datetime(2028, 12, 2, 13, 5, tzinfo=UTC)
+    )
+    permission = make_permission(
+        valid_from=datetime(2026, 12, 3, 8, 0, tzinfo=UTC),
+        valid_until=end_of_day(date(2027, 1, 31)),
+    )
+    decision = check(
+        item=make_item(unevaluated=True),
+        recipient=make_partner(notes=(note,)),
+        permissions=(permission,),
+        when=parse_when("2027-01-10"),
+    )
+    assert reason(decision, ReasonCode.note_in_force).message == (
+        "Note v3 of mi5 (standaard) was established on 2 December 2026 at 14:05 and is in force "
+        "until its review on 2 December 2028."
+    )
+    assert "covers item bfv/REF-1 for mi5 until 31 January 2027 inclusive" in (
+        reason(decision, ReasonCode.permission_present).message
+    )
+    expired = check(
+        item=make_item(unevaluated=True),
+        recipient=make_partner(notes=(note,)),
+        permissions=(permission,),
+        when=parse_when("2027-02-01"),
+    )
+    assert "(permission #4 was valid only until 31 January 2027 inclusive)" in (
+        reason(expired, ReasonCode.permission_required_unevaluated).message
+    )
+
+
+def test_the_flag_states_the_date_of_the_developments_and_when_it_was_recorded() -> None:
+    flag = FlagFacts(
+        raised_at=datetime(2026, 12, 3, 13, 5, tzinfo=UTC),
+        reason="Political unrest",
+        observed_on=date(2026, 12, 2),
+    )
+    decision = check(recipient=make_partner(flags=(flag,)), when=parse_when("2026-12-10"))
+    flagged = reason(decision, ReasonCode.permission_required_flagged)
+    assert flagged.message == (
+        "A permission from the minister or the director-general (under mandate) for item "
+        "bfv/REF-1 to mi5 is required because mi5 is flagged for developments: Political unrest "
+        "(developments of 2 December 2026, recorded on 3 December 2026 at 14:05)."
+    )
+    undated = replace(flag, observed_on=None)
+    decision = check(recipient=make_partner(flags=(undated,)), when=parse_when("2026-12-10"))
+    assert "Political unrest (recorded on 3 December 2026 at 14:05)" in (
+        reason(decision, ReasonCode.permission_required_flagged).message
+    )
+
+
+@pytest.mark.parametrize(
+    "observed_on",
+    [
+        pytest.param("2026-12-02", id="text"),
+        pytest.param(datetime(2026, 12, 2, tzinfo=UTC), id="date-time"),
+        pytest.param(20261202, id="number"),
+    ],
+)
+def test_a_flag_date_that_is_not_a_date_is_refused(observed_on: Any) -> None:
+    with pytest.raises(InvalidInput, match="observed_on"):
+        FlagFacts(raised_at=T, reason="Unrest", observed_on=observed_on)

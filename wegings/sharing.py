@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from wegings.domain import (
@@ -35,6 +35,7 @@ from wegings.domain import (
     Role,
 )
 from wegings.errors import InvalidInput
+from wegings.timeutil import display_zone
 
 SOURCE_PROTECTION_CONDITION = "Do not name the originating service (source protection)"
 PERSONAL_DATA_CONDITION = "State the reliability and the age of the personal data"
@@ -182,7 +183,7 @@ class Decision:
 def _require_utc(value: datetime, what: str) -> None:
     """Raise InvalidInput unless `value` is timezone-aware UTC."""
     # A naive datetime would make comparisons raise TypeError mid-decision, and a non-UTC one
-    # means the loader skipped its conversion (messages print times as UTC): refuse both early.
+    # means the loader skipped its conversion (comparisons assume one clock): refuse both early.
     if value.tzinfo is None or value.utcoffset() != _ZERO:
         raise InvalidInput(f"{what} must be a timezone-aware UTC datetime, got {value!r}.")
 
@@ -358,15 +359,25 @@ class FlagFacts:
     """A development recorded on a partner.
 
     raised_at: when it was recorded; reason: what happened; cleared_at: when a later note
-    establishment cleared it (None = still raised).
+    establishment cleared it (None = still raised); observed_on: the date of the developments
+    in The Hague, as the user gave it (None when not known).
     """
 
     raised_at: datetime
     reason: str
     cleared_at: datetime | None = None
+    observed_on: date | None = None
 
     def __post_init__(self) -> None:
         _require_utc(self.raised_at, "Flag: raised_at")
+        # A datetime is also a date: refuse it, as its day would depend on its time zone.
+        if self.observed_on is not None and (
+            not isinstance(self.observed_on, date) or isinstance(self.observed_on, datetime)
+        ):
+            raise InvalidInput(
+                f"Flag {self.reason!r}: observed_on must be a calendar date, "
+                f"got {self.observed_on!r}."
+            )
         _require_optional_utc(self.cleared_at, "Flag: cleared_at")
         if self.cleared_at is not None and self.cleared_at < self.raised_at:
             raise InvalidInput(f"Flag {self.reason!r} is cleared before it was raised.")
@@ -514,10 +525,54 @@ def normalise_purpose(purpose: str | None) -> str | None:
     return key or None
 
 
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 @functools.lru_cache(maxsize=4096)
+def spoken_date(moment: date, *, with_time: bool = False) -> str:
+    """A day in The Hague as a sentence says it, "1 January 2027"; with_time adds " at 14:05".
+
+    A moment (aware datetime) is first turned into The Hague's local time; the last instant of a
+    day (an end date) is just that day, also with_time. A plain date is taken as it is. Cached:
+    a batch prints the same note dates often.
+    """
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise InvalidInput(f"Time {moment.isoformat()} has no time zone.")
+        local = moment.astimezone(display_zone())
+        day = f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+        if with_time and local.time() != time.max:
+            return f"{day} at {local:%H:%M}"
+        return day
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
 def _when(moment: datetime) -> str:
-    """A UTC moment as printed in messages (cached: a batch prints the same note dates often)."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    """A moment whose time of day matters (a revocation, an establishment, the check)."""
+    return spoken_date(moment, with_time=True)
+
+
+def _window(valid_from: datetime, valid_until: datetime | None) -> str:
+    """A validity window, "from 1 January 2027 to 30 June 2027 inclusive"."""
+    # A window given in dates starts at the first instant of its first day: just that day.
+    starts_a_day = valid_from.astimezone(display_zone()).time() == time.min
+    start = spoken_date(valid_from, with_time=not starts_a_day)
+    if valid_until is None:
+        return f"from {start} without end date"
+    return f"from {start} to {_when(valid_until)} inclusive"
 
 
 def _display(key: str, our_name: str) -> str:
@@ -619,7 +674,7 @@ def decide(
     if not recipient.members:
         reason = Reason(
             ReasonCode.group_empty,
-            f"Group {recipient.key} has no members at {_when(at)}, so there is no one to check.",
+            f"Group {recipient.key} has no members on {_when(at)}, so there is no one to check.",
             5,
             Outcome.denied,
             f"group {recipient.key}",
@@ -785,11 +840,7 @@ def _rule_third_party(
     holder = _display(check.holder, check.our_name)
     if best is not None:
         via = "" if best.recipient == short else f" as a member of {best.recipient}"
-        until = (
-            f"valid until {_when(best.valid_until)}"
-            if best.valid_until is not None
-            else "without end date"
-        )
+        until = f"valid {_window(best.valid_from, best.valid_until)}"
         for_purpose = f" for purpose {best.purpose.strip()!r}" if best.purpose else ""
         lead = f"Consent #{best.id}{_reference(best)} from {origin} to {holder}"
         if best.item_id is not None and best.recipient == short:
@@ -823,7 +874,7 @@ def _rule_third_party(
     message = (
         f"Consent #{nearest.id}{_reference(nearest)} from {origin} to {holder} to pass "
         f"{_scope(nearest, item)} to {nearest.recipient} {' and '.join(problems)}, so it does not "
-        f"cover item {item.handle} for {short} at {_when(at)}."
+        f"cover item {item.handle} for {short} on {_when(at)}."
     )
     reason = Reason(
         nearest_failures[0], message, 1, Outcome.denied, f"consent #{nearest.id}", member
@@ -851,12 +902,12 @@ def _or_group(check: _Check, partner: PartnerFacts) -> str:
 
 def _consent_problem(check: _Check, consent: ConsentFacts, code: ReasonCode) -> str:
     """Why `consent` does not cover the transfer, as a verb phrase."""
-    if code is ReasonCode.consent_expired and consent.valid_until is not None:
-        return f"expired on {_when(consent.valid_until)}"
+    if code is ReasonCode.consent_expired:
+        return f"was valid only {_window(consent.valid_from, consent.valid_until)}"
     if code is ReasonCode.consent_revoked and consent.revoked_at is not None:
         return f"was revoked on {_when(consent.revoked_at)}"
     if code is ReasonCode.consent_not_yet_valid:
-        return f"is valid only from {_when(consent.valid_from)}"
+        return f"is valid only {_window(consent.valid_from, consent.valid_until)}"
     given = f"the purpose given is {check.purpose!r}" if check.purpose else "no purpose was given"
     return f"is limited to purpose {(consent.purpose or '').strip()!r}, but {given}"
 
@@ -877,7 +928,7 @@ def _rule_note(
         reasons.append(
             Reason(
                 ReasonCode.no_note,
-                f"{short} ({partner.name}) has no established weighing note at {_when(at)}.",
+                f"{short} ({partner.name}) has no established weighing note on {_when(at)}.",
                 2,
                 Outcome.denied,
                 f"missing: established note for {short}",
@@ -907,7 +958,7 @@ def _rule_note(
             Reason(
                 ReasonCode.note_overdue,
                 f"Note v{note.version} of {short} was due for review on "
-                f"{_when(note.review_due)} and no longer counts as valid.",
+                f"{spoken_date(note.review_due)} and no longer counts as valid.",
                 2,
                 Outcome.denied,
                 ref,
@@ -920,7 +971,7 @@ def _rule_note(
             ReasonCode.note_in_force,
             f"Note v{note.version} of {short} ({note.profile.value}) was established on "
             f"{_when(note.established_at)} and is in force until its review on "
-            f"{_when(note.review_due)}.",
+            f"{spoken_date(note.review_due)}.",
             2,
             Outcome.allowed,
             ref,
@@ -988,7 +1039,7 @@ def _rule_permission(
                 _ANY_ROLE,
                 f"{short} is a risicodienst (note v{note.version} is verhoogd) and item "
                 f"{item.handle} holds personal data",
-                (note.established_at, f"note v{note.version} of {short}"),
+                (note.established_at, f"note v{note.version} of {short} was established"),
             )
         )
     if item.unevaluated:
@@ -1003,14 +1054,14 @@ def _rule_permission(
     if partner.flags:
         flags = active_flags(partner, at)
         if flags:
-            what = "; ".join(f"{f.reason} (since {_when(f.raised_at)})" for f in flags)
+            what = "; ".join(_flag_text(f) for f in flags)
             latest = max(f.raised_at for f in flags)
             needs.append(
                 (
                     ReasonCode.permission_required_flagged,
                     _ANY_ROLE,
                     f"{short} is flagged for developments: {what}",
-                    (latest, f"the flag on {short}"),
+                    (latest, f"the flag on {short} was recorded"),
                 )
             )
     if not needs:
@@ -1030,7 +1081,7 @@ def _rule_permission(
                     ReasonCode.permission_present,
                     f"Permission #{permission.id} from {ROLE_LABELS[permission.role]['en']} "
                     f"covers item {item.handle} for {permission.recipient} until "
-                    f"{_when(permission.valid_until)}; it is needed because {why}.",
+                    f"{_when(permission.valid_until)} inclusive; it is needed because {why}.",
                     4,
                     Outcome.allowed,
                     f"permission #{permission.id}",
@@ -1054,6 +1105,14 @@ def _rule_permission(
                 member,
             )
         )
+
+
+def _flag_text(flag: FlagFacts) -> str:
+    """A flag as a rule-4 sentence names it: the date of the developments and of the record."""
+    recorded = f"recorded on {_when(flag.raised_at)}"
+    if flag.observed_on is None:
+        return f"{flag.reason} ({recorded})"
+    return f"{flag.reason} (developments of {spoken_date(flag.observed_on)}, {recorded})"
 
 
 _Since = tuple[datetime, str]
@@ -1091,7 +1150,8 @@ def _find_permission(
                 continue
         if since is not None and permission.valid_from < since[0]:
             shortfall = (
-                f" (permission #{permission.id} was granted before {since[1]} of {_when(since[0])})"
+                f" (permission #{permission.id} was granted on {_when(permission.valid_from)}, "
+                f"before {since[1]} on {_when(since[0])})"
             )
             continue
         if needs_ctivd and not permission.ctivd_notified:
@@ -1103,7 +1163,10 @@ def _find_permission(
             )
             continue
         if permission.valid_until < at:
-            shortfall = f" (permission #{permission.id} expired on {_when(permission.valid_until)})"
+            shortfall = (
+                f" (permission #{permission.id} was valid only until "
+                f"{_when(permission.valid_until)} inclusive)"
+            )
             continue
         if permission.role not in roles:
             shortfall = (
