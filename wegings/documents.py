@@ -17,17 +17,12 @@ from wegings.render.document import (
     NoteDocument,
     PartnerInfo,
 )
+from wegings.service import DEFAULT_SERVICE as DEFAULT_SERVICE
+from wegings.service import own_service as own_service  # the one home of the service name
 from wegings.text import clean_text
 from wegings.weighing import profile_causes
 
-DEFAULT_SERVICE = "AIVD"
 DEFAULT_CLASSIFICATION = "STG. GEHEIM"
-
-
-def own_service() -> str:
-    """Our own service's name: WEGINGS_SERVICE, else AIVD."""
-    value = os.environ.get("WEGINGS_SERVICE", "").strip() or DEFAULT_SERVICE
-    return clean_text(value, field="WEGINGS_SERVICE", max_length=40)
 
 
 def classification(option: str | None) -> str:
