@@ -260,8 +260,10 @@ def test_can_share_json_and_table(run: Run, db: Location) -> None:
     assert result.exit_code == 3
     data = json.loads(result.stdout)
     assert list(data) == [
-        "decision", "item", "to", "holder", "purpose", "as_of", "reasons", "conditions", "members",
+        "decision", "item", "to", "holder", "purpose", "as_of", "basis", "reasons", "conditions",
+        "members",
     ]  # fmt: skip
+    assert re.fullmatch(r"\d+:[0-9a-f]{16}", data["basis"])
     assert (data["decision"], data["item"], data["to"], data["purpose"]) == (
         "needs_permission",
         "self/AIVD-1",
@@ -269,9 +271,9 @@ def test_can_share_json_and_table(run: Run, db: Location) -> None:
         "CT",
     )
     assert list(data["reasons"][0]) == ["code", "message", "rule", "effect", "ref", "member"]
-    assert data["members"] == [
-        {"member": "rvd", "decision": "allowed"},
-        {"member": "smi", "decision": "needs_permission"},
+    assert [(m["member"], m["decision"]) for m in data["members"]] == [
+        ("rvd", "allowed"),
+        ("smi", "needs_permission"),
     ]
     assert data["conditions"] == [
         "Not to be passed on to third parties without the consent of AIVD",
@@ -434,10 +436,14 @@ def test_share_records_only_what_is_allowed(run: Run, db: Location, db_path: Pat
     )
     assert shared.exit_code == 0
     assert shared.stdout == "1\n"
+    # The decision read the trail as it was before the transfer's own event.
+    head = sql(db_path, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1 OFFSET 1")[0]
+    basis = f"{head[0]}:{str(head[1])[:16]}"
     assert shared.stderr == (
         "Recorded transfer #1: item self/AIVD-1 to rvd. It must carry these conditions: "
         "(1) Not to be passed on to third parties without the consent of AIVD. "
-        "(2) State the reliability and the age of the personal data.\n"
+        "(2) Geen verdere verstrekking zonder toestemming van de AIVD. "
+        f"(3) State the reliability and the age of the personal data. Basis: {basis}.\n"
     )
     assert events(db_path) == before + 1
     data = json.loads(run("transfers", "--to", "rvd", "--json").stdout)

@@ -34,6 +34,12 @@ CHECK_AT = T0 + timedelta(days=1)
 BASE = "Not to be passed on to third parties without the consent of AIVD"
 SOURCE = "Do not name the originating service (source protection)"
 PERSONAL = "State the reliability and the age of the personal data"
+# The conditions and mitigating measures of the demo notes (scripts/demo/*.toml).
+RVD_NOTE = "Geen verdere verstrekking zonder toestemming van de AIVD."
+SMI_NOTE = (
+    "Persoonsgegevens alleen na toestemming per verstrekking.",
+    "Geen gegevens die tot vervolging wegens politieke activiteiten kunnen leiden.",
+)
 
 
 @pytest.fixture
@@ -81,7 +87,8 @@ def test_item_consent_allows_and_its_conditions_are_carried(db: Location) -> Non
     assert result.decision.outcome is Outcome.allowed
     assert codes(result) == ["consent_present", "note_in_force", "form_permitted"]
     assert result.decision.reasons[0].ref == f"consent #{consent}"
-    assert result.decision.conditions == (BASE, "Alleen parafraseren", SOURCE)
+    # The recipient's note carries its own conditions and mitigating measures (DOMAIN.md).
+    assert result.decision.conditions == (BASE, "Alleen parafraseren", *SMI_NOTE, SOURCE)
     assert result.exit_code == 0
 
 
@@ -214,7 +221,7 @@ def test_form_not_permitted(db: Location) -> None:
     add_item(db, "AIVD-1", "self", now=ITEMS_AT, personal_data=True)
     result = check(db, "AIVD-1", "evo")
     assert codes(result) == ["originator_is_party", "note_in_force", "form_not_permitted"]
-    assert result.decision.conditions == (BASE, PERSONAL)
+    assert result.decision.conditions == (BASE, RVD_NOTE, PERSONAL)
 
 
 # --------------------------------------------------------------------------- rule 4
@@ -267,10 +274,12 @@ def test_group_is_the_worst_member_and_names_it(db: Location) -> None:
     failing = [r for r in decision.reasons if r.code.value == "group_member"]
     assert [r.member for r in failing] == ["smi"]
     assert result.is_group
-    assert decision_json(result)["members"] == [
-        {"member": "rvd", "decision": "allowed"},
-        {"member": "smi", "decision": "needs_permission"},
+    members = decision_json(result)["members"]
+    assert [(m["member"], m["decision"]) for m in members] == [
+        ("rvd", "allowed"),
+        ("smi", "needs_permission"),
     ]
+    assert all(isinstance(m["conditions"], list) for m in members)
 
 
 def test_group_members_as_of_are_those_added_by_then(db: Location) -> None:
@@ -296,7 +305,13 @@ def test_partner_holder_passing_our_item_to_a_group_it_belongs_to(db: Location) 
     add_consent(db, now=CONSENTS_AT, item="AIVD-1", holder="rvd", to="ctg")
     result = check(db, "AIVD-1", "ctg", holder="rvd")
     assert result.decision.outcome is Outcome.allowed
-    assert codes(result) == ["member_is_holder", "consent_present"]
+    # Our consent to rvd is a provision by proxy: smi's note must also be in force (rules 2-4).
+    assert codes(result) == [
+        "member_is_holder",
+        "consent_present",
+        "note_in_force",
+        "form_permitted",
+    ]
     assert result.holder == "rvd"
     assert codes(check(db, "AIVD-1", "smi", holder="bsv"))[0] == "no_consent"
 
@@ -426,7 +441,7 @@ def test_batch_json_lines(db: Location) -> None:
     assert [r["error"] for r in rows[2:]] == [
         "Row 3: field 'to' must be text, not int.",
         "Row 4: the line is not a JSON object.",
-        "Row 5: unknown field 'tooo'; the fields are item, to, holder, purpose, as_of.",
+        "Row 5: unknown field 'tooo'; the fields are item, to, holder, purpose, as_of, basis.",
         "Row 6: not valid JSON (Expecting property name enclosed in double quotes).",
     ]
     assert summary.exit_code == 2
@@ -445,7 +460,7 @@ def test_batch_exit_code_is_the_worst_outcome(db: Location) -> None:
         (
             "item,too\n",
             "The batch header names an unknown field 'too'; the fields are item, to, holder, "
-            "purpose, as_of.",
+            "purpose, as_of, basis.",
         ),
         ("item,purpose\n", "The batch header lacks the field 'to'; it needs item and to."),
         ("item,to,to\n", "The batch header names a field twice."),

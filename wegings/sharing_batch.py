@@ -1,8 +1,9 @@
 """Checking many transfers at once: rows from CSV or JSON Lines in, one result per row out.
 
 Rows are read, checked and handed on one at a time, so memory does not grow with the input.
-A row that cannot be checked (a missing field, an unknown name, a bad date) is an error for
-that row, and never an allow.
+A row that cannot be checked (a missing field, an unknown name, a bad date, a record that
+cannot be read or no longer matches the audit trail) is an error for that row, and never an
+allow; the batch goes on.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any
 
 from wegings.errors import EXIT_USAGE, InvalidInput
 from wegings.sharing import Outcome
+from wegings.sharing_records import UnreadableRecord
 from wegings.sharing_result import EXIT_CODES, CheckResult, decision_json
 from wegings.sharing_store import SharingReader
 from wegings.text import quote
 from wegings.timeutil import iso, parse_as_of
 
-FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of")
+FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of", "basis")
 REQUIRED: tuple[str, ...] = ("item", "to")
 ERROR = "error"
 
@@ -40,6 +42,7 @@ class BatchRow:
     holder: str | None = None
     purpose: str | None = None
     as_of: str | None = None
+    basis: str | None = None
     problem: str | None = None
 
 
@@ -127,6 +130,14 @@ def _row(number: int, values: dict[str, Any]) -> BatchRow:
                 to=clean["to"] or "",
                 problem=f"field {quote(name)} is empty",
             )
+    if clean["basis"] and not clean["as_of"]:
+        return BatchRow(
+            number,
+            item=clean["item"] or "",
+            to=clean["to"] or "",
+            problem="field 'basis' replays a decision as of its moment; give that moment in "
+            "'as_of' too",
+        )
     return BatchRow(
         number,
         item=clean["item"] or "",
@@ -134,6 +145,7 @@ def _row(number: int, values: dict[str, Any]) -> BatchRow:
         holder=clean["holder"],
         purpose=clean["purpose"],
         as_of=clean["as_of"],
+        basis=clean["basis"],
     )
 
 
@@ -222,16 +234,19 @@ def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
 def run_batch(
     reader: SharingReader, rows: Iterable[BatchRow], *, now: datetime
 ) -> Iterator[BatchResult]:
-    """Check each row; rows without as_of are checked as of `now` (the batch's start)."""
+    """Check each row; rows without as_of are checked as of `now` (the batch's snapshot)."""
     for row in rows:
         if row.problem is not None:
             yield BatchResult(row, None, f"Row {row.number}: {row.problem}.")
             continue
         try:
             at = parse_as_of(row.as_of, now=now, field="as_of") if row.as_of else now
-            result = reader.check(row.item, row.to, at=at, holder=row.holder, purpose=row.purpose)
-        except InvalidInput as exc:
-            # Bad input or an unknown name; a store fault (StoreError) stops the whole batch.
+            result = reader.check(
+                row.item, row.to, at=at, holder=row.holder, purpose=row.purpose, basis=row.basis
+            )
+        except (InvalidInput, UnreadableRecord) as exc:
+            # Bad input, an unknown name, or a record that cannot be relied on: this row only.
+            # A database that cannot be read at all (StoreError) stops the whole batch.
             yield BatchResult(row, None, exc.message)
         else:
             yield BatchResult(row, result)
@@ -262,6 +277,7 @@ def result_json(result: BatchResult) -> dict[str, Any]:
         "holder": row.holder,
         "purpose": row.purpose,
         "as_of": row.as_of,
+        "basis": row.basis,
         "reasons": [],
         "conditions": [],
         "members": [],

@@ -29,6 +29,10 @@ class CheckResult:
     purpose: str | None
     at: datetime
     decision: Decision
+    basis: str = ""
+    """The audit head the decision read, 'SEQ:HASH16' (replaying with it gives this answer)."""
+    known_at: datetime | None = None
+    """The on-record cutoff when the check replayed a basis; None for a live or as-of check."""
 
     @property
     def exit_code(self) -> int:
@@ -46,6 +50,7 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
     """A check and its decision as plain, stable JSON (with the batch row number if given)."""
     decision = result.decision
     head: dict[str, Any] = {} if row is None else {"row": row}
+    conditions = member_conditions(decision)
     # Codes and outcomes are StrEnums: JSON writes them as their plain text, and skipping
     # `.value` (an enum property) matters when a batch writes a million of them.
     return head | {
@@ -55,6 +60,8 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
         "holder": result.holder,
         "purpose": result.purpose,
         "as_of": _iso_cached(result.at),
+        **({} if result.known_at is None else {"known_at": _iso_cached(result.known_at)}),
+        "basis": result.basis,
         "reasons": [
             {
                 "code": reason.code,
@@ -68,6 +75,14 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
         ],
         "conditions": list(decision.conditions),
         "members": [
-            {"member": short, "decision": outcome} for short, outcome in decision.member_outcomes
+            {"member": short, "decision": outcome, "conditions": list(conditions.get(short, ()))}
+            for short, outcome in decision.member_outcomes
         ],
     }
+
+
+def member_conditions(decision: Decision) -> dict[str, tuple[str, ...]]:
+    """The conditions the transfer must carry to each member of a group, by member."""
+    # getattr: `Decision.member_conditions` is new in wegings.sharing (TEMPORARY until it lands).
+    pairs: tuple[tuple[str, tuple[str, ...]], ...] = getattr(decision, "member_conditions", ())
+    return dict(pairs)

@@ -42,19 +42,26 @@ def share(
     session: Session,
     *,
     actor: str,
-    now: datetime,
     item: str,
     to: str,
     purpose: str | None = None,
     reliability: str | None = None,
     age: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Transfer, CheckResult]:
-    """Record that we pass `item` to `to`, only when can-share says allowed at `now`."""
+    """Record that we pass `item` to `to`, only when can-share says allowed at this moment.
+
+    The moment is the transaction's recorded time (`store.recorded_now`, read under the write
+    lock); `now` is for tests that build a history and must be no earlier than the trail.
+    """
+    from wegings.sharing_store import recorded_moment
+
     clean_purpose = clean_text(purpose or "", field="Purpose", required=False, max_length=200)
     clean_reliability = clean_text(
         reliability or "", field="Reliability", required=False, max_length=MAX_TEXT_LENGTH
     )
     clean_age = clean_text(age or "", field="Age", required=False, max_length=MAX_TEXT_LENGTH)
+    now = recorded_moment(session) if now is None else now
     # The check runs in this write transaction, so nothing can change between it and the record.
     result = SharingReader(session).check(
         item, to, at=now, holder=OWN_SERVICE, purpose=clean_purpose or None
@@ -75,12 +82,25 @@ def share(
         transferred_at=now,
         recorded_by=actor,
         decision=json.dumps(decision_json(result), ensure_ascii=False, sort_keys=True),
-        conditions=json.dumps(list(result.decision.conditions), ensure_ascii=False),
+        conditions=json.dumps(carried_conditions(result), ensure_ascii=False),
         reliability=clean_reliability or None,
         age=clean_age or None,
     )
     record_change(session, actor=actor, action="transfer.record", record=transfer, now=now)
     return transfer, result
+
+
+def carried_conditions(result: CheckResult) -> list[str]:
+    """Every condition the transfer carries: to a group, what any member's provision needs.
+
+    The decision kept with the transfer says which member needs which (`members`).
+    """
+    from wegings.sharing_result import member_conditions
+
+    carried = dict.fromkeys(result.decision.conditions)
+    for conditions in member_conditions(result.decision).values():
+        carried.update(dict.fromkeys(conditions))
+    return list(carried)
 
 
 @dataclass(frozen=True)

@@ -49,13 +49,22 @@ def can_share(
             help="Answer as the records stood then (ISO date or date-time; UTC unless an offset).",
         ),
     ] = None,
+    basis: Annotated[
+        str | None,
+        typer.Option(
+            "--basis",
+            metavar="SEQ:HASH",
+            help="Replay a decision exactly: only what was on record at this audit event "
+            "counts (the basis a decision printed; needs --as-of, the moment it answered for).",
+        ),
+    ] = None,
     batch: Annotated[
         str | None,
         typer.Option(
             "--batch",
             metavar="FILE",
             help="Check every row of a CSV (with header) or JSON Lines file; - for stdin. "
-            "Fields: item, to, holder, purpose, as_of.",
+            "Fields: item, to, holder, purpose, as_of, basis.",
         ),
     ] = None,
     as_json: Annotated[bool, _JSON] = False,
@@ -68,6 +77,7 @@ def can_share(
             ("--holder", holder),
             ("--purpose", purpose),
             ("--as-of", as_of),
+            ("--basis", basis),
         )
         given = [name for name, value in singles if value is not None]
         if given:
@@ -81,16 +91,24 @@ def can_share(
         raise InvalidInput("Give an ITEM and --to RECIPIENT, or --batch FILE.")
     if holder is not None and not holder.strip():
         raise InvalidInput("--holder needs a partner's handle (or self).")
+    if basis is not None and as_of is None:
+        raise InvalidInput(
+            "--basis replays a decision as of the moment it answered for; give that moment "
+            "with --as-of too (its as_of)."
+        )
+    from wegings.service import own_service
     from wegings.sharing_result import decision_json
-    from wegings.sharing_store import check_one
+    from wegings.sharing_store import SharingReader, live_now
     from wegings.store import session_scope
-    from wegings.timeutil import parse_as_of, utcnow
+    from wegings.timeutil import parse_as_of
 
-    now = utcnow()
-    at = parse_as_of(as_of, now=now) if as_of else now
+    service = own_service()
     # Reads only: the database is opened read-only, so this works on a read-only copy too.
     with _store_fault_is_an_error(), session_scope(location(ctx), write=False) as session:
-        result = check_one(session, item, to, at=at, holder=holder, purpose=purpose)
+        now = live_now(session)  # before the first read: "now" is that of this snapshot
+        at = parse_as_of(as_of, now=now) if as_of else now
+        reader = SharingReader(session, service_name=service)
+        result = reader.check(item, to, at=at, holder=holder, purpose=purpose, basis=basis)
     if as_json:
         output.emit_json(decision_json(result))
     else:
@@ -109,6 +127,8 @@ def _store_fault_is_an_error() -> Iterator[None]:
 
 def _print_decision(result: CheckResult) -> None:
     """The decision, its reasons and conditions as tables on stdout."""
+    from wegings.sharing import Outcome
+    from wegings.sharing_result import member_conditions
     from wegings.timeutil import iso
 
     decision = result.decision
@@ -118,6 +138,9 @@ def _print_decision(result: CheckResult) -> None:
         ("Purpose", result.purpose or "any"),
         ("As of", iso(result.at)),
     ]
+    if result.known_at is not None:
+        fields.append(("On record by", iso(result.known_at)))
+    fields.append(("Basis", result.basis))
     if decision.member_outcomes:
         fields.append(("Members", ", ".join(f"{m} {o.value}" for m, o in decision.member_outcomes)))
     output.print_fields(f"Item {result.item.handle} to {result.recipient}", fields)
@@ -130,11 +153,25 @@ def _print_decision(result: CheckResult) -> None:
         columns.insert(1, "Member")
         rows = [(r.rule, r.member, r.code.value, r.message, r.ref) for r in decision.reasons]
     output.print_table("Reasons", columns, rows)
+    # Only an allowed transfer happens, so only then are there conditions it must carry.
+    if decision.outcome is not Outcome.allowed:
+        return
     output.print_table(
         "Conditions the transfer must carry",
         ["#", "Condition"],
         [(n, c) for n, c in enumerate(decision.conditions, 1)],
     )
+    per_member = member_conditions(decision)
+    if per_member:
+        output.print_table(
+            "Conditions per member",
+            ["Member", "#", "Condition"],
+            [
+                (member, n, condition)
+                for member, conditions in per_member.items()
+                for n, condition in enumerate(conditions, 1)
+            ],
+        )
 
 
 class _CountingReader(io.RawIOBase):
@@ -193,25 +230,27 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     """Check every row, write one result a row as it comes, and return the worst exit code."""
     from json import JSONEncoder
 
+    from wegings.service import own_service
     from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
-    from wegings.sharing_store import SharingReader
+    from wegings.sharing_store import SharingReader, live_now
     from wegings.store import session_scope
-    from wegings.timeutil import utcnow
 
     summary = BatchSummary()
     write = sys.stdout.write
     encode = JSONEncoder(ensure_ascii=False, check_circular=False).encode
     with ExitStack() as stack:
         lines, counter, total = _open_input(name, stack)
+        service = own_service()
         session = stack.enter_context(session_scope(location(ctx), write=False))
-        reader = SharingReader(session)
+        now = live_now(session)  # before the first read: "now" is that of this snapshot
+        reader = SharingReader(session, service_name=service)
         progress = _progress(stack, total)
         started = time.perf_counter()
         if not as_json:
             header = "  ".join(title.ljust(width) for title, width in _BATCH_COLUMNS)
             write(f"{header}  DETAIL\n")
         try:
-            for result in run_batch(reader, read_rows(lines), now=utcnow()):
+            for result in run_batch(reader, read_rows(lines), now=now):
                 summary.add(result)
                 if as_json:
                     write(encode(result_json(result)) + "\n")
@@ -276,14 +315,13 @@ def share(
 ) -> None:
     """Record a transfer, only when can-share says allowed now; prints the transfer's id."""
     from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.transfers import carried_conditions
     from wegings.transfers import share as record_share
 
-    with session_scope(location(ctx), write=True) as session:
+    with _store_fault_is_an_error(), session_scope(location(ctx), write=True) as session:
         transfer, result = record_share(
             session,
             actor=actor(ctx),
-            now=utcnow(),
             item=item,
             to=to,
             purpose=purpose,
@@ -291,10 +329,12 @@ def share(
             age=age,
         )
     typer.echo(str(transfer.id))
-    conditions = " ".join(f"({n}) {c}." for n, c in enumerate(result.decision.conditions, 1))
+    conditions = " ".join(
+        f"({n}) {c.rstrip('.')}." for n, c in enumerate(carried_conditions(result), 1)
+    )
     output.say(
         f"Recorded transfer #{transfer.id}: item {result.item.handle} to {result.recipient}. "
-        f"It must carry these conditions: {conditions}"
+        f"It must carry these conditions: {conditions} Basis: {result.basis}."
     )
 
 

@@ -1,0 +1,151 @@
+"""Every decision states its basis; replaying it with that basis gives the same answer."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run, sql
+from tests.sharing_world import add_item, add_partner, flag
+from wegings.config import Location
+from wegings.timeutil import utcnow
+
+TIMING = ("as_of", "known_at")
+
+
+def until() -> str:
+    return (utcnow() + timedelta(days=90)).date().isoformat()
+
+
+@pytest.fixture
+def db(location: Location, run: Run) -> Location:
+    # As sharing_world.world, but with recorded times in the order of the trail, as the tool
+    # itself records them: a replay by time needs that order.
+    base = utcnow() - timedelta(days=1)
+    add_partner(location, "rvd", now=base, groups=("CTG",), note="standaard")
+    add_partner(location, "smi", now=base + timedelta(minutes=1), groups=("CTG",), note="verhoogd")
+    add_partner(location, "bsv", now=base + timedelta(minutes=2))
+    flag(location, "bsv", now=base + timedelta(minutes=3))
+    add_item(location, "RVD-1", "rvd", now=base + timedelta(hours=1), tags=["ct"])
+    add_item(location, "RVD-2", "rvd", now=base + timedelta(hours=1))
+    assert run("consent", "RVD-1", "--to", "smi", "--until", until()).exit_code == 0
+    return location
+
+
+def head(path: Path) -> str:
+    seq, digest = sql(path, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")[0]
+    return f"{seq}:{str(digest)[:16]}"
+
+
+def untimed(data: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in data.items() if k not in TIMING}
+
+
+def test_a_decision_states_the_head_it_read(run: Run, db: Location, db_path: Path) -> None:
+    data = json.loads(run("can-share", "RVD-1", "--to", "smi", "--json").stdout)
+    assert data["basis"] == head(db_path)
+    assert "known_at" not in data
+    table = run("can-share", "RVD-1", "--to", "smi")
+    assert re.search(rf"Basis\s+{re.escape(head(db_path))}", table.stdout)
+
+
+def test_replay_with_the_basis_gives_the_same_answer_after_later_writes(
+    run: Run, db: Location, db_path: Path
+) -> None:
+    live = run("can-share", "RVD-1", "--to", "smi", "--json")
+    assert live.exit_code == 0
+    first = json.loads(live.stdout)
+    assert run("revoke", "#1", "--reason", "Brief van RVD").exit_code == 0
+    assert run("consent", "RVD-1", "--to", "bsv", "--until", until()).exit_code == 0
+    now = json.loads(run("can-share", "RVD-1", "--to", "smi", "--json").stdout)
+    assert now["decision"] == "denied"
+    args = ("--as-of", first["as_of"], "--basis", first["basis"], "--json")
+    replay = run("can-share", "RVD-1", "--to", "smi", *args)
+    assert replay.exit_code == 0, replay.stderr
+    again = json.loads(replay.stdout)
+    assert untimed(again) == untimed(first)
+    assert again["as_of"] == first["as_of"]
+    assert again["known_at"] <= first["as_of"]
+    # The batch replays the same way, row by row.
+    row = json.dumps({"item": "RVD-1", "to": "smi", "as_of": first["as_of"],
+                      "basis": first["basis"]})  # fmt: skip
+    batch = run("can-share", "--batch", "-", "--json", input=row + "\n")
+    assert batch.exit_code == 0
+    answer = json.loads(batch.stdout)
+    assert untimed({k: v for k, v in answer.items() if k not in ("row", "error")}) == untimed(first)
+
+
+def test_a_basis_leaves_out_what_was_recorded_after_it(
+    run: Run, db: Location, db_path: Path
+) -> None:
+    before = head(db_path)
+    assert run("can-share", "RVD-2", "--to", "smi").exit_code == 1
+    assert run("consent", "RVD-2", "--to", "smi", "--until", until()).exit_code == 0
+    moment = utcnow().isoformat()
+    assert run("can-share", "RVD-2", "--to", "smi", "--as-of", moment).exit_code == 0
+    replay = run("can-share", "RVD-2", "--to", "smi", "--as-of", moment, "--basis", before,
+                 "--json")  # fmt: skip
+    assert replay.exit_code == 1
+    assert json.loads(replay.stdout)["reasons"][0]["code"] == "no_consent"
+
+
+def test_a_recorded_transfer_carries_its_basis(run: Run, db: Location, db_path: Path) -> None:
+    before = head(db_path)
+    assert run("share", "RVD-1", "--to", "smi").exit_code == 0
+    transfer = json.loads(run("transfers", "--json").stdout)[0]
+    assert transfer["decision"]["basis"] == before
+    replay = run("can-share", "RVD-1", "--to", "smi", "--as-of", transfer["transferred_at"],
+                 "--basis", before, "--json")  # fmt: skip
+    assert untimed(json.loads(replay.stdout)) == untimed(transfer["decision"])
+
+
+def test_basis_refusals(run: Run, db: Location, db_path: Path) -> None:
+    alone = run("can-share", "RVD-1", "--to", "smi", "--basis", head(db_path))
+    assert (alone.exit_code, alone.stderr) == (2, (
+        "Error: --basis replays a decision as of the moment it answered for; give that moment "
+        "with --as-of too (its as_of).\n"
+    ))  # fmt: skip
+    moment = utcnow().isoformat()
+    bad = run("can-share", "RVD-1", "--to", "smi", "--as-of", moment, "--basis", "12")
+    assert (bad.exit_code, bad.stderr) == (2, (
+        "Error: --basis '12' is not a decision's basis; give SEQ:HASH as a decision prints it, "
+        "e.g. 41:3fa9c2d1e07b4a55.\n"
+    ))  # fmt: skip
+    wrong = run("can-share", "RVD-1", "--to", "smi", "--as-of", moment, "--basis",
+                "3:0000000000000000")  # fmt: skip
+    assert wrong.exit_code == 2
+    assert len(wrong.stderr.splitlines()) == 1
+    row = json.dumps({"item": "RVD-1", "to": "smi", "basis": head(db_path)})
+    batch = run("can-share", "--batch", "-", "--json", input=row + "\n")
+    assert batch.exit_code == 2
+    assert json.loads(batch.stdout)["error"] == (
+        "Row 1: field 'basis' replays a decision as of its moment; give that moment in 'as_of' too."
+    )
+
+
+def test_service_name_is_aivd_or_mivd(
+    run: Run, db: Location, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEGINGS_SERVICE", "mivd")
+    data = json.loads(run("can-share", "RVD-1", "--to", "smi", "--json").stdout)
+    assert any("MIVD" in c for c in data["conditions"])
+    assert not any("AIVD" in c for c in data["conditions"])
+    monkeypatch.setenv("WEGINGS_SERVICE", "BVD")
+    refused = run("can-share", "RVD-1", "--to", "smi")
+    assert (refused.exit_code, refused.stderr) == (2, (
+        "Error: WEGINGS_SERVICE is 'BVD'; set it to AIVD or MIVD (our own service), or unset it "
+        "for AIVD.\n"
+    ))  # fmt: skip
+
+
+def test_a_denied_answer_lists_no_conditions_to_carry(run: Run, db: Location) -> None:
+    denied = run("can-share", "RVD-1", "--to", "bsv")
+    assert denied.exit_code == 1
+    assert "Conditions the transfer must carry" not in denied.stdout
+    assert json.loads(run("can-share", "RVD-1", "--to", "bsv", "--json").stdout)["conditions"]
+    allowed = run("can-share", "RVD-1", "--to", "smi")
+    assert "Conditions the transfer must carry" in allowed.stdout

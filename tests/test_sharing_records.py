@@ -1,0 +1,131 @@
+"""The loader's strict reading and its rebuilt snapshots agree with the store and the trail."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from tests.conftest import Run
+from tests.sharing_world import add_item, world
+from wegings.audit import AUDITED, canonical, snapshot
+from wegings.config import Location
+from wegings.models import AuditEvent, Consent
+from wegings.notes import withdraw
+from wegings.partners import create_partner, get_partner
+from wegings.sharing_records import RELIED_ON, record_kinds
+from wegings.store import session_scope
+from wegings.stored import (
+    Unreadable,
+    read_bool,
+    read_date,
+    read_datetime,
+    stored_datetime_text,
+)
+from wegings.timeutil import utcnow
+
+
+def until() -> str:
+    return (utcnow() + timedelta(days=90)).date().isoformat()
+
+
+@pytest.fixture
+def full(location: Location, run: Run) -> Location:
+    """A store with at least one row in every audited table."""
+    base = utcnow() - timedelta(days=2)
+    world(location, base)
+    with session_scope(location, write=True) as session:
+        create_partner(
+            session, actor="registrar", now=base + timedelta(hours=1), name="Dienst OUD",
+            short="oud", country="XR", kind="military", groups=["CTG"], notes="Oude dienst",
+        )  # fmt: skip
+    later = base + timedelta(hours=2)
+    add_item(location, "RVD-1", "rvd", now=later, tags=["ct", "cyber"], subject="Onderwerp")
+    add_item(location, "AIVD-1", "self", now=later, personal_data=True, classification="GEHEIM")
+    add_item(location, "AIVD-2", "self", now=later, unevaluated=True)
+    assert run("consent", "RVD-1", "--to", "smi", "--until", until(), "--condition", "Parafraseren",
+               "--purpose", "CT").exit_code == 0  # fmt: skip
+    assert run("consent", "--tag", "ct", "--originator", "rvd", "--to", "ctg",
+               "--until", until()).exit_code == 0  # fmt: skip
+    assert run("revoke", "#1", "--reason", "Brief").exit_code == 0
+    permit = ("permit", "AIVD-2", "--to", "rvd", "--role", "minister", "--until", until())
+    assert run("--as", "minister.bz", *permit, "--reason", "B", "--ctivd-notified").exit_code == 0
+    shared = run("share", "AIVD-1", "--to", "rvd", "--reliability", "B2", "--age", "2025")
+    assert shared.exit_code == 0, shared.output
+    with session_scope(location, write=True) as session:
+        withdraw(session, partner=get_partner(session, "smi"), reason="Opgeschort", actor="dg",
+                 now=utcnow())  # fmt: skip
+    return location
+
+
+def test_rebuilt_snapshots_equal_audit_snapshots_for_every_audited_table(
+    full: Location, db_path: Path
+) -> None:
+    kinds = record_kinds()
+    assert set(kinds) == set(AUDITED)
+    raw = sqlite3.connect(db_path)
+    try:
+        with session_scope(full, write=False) as session:
+            changes = {(e.entity, e.entity_id): e.change for e in session.exec(select(AuditEvent))}
+            for entity, model in AUDITED.items():
+                kind = kinds[entity]
+                rows = raw.execute(f"SELECT {kind.select('t')} FROM {kind.table} t").fetchall()  # noqa: S608
+                assert rows, f"no {entity} rows in the fixture"
+                records = {r.id: r for r in session.exec(select(model))}  # type: ignore[attr-defined]
+                for values in rows:
+                    typed = kind.read(values, lambda: entity)  # noqa: B023
+                    rebuilt = kind.snapshot_text(typed)
+                    assert rebuilt == canonical(snapshot(records[values[0]])), entity
+                    assert rebuilt == changes[(entity, str(values[0]))], entity
+    finally:
+        raw.close()
+
+
+def test_every_relied_on_table_is_audited() -> None:
+    assert set(RELIED_ON) == set(AUDITED) - {"transfer"}
+
+
+def test_the_stored_datetime_format_is_what_sqlalchemy_writes(location: Location) -> None:
+    moment = datetime(2026, 11, 29, 11, 5, 7, 120, tzinfo=UTC)
+    round_moment = datetime(2026, 11, 29, 11, 5, 7, tzinfo=UTC)
+    with session_scope(location, write=True) as session:
+        for n, at in enumerate((moment, round_moment)):
+            session.add(
+                Consent(originator="rvd", holder="self", recipient="smi", item_id=None,
+                        tag=f"t{n}", valid_from=at, valid_until=at, recorded_at=at,
+                        recorded_by="x")
+            )  # fmt: skip
+    stored = [
+        row[0]
+        for row in sqlite3.connect(location.path).execute("SELECT recorded_at FROM consent")  # type: ignore[arg-type]
+    ]
+    assert stored == [stored_datetime_text(moment), stored_datetime_text(round_moment)]
+    assert [read_datetime(text) for text in stored] == [moment, round_moment]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "2026-11-29", "2026-11-29 11:05:07", "2026-11-29T11:05:07.000000", "2026-02-30 "
+     "00:00:00.000000", " 2026-11-29 11:05:07.000000", "2026-11-29 11:05:07.000000Z", 5, None],
+)  # fmt: skip
+def test_read_datetime_refuses_every_other_form(value: object) -> None:
+    with pytest.raises(Unreadable):
+        read_datetime(value)
+
+
+@pytest.mark.parametrize("value", ["", "0", "1", "false", "true", 2, -1, 1.0, None, b"1"])
+def test_read_bool_takes_only_0_1_and_real_bools(value: object) -> None:
+    with pytest.raises(Unreadable):
+        read_bool(value)
+    assert (read_bool(0), read_bool(1), read_bool(True), read_bool(False)) == (
+        False, True, True, False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["2026-1-29", "20261129", "2026-11-29 ", 20261129, None])
+def test_read_date_refuses_every_other_form(value: object) -> None:
+    with pytest.raises(Unreadable):
+        read_date(value)

@@ -1,0 +1,210 @@
+"""Records as a can-share check reads them: each value strictly typed, each row held to its event.
+
+Every audited row has exactly one audit event whose `change` is the row's canonical snapshot
+(`wegings.audit.snapshot`). A check relies on a row only when it reads back exactly as that
+snapshot: the snapshot is rebuilt here from the raw column values (tests/test_sharing_records.py
+proves it equal to `audit.snapshot` for every audited table), so no ORM object is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from wegings.errors import StoreError
+from wegings.stored import (
+    Unreadable,
+    read_bool,
+    read_date,
+    read_datetime,
+    read_int,
+    read_text,
+    shown,
+)
+from wegings.timeutil import iso
+
+VERIFY_HINT = "run `wegings audit verify`"
+
+# Entities whose rows a decision can rely on; transfers are records of decisions, not inputs.
+RELIED_ON = (
+    "partner",
+    "group",
+    "membership",
+    "note",
+    "establishment",
+    "withdrawal",
+    "flag",
+    "item",
+    "item_tag",
+    "consent",
+    "revocation",
+    "permission",
+)
+
+
+class UnreadableRecord(StoreError):
+    """A stored value of the wrong type or form, or a row that differs from its audit event."""
+
+
+def unreadable(label: str, column: str, value: Any) -> UnreadableRecord:
+    """The one-line error for a value that cannot be read as what the column holds."""
+    return UnreadableRecord(
+        f"{label} holds an unreadable value in {column} ({shown(value)}) — the record was "
+        f"changed outside wegings; {VERIFY_HINT}."
+    )
+
+
+def unaudited(label: str) -> UnreadableRecord:
+    """The error for a row without an audit event."""
+    return UnreadableRecord(
+        f"{label} has no audit event — it was written outside wegings; {VERIFY_HINT}."
+    )
+
+
+def altered(label: str) -> UnreadableRecord:
+    """The error for a row that no longer equals its audit event."""
+    return UnreadableRecord(
+        f"{label} no longer matches its audit event — it was changed outside wegings; "
+        f"{VERIFY_HINT}."
+    )
+
+
+def vanished(label: str) -> UnreadableRecord:
+    """The error for an audit event whose row is gone."""
+    return UnreadableRecord(
+        f"{label} of its audit event no longer exists — it was deleted outside wegings; "
+        f"{VERIFY_HINT}."
+    )
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "int": read_int,
+    "text": read_text,
+    "bool": read_bool,
+    "datetime": read_datetime,
+    "date": read_date,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKind:
+    """One audited table: its entity name, SQL name and columns in model order."""
+
+    entity: str
+    table: str
+    columns: tuple[str, ...]
+    readers: tuple[Callable[[Any], Any], ...]
+    nullable: tuple[bool, ...]
+
+    def select(self, alias: str) -> str:
+        """The table's columns for a SELECT list, prefixed by `alias`."""
+        return ", ".join(f"{alias}.{name}" for name in self.columns)
+
+    @property
+    def width(self) -> int:
+        """How many columns a row of this table has."""
+        return len(self.columns)
+
+    def read(self, values: Sequence[Any], label: Callable[[], str]) -> tuple[Any, ...]:
+        """The row's values, each of exactly its stored type; `label()` names the record."""
+        typed: list[Any] = []
+        for name, reader, nullable, value in zip(
+            self.columns, self.readers, self.nullable, values, strict=True
+        ):
+            if value is None:
+                if not nullable:
+                    raise unreadable(label(), name, value)
+                typed.append(None)
+                continue
+            try:
+                typed.append(reader(value))
+            except Unreadable:
+                raise unreadable(label(), name, value) from None
+        return tuple(typed)
+
+    def snapshot_text(self, typed: Sequence[Any]) -> str:
+        """The canonical JSON `audit.snapshot` gives for this row (from its typed values)."""
+        from wegings.audit import canonical
+
+        return canonical(
+            {name: _jsonable(value) for name, value in zip(self.columns, typed, strict=True)}
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    # As audit._jsonable: a datetime as ISO UTC, a date as ISO, everything else as it is.
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _kind(column: Any) -> str:
+    from sqlalchemy import Boolean, Date, DateTime, Integer, String, TypeDecorator
+
+    from wegings.models import UTCDateTime
+
+    kind = column.type
+    if not isinstance(kind, UTCDateTime) and isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance  # sqlmodel's AutoString is text underneath
+    if isinstance(kind, UTCDateTime | DateTime):
+        return "datetime"
+    if isinstance(kind, Boolean):
+        return "bool"
+    if isinstance(kind, Date):
+        return "date"
+    if isinstance(kind, Integer):
+        return "int"
+    if isinstance(kind, String):
+        return "text"
+    raise RuntimeError(f"no stored reader for column {column.name} ({kind!r})")
+
+
+@cache
+def record_kinds() -> dict[str, RecordKind]:
+    """Every audited table by entity name, built once from the models."""
+    from wegings.audit import AUDITED
+
+    kinds = {}
+    for entity, model in AUDITED.items():
+        table: Any = model.__table__  # type: ignore[attr-defined]
+        fields = list(model.model_fields)
+        columns = [table.columns[name] for name in fields]
+        kinds[entity] = RecordKind(
+            entity=entity,
+            table=table.name,
+            columns=tuple(fields),
+            readers=tuple(_READERS[_kind(c)] for c in columns),
+            nullable=tuple(bool(c.nullable) and not c.primary_key for c in columns),
+        )
+    return kinds
+
+
+def count_sql(entities: Sequence[str]) -> str:
+    """One row: per entity the number of rows of its table and of its audit events."""
+    kinds = record_kinds()
+    parts = []
+    for entity in entities:
+        table = kinds[entity].table
+        parts.append(f"(SELECT count(*) FROM {table})")  # noqa: S608
+        parts.append(f"(SELECT count(*) FROM audit_event WHERE entity = '{entity}')")  # noqa: S608
+    return "SELECT " + ", ".join(parts)
+
+
+def count_problem(entities: Sequence[str], counts: Sequence[Any]) -> str | None:
+    """The first table whose number of rows differs from its number of audit events."""
+    kinds = record_kinds()
+    for index, entity in enumerate(entities):
+        rows, events = counts[2 * index], counts[2 * index + 1]
+        if rows != events:
+            what = "deleted" if rows < events else "added"
+            return (
+                f"{kinds[entity].table}: {rows} record{'' if rows == 1 else 's'} but {events} "
+                f"audit event{'' if events == 1 else 's'} — a record was {what} outside "
+                f"wegings; {VERIFY_HINT}."
+            )
+    return None
