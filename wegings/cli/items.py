@@ -239,11 +239,10 @@ def consents(
 ) -> None:
     """List consents with their status now (valid, expired, revoked, not yet valid)."""
     from wegings.consents import consent_json, list_consents
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import read_now, session_scope
 
-    now = utcnow()
     with session_scope(location(ctx), write=False) as session:
+        now = read_now(session)
         rows = [consent_json(row, now) for row in list_consents(session, item=item)]
     if as_json:
         output.emit_json(rows)

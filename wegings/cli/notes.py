@@ -122,11 +122,11 @@ def due(
 ) -> None:
     """List partners that need attention, most urgent first."""
     from wegings.notes import due as due_rows
-    from wegings.store import session_scope
-    from wegings.timeutil import iso, utcnow
+    from wegings.store import read_now, session_scope
+    from wegings.timeutil import iso
 
     with session_scope(location(ctx), write=False) as session:
-        rows = due_rows(session, now=utcnow(), within_days=within)
+        rows = due_rows(session, now=read_now(session), within_days=within)
     data: list[dict[str, Any]] = [
         {
             "partner": row.partner.short,

@@ -100,11 +100,10 @@ def show(
 ) -> None:
     """Show one partner service with its groups, current note and open flags."""
     from wegings.overview import partner_overview
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
-        details = partner_overview(session, partner, now=utcnow())
+        details = partner_overview(session, partner, now=read_now(session))
     if as_json:
         output.emit_json(details)
         return

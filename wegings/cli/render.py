@@ -127,8 +127,7 @@ def render(
     from wegings.documents import classification, note_document, own_service
     from wegings.render import render as render_note
     from wegings.render import write_atomically
-    from wegings.store import session_scope
-    from wegings.timeutil import utcnow
+    from wegings.store import read_now, session_scope
 
     target = None if out in (None, "-") else Path(out)
     if target is not None:
@@ -142,7 +141,12 @@ def render(
     service = own_service()
     with session_scope(location(ctx), write=False) as session:
         document = note_document(
-            session, partner, version=version, marking=marking_text, service=service, now=utcnow()
+            session,
+            partner,
+            version=version,
+            marking=marking_text,
+            service=service,
+            now=read_now(session),
         )
     data = render_note(document, fmt=fmt.value, lang=lang.value, template=template)
     if target is None:
