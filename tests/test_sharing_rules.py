@@ -135,6 +135,7 @@ def check(
     holder: str = OWN_SERVICE,
     purpose: str | None = None,
     when: datetime = T,
+    known_at: datetime | None = None,
 ) -> Decision:
     """`decide` with the defaults above: by default an allowed transfer of bfv/REF-1 to mi5."""
     return decide(
@@ -146,6 +147,7 @@ def check(
         consents=(make_consent(),) if consents is None else consents,
         permissions=permissions,
         our_service_name="AIVD",
+        known_at=known_at,
     )
 
 
@@ -999,6 +1001,12 @@ def test_string_enums_from_a_loader_are_accepted() -> None:
     ("kwargs", "fragment"),
     [
         pytest.param({"when": naive(T)}, "timezone-aware UTC", id="naive-t"),
+        pytest.param({"known_at": naive(T)}, "on-record cutoff", id="naive-known-at"),
+        pytest.param(
+            {"known_at": T.astimezone(timezone(timedelta(hours=1)))},
+            "on-record cutoff",
+            id="non-utc-known-at",
+        ),
         pytest.param(
             {"consents": (make_consent(originator="mi6", holder="self"),)},
             "is from 'mi6'",
@@ -1326,16 +1334,16 @@ def test_property_revocation_only_affects_later_times(
     assert revoked_later == never_revoked
 
 
-def _later(moment: datetime | None, offset: int) -> datetime:
-    """A moment strictly after T (and after `moment`, if given)."""
-    return max(T, moment or T) + timedelta(hours=offset)
+def _later(moment: datetime | None, offset: int, cutoff: datetime = T) -> datetime:
+    """A moment strictly after `cutoff` (and after `moment`, if given)."""
+    return max(cutoff, moment or cutoff) + timedelta(hours=offset)
 
 
-def _add_later_records(recipient: PartnerFacts, offset: int) -> PartnerFacts:
-    """`recipient` with a note version, a flag and a flag clearing all recorded after T."""
+def _add_later_records(recipient: PartnerFacts, offset: int, cutoff: datetime = T) -> PartnerFacts:
+    """`recipient` with a note version, a flag and a flag clearing all recorded after `cutoff`."""
     notes = list(recipient.notes)
     last = max((n.ended_at or n.established_at for n in notes), default=None)
-    established = _later(last, offset)
+    established = _later(last, offset, cutoff)
     if notes and notes[-1].ended_at is None:
         notes[-1] = replace(notes[-1], ended_at=established, end_kind=NoteStatus.superseded)
     notes.append(
@@ -1348,12 +1356,15 @@ def _add_later_records(recipient: PartnerFacts, offset: int) -> PartnerFacts:
         )
     )
     flags_now = [
-        replace(f, cleared_at=_later(f.raised_at, offset))
-        if f.cleared_at is None and f.raised_at <= T
+        replace(f, cleared_at=_later(f.raised_at, offset, cutoff))
+        if f.cleared_at is None and f.raised_at <= cutoff
         else f
         for f in recipient.flags
     ]
-    flags_now.append(FlagFacts(_later(None, offset), "Later unrest"))
+    # Developments dated long before, recorded only after the cutoff.
+    flags_now.append(
+        FlagFacts(_later(None, offset, cutoff), "Later unrest", observed_on=date(2020, 1, 1))
+    )
     return replace(recipient, notes=tuple(notes), flags=tuple(flags_now))
 
 
@@ -1592,3 +1603,196 @@ def test_the_flag_states_the_date_of_the_developments_and_when_it_was_recorded()
 def test_a_flag_date_that_is_not_a_date_is_refused(observed_on: Any) -> None:
     with pytest.raises(InvalidInput, match="observed_on"):
         FlagFacts(raised_at=T, reason="Unrest", observed_on=observed_on)
+
+
+# --------------------------------------------------------------------------- on record: known_at
+
+
+REPLAY = at(-10)
+"""An on-record cutoff before T: a replay with an earlier basis."""
+
+
+def test_known_at_equal_to_the_moment_changes_nothing() -> None:
+    flagged = make_partner(flags=(FlagFacts(at(-3), "Unrest"),))
+    assert check(recipient=flagged, known_at=T) == check(recipient=flagged)
+
+
+def test_a_consent_recorded_after_the_cutoff_does_not_count() -> None:
+    late_letter = make_consent(valid_from=at(-30), recorded_at=at(-5))
+    assert check(consents=(late_letter,)).outcome is Outcome.allowed
+    replay = check(consents=(late_letter,), known_at=REPLAY)
+    assert replay.outcome is Outcome.denied
+    assert codes(replay)[0] is ReasonCode.no_consent
+
+
+def test_in_hindsight_a_late_consent_letter_counts_for_its_window() -> None:
+    # Recorded after T, but its window covers T: on record now, it held then.
+    late_letter = make_consent(valid_from=at(-30), recorded_at=at(2))
+    assert check(consents=(late_letter,)).outcome is Outcome.denied
+    assert check(consents=(late_letter,), known_at=at(5)).outcome is Outcome.allowed
+
+
+def test_a_revocation_counts_only_once_on_record_and_from_its_moment() -> None:
+    revoked = make_consent(revoked_at=at(-5))
+    assert check(consents=(revoked,)).outcome is Outcome.denied
+    assert check(consents=(revoked,), known_at=REPLAY).outcome is Outcome.allowed
+    # Recorded after T: in hindsight it still does not reach back to T.
+    later = make_consent(revoked_at=at(2))
+    assert check(consents=(later,), known_at=at(5)).outcome is Outcome.allowed
+
+
+def test_a_note_counts_only_once_established_on_record() -> None:
+    old = make_note(
+        version=2,
+        established_at=at(-300),
+        ended_at=at(-5),
+        end_kind=NoteStatus.superseded,
+        forms=frozenset({"personal_data"}),
+    )
+    new = make_note(version=3, established_at=at(-5))
+    recipient = make_partner(notes=(old, new))
+    assert reason(check(recipient=recipient), ReasonCode.note_in_force).ref == "note v3 of mi5"
+    replay = check(recipient=recipient, known_at=REPLAY)
+    assert reason(replay, ReasonCode.note_in_force).ref == "note v2 of mi5"
+    assert replay.outcome is Outcome.denied  # v2 does not permit evaluated data
+    # A withdrawal recorded after the cutoff has not happened yet for the replay.
+    withdrawn = make_partner(notes=(make_note(ended_at=at(-5), end_kind=NoteStatus.withdrawn),))
+    assert check(recipient=withdrawn).outcome is Outcome.denied
+    assert check(recipient=withdrawn, known_at=REPLAY).outcome is Outcome.allowed
+    # In hindsight a note established after T was still not in force at T.
+    future = make_partner(notes=(make_note(established_at=at(2)),))
+    assert ReasonCode.no_note in codes(check(recipient=future, known_at=at(5)))
+
+
+def test_a_flag_counts_once_on_record_and_for_the_date_of_its_developments() -> None:
+    raised = FlagFacts(at(-5), "Unrest")
+    assert check(recipient=make_partner(flags=(raised,))).outcome is Outcome.needs_permission
+    replay = check(recipient=make_partner(flags=(raised,)), known_at=REPLAY)
+    assert replay.outcome is Outcome.allowed
+    # Cleared after the cutoff: the replay still sees it raised.
+    cleared = replace(FlagFacts(at(-20), "Unrest"), cleared_at=at(-5))
+    assert check(recipient=make_partner(flags=(cleared,))).outcome is Outcome.allowed
+    assert (
+        check(recipient=make_partner(flags=(cleared,)), known_at=REPLAY).outcome
+        is Outcome.needs_permission
+    )
+    # Recorded after T about developments dated before it: hindsight sees them at T.
+    late = FlagFacts(at(2), "Coup", observed_on=date(2025, 2, 20))
+    assert check(recipient=make_partner(flags=(late,))).outcome is Outcome.allowed
+    hindsight = check(recipient=make_partner(flags=(late,)), known_at=at(5))
+    assert hindsight.outcome is Outcome.needs_permission
+    # Developments dated after T do not reach back, whatever is on record.
+    after = FlagFacts(at(2), "Coup", observed_on=date(2025, 3, 3))
+    assert check(recipient=make_partner(flags=(after,)), known_at=at(5)).outcome is (
+        Outcome.allowed
+    )
+
+
+def test_a_permission_counts_only_once_on_record() -> None:
+    item = make_item(unevaluated=True)
+    granted = make_permission(valid_from=at(-5))
+    assert check(item=item, permissions=(granted,)).outcome is Outcome.allowed
+    assert check(item=item, permissions=(granted,), known_at=REPLAY).outcome is (
+        Outcome.needs_permission
+    )
+    revoked = make_permission(revoked_at=at(-1))
+    assert check(item=item, permissions=(revoked,)).outcome is Outcome.needs_permission
+    assert check(item=item, permissions=(revoked,), known_at=at(-2)).outcome is Outcome.allowed
+    # Granted after T: in hindsight it still did not cover T.
+    later = make_permission(valid_from=at(2))
+    assert check(item=item, permissions=(later,), known_at=at(5)).outcome is (
+        Outcome.needs_permission
+    )
+
+
+@PROPERTY_SETTINGS
+@given(scenario=scenarios())
+def test_property_known_at_equal_to_the_moment_is_the_plain_answer(
+    scenario: dict[str, Any],
+) -> None:
+    """(b) With known_at == at, the answer is that of the call without known_at."""
+    assert decide(**scenario, known_at=scenario["at"]) == decide(**scenario)
+
+
+@PROPERTY_SETTINGS
+@given(scenario=scenarios(), data=st.data())
+def test_property_records_after_the_cutoff_never_change_the_answer(
+    scenario: dict[str, Any], data: st.DataObject
+) -> None:
+    """(c) Replay and hindsight: what was recorded after known_at changes nothing."""
+    known_at = at_hours(data.draw(st.integers(-500, 500)))
+    offset = data.draw(st.integers(1, 1000))
+    originator = scenario["item"].originator
+    holders = tuple(h for h in (scenario["holder"], "mi5") if h != originator)
+    extra_consents = tuple(
+        replace(c, id=100 + i, recorded_at=_later(None, offset, known_at), revoked_at=None)
+        for i, c in enumerate(data.draw(st.lists(consents(0, originator, holders), max_size=3)))
+    )
+    revoked_later = tuple(
+        replace(c, revoked_at=_later(c.recorded_at, offset, known_at))
+        if c.revoked_at is None
+        else c
+        for c in scenario["consents"]
+    )
+    extra_permissions = tuple(
+        PermissionFacts(
+            id=100 + i,
+            item_id=1,
+            recipient=short,
+            role=Role.minister,
+            valid_from=_later(None, offset, known_at),
+            valid_until=_later(None, offset + 100, known_at),
+            ctivd_notified=True,
+        )
+        for i, short in enumerate((*PARTNERS, "ctg"))
+    )
+    permissions_revoked_later = tuple(
+        replace(p, revoked_at=_later(p.valid_from, offset, known_at)) if p.revoked_at is None else p
+        for p in scenario["permissions"]
+    )
+    recipient = scenario["recipient"]
+    if isinstance(recipient, GroupFacts):
+        later_recipient: Recipient = replace(
+            recipient,
+            members=tuple(_add_later_records(m, offset, known_at) for m in recipient.members),
+        )
+    else:
+        later_recipient = _add_later_records(recipient, offset, known_at)
+    before = decide(**scenario, known_at=known_at)
+    after = decide(
+        **{
+            **scenario,
+            "recipient": later_recipient,
+            "consents": scenario["consents"] + extra_consents,
+            "permissions": scenario["permissions"] + extra_permissions,
+        },
+        known_at=known_at,
+    )
+    assert after == before
+    revoked = decide(
+        **{**scenario, "consents": revoked_later, "permissions": permissions_revoked_later},
+        known_at=known_at,
+    )
+    assert revoked == before
+
+
+CORRUPT_BOOLS = ("", "false", "true", "0", 0, 1, 0.0, None, b"\x00")
+
+
+@PROPERTY_SETTINGS
+@given(
+    field=st.sampled_from(("personal_data", "unevaluated")),
+    value=st.sampled_from(CORRUPT_BOOLS),
+)
+def test_property_a_corrupted_item_flag_is_refused(field: str, value: object) -> None:
+    """(d) A non-bool personal_data or unevaluated is never read as an answer."""
+    with pytest.raises(InvalidInput, match=f"{field} must be true or false"):
+        make_item(**{field: value})
+
+
+@PROPERTY_SETTINGS
+@given(value=st.sampled_from(CORRUPT_BOOLS))
+def test_property_a_corrupted_ctivd_notice_is_refused(value: object) -> None:
+    """(d) A non-bool ctivd_notified ('false', 1, None ...) is refused, never counted."""
+    with pytest.raises(InvalidInput, match="ctivd_notified must be true or false"):
+        make_permission(ctivd_notified=value)

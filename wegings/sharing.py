@@ -4,15 +4,22 @@ The database layer loads the records that matter for one check into the frozen `
 dataclasses below and calls `decide`. Nothing here touches a database, the clock or the screen,
 so an answer for a past moment is reproducible from the same facts.
 
-Time conventions (all datetimes must be timezone-aware UTC; anything else is `InvalidInput`):
+Time conventions (all datetimes must be timezone-aware UTC; anything else is `InvalidInput`).
+A check is about validity at T (`at`) with what was on record at K (`known_at`, default T):
+K = T is the answer given at T, K < T a replay with an earlier basis, K > T hindsight.
 
-- a record counts at T only once it was on record: `recorded_at <= T` (consents),
-  `valid_from <= T` (permissions, whose `valid_from` is their recording time),
-  `established_at <= T` (notes), `raised_at <= T` (flags);
+- a record counts only once it was on record: `recorded_at <= K` (consents),
+  `valid_from <= K` (permissions, whose `valid_from` is their recording time),
+  `established_at <= K` (notes), `raised_at <= K` (flags), and likewise for a revocation, the
+  end of a note and the clearing of a flag;
 - windows include both ends: `valid_from <= T <= valid_until`, so an end date names the last
-  instant that is still covered;
-- a revocation, the end of a note and the clearing of a flag take effect at their own instant:
-  revoked at T means `revoked_at <= T`;
+  instant that is still covered; a consent recorded after T (a late letter) counts in
+  hindsight for the window it gives;
+- a record whose recording is its effect (a note's establishment and end, a permission, a
+  revocation, a flag's clearing) takes effect at its own instant: revoked at T means
+  `revoked_at <= T`, so in hindsight it still does not reach back before it;
+- a flag holds from the date of its developments (`observed_on`, the start of that day in The
+  Hague) or, without one, from its recording;
 - a note is past review at its review date: in force requires `T < review_due`.
 """
 
@@ -368,6 +375,13 @@ class FlagFacts:
     cleared_at: datetime | None = None
     observed_on: date | None = None
 
+    @property
+    def holds_from(self) -> datetime:
+        """When the developments began to count: the start of `observed_on`, else recording."""
+        if self.observed_on is None:
+            return self.raised_at
+        return _start_of_day(self.observed_on)
+
     def __post_init__(self) -> None:
         _require_utc(self.raised_at, "Flag: raised_at")
         # A datetime is also a date: refuse it, as its day would depend on its time zone.
@@ -412,6 +426,7 @@ class PermissionFacts:
         _require_utc(self.valid_from, f"{what}: valid_from")
         _require_utc(self.valid_until, f"{what}: valid_until")
         _require_optional_utc(self.revoked_at, f"{what}: revoked_at")
+        _require_bool(self.ctivd_notified, f"{what}: ctivd_notified")
         if self.valid_until < self.valid_from:
             raise InvalidInput(f"{what} ends before it starts.")
         if self.revoked_at is not None and self.revoked_at < self.valid_from:
@@ -488,11 +503,25 @@ def provision_is_ours(item: ItemFacts, holder: str) -> bool:
     return holder == OWN_SERVICE or item.originator == OWN_SERVICE
 
 
-def latest_established_note(partner: PartnerFacts, at: datetime) -> NoteFacts | None:
-    """The partner's most recently established note at `at`, in force or not."""
+@functools.lru_cache(maxsize=1024)
+def _start_of_day(day: date) -> datetime:
+    """The first instant of `day` in The Hague, as UTC."""
+    return datetime.combine(day, time.min, tzinfo=display_zone()).astimezone(UTC)
+
+
+def _cutoff(at: datetime, known_at: datetime | None) -> datetime:
+    """Until when a record that takes effect when recorded counts for T: on record and by T."""
+    return at if known_at is None or known_at >= at else known_at
+
+
+def latest_established_note(
+    partner: PartnerFacts, at: datetime, *, known_at: datetime | None = None
+) -> NoteFacts | None:
+    """The partner's most recently established note at `at` as on record at `known_at`."""
+    by = _cutoff(at, known_at)
     latest: NoteFacts | None = None
     for note in partner.notes:
-        if note.established_at <= at and (
+        if note.established_at <= by and (
             latest is None
             or (note.established_at, note.version) > (latest.established_at, latest.version)
         ):
@@ -500,20 +529,40 @@ def latest_established_note(partner: PartnerFacts, at: datetime) -> NoteFacts | 
     return latest
 
 
-def note_in_force(partner: PartnerFacts, at: datetime) -> NoteFacts | None:
-    """The partner's note in force at `at`: established, not ended, not past review."""
-    note = latest_established_note(partner, at)
-    if note is None or (note.ended_at is not None and note.ended_at <= at):
+def note_in_force(
+    partner: PartnerFacts, at: datetime, *, known_at: datetime | None = None
+) -> NoteFacts | None:
+    """The partner's note in force at `at`: established, not ended, not past review.
+
+    Only what was on record at `known_at` (default: `at`) counts, ends included.
+    """
+    note = latest_established_note(partner, at, known_at=known_at)
+    if note is None or note_ended(note, at, known_at=known_at):
         return None
     return note if at < note.review_due else None
 
 
-def active_flags(partner: PartnerFacts, at: datetime) -> tuple[FlagFacts, ...]:
-    """The partner's flags raised at or before `at` and not cleared by then."""
+def note_ended(note: NoteFacts, at: datetime, *, known_at: datetime | None = None) -> bool:
+    """Whether `note` was superseded or withdrawn at `at`, as on record at `known_at`."""
+    return note.ended_at is not None and note.ended_at <= _cutoff(at, known_at)
+
+
+def active_flags(
+    partner: PartnerFacts, at: datetime, *, known_at: datetime | None = None
+) -> tuple[FlagFacts, ...]:
+    """The partner's flags that hold at `at` and are not cleared then, as on record at known_at.
+
+    A flag holds from the date of its developments (or its recording); it counts only once
+    recorded (`raised_at <= known_at`), and a clearing only once on record and by `at`.
+    """
+    on_record = at if known_at is None else known_at
+    by = _cutoff(at, known_at)
     return tuple(
         f
         for f in partner.flags
-        if f.raised_at <= at and (f.cleared_at is None or f.cleared_at > at)
+        if f.raised_at <= on_record
+        and f.holds_from <= at
+        and (f.cleared_at is None or f.cleared_at > by)
     )
 
 
@@ -590,6 +639,8 @@ class _Check:
     item: ItemFacts
     holder: str
     at: datetime
+    known_at: datetime
+    by: datetime  # what takes effect when recorded counts up to here: min(at, known_at)
     purpose: str | None
     purpose_key: str | None
     consents: tuple[ConsentFacts, ...]
@@ -608,13 +659,19 @@ def decide(
     consents: Sequence[ConsentFacts] = (),
     permissions: Sequence[PermissionFacts] = (),
     our_service_name: str,
+    known_at: datetime | None = None,
 ) -> Decision:
     """Decide whether `holder` may pass `item` to `recipient` at `at` (DOMAIN.md rules 1-5).
 
     `our_service_name` (AIVD or MIVD, as configured) is printed in every sentence and in the
     onward-transfer condition; it has no default, so that a missing name cannot pass unseen.
+    `known_at` is the on-record cutoff (default `at`): only records on record then count,
+    while validity is judged at `at` (see the module's time conventions).
     """
     _require_utc(at, "The moment of the check")
+    if known_at is None:
+        known_at = at
+    _require_utc(known_at, "The on-record cutoff (known_at)")
     if not isinstance(our_service_name, str) or not our_service_name.strip():
         raise InvalidInput(f"Our service name must be given, got {our_service_name!r}.")
     _require_key(holder, "holder")
@@ -647,7 +704,7 @@ def decide(
     relevant = tuple(
         c
         for c in consents
-        if c.recorded_at <= at
+        if c.recorded_at <= known_at
         and c.holder == holder
         and (c.item_id == item.id if c.item_id is not None else c.tag in tags)
     )
@@ -655,6 +712,8 @@ def decide(
         item=item,
         holder=holder,
         at=at,
+        known_at=known_at,
+        by=_cutoff(at, known_at),
         purpose=purpose.strip() if purpose is not None else None,
         purpose_key=normalise_purpose(purpose),
         consents=relevant,
@@ -811,7 +870,7 @@ def _rule_third_party(
         failures: list[ReasonCode] = []
         if consent.valid_until is not None and consent.valid_until < at:
             failures.append(ReasonCode.consent_expired)
-        if consent.revoked_at is not None and consent.revoked_at <= at:
+        if consent.revoked_at is not None and consent.revoked_at <= check.by:
             failures.append(ReasonCode.consent_revoked)
         if consent.valid_from > at:
             failures.append(ReasonCode.consent_not_yet_valid)
@@ -922,7 +981,7 @@ def _rule_note(
 ) -> NoteFacts | None:
     """Rule 2: the recipient has an established note in force at T; returns that note."""
     at = check.at
-    note = latest_established_note(partner, at)
+    note = latest_established_note(partner, at, known_at=check.known_at)
     short = partner.short
     if note is None:
         reasons.append(
@@ -937,7 +996,7 @@ def _rule_note(
         )
         return None
     ref = _note_ref(note, partner)
-    if note.ended_at is not None and note.ended_at <= at:
+    if note.ended_at is not None and note_ended(note, at, known_at=check.known_at):
         if note.end_kind == NoteStatus.withdrawn:
             code = ReasonCode.note_withdrawn
             message = (
@@ -1052,7 +1111,7 @@ def _rule_permission(
             )
         )
     if partner.flags:
-        flags = active_flags(partner, at)
+        flags = active_flags(partner, at, known_at=check.known_at)
         if flags:
             what = "; ".join(_flag_text(f) for f in flags)
             latest = max(f.raised_at for f in flags)
@@ -1138,8 +1197,8 @@ def _find_permission(
         # group the partner merely belongs to does not, as it was granted for another provision.
         if permission.recipient != short and permission.recipient != group_key:
             continue
-        if permission.valid_from > at:
-            continue  # not yet on record at T
+        if permission.valid_from > check.by:
+            continue  # not yet on record, or granted only after T
         if permission.recipient != short:
             joined = dict(partner.joined).get(permission.recipient)
             if joined is None or joined > permission.valid_from:
@@ -1157,7 +1216,7 @@ def _find_permission(
         if needs_ctivd and not permission.ctivd_notified:
             shortfall = f" (permission #{permission.id} records no notification of the CTIVD)"
             continue
-        if permission.revoked_at is not None and permission.revoked_at <= at:
+        if permission.revoked_at is not None and permission.revoked_at <= check.by:
             shortfall = (
                 f" (permission #{permission.id} was revoked on {_when(permission.revoked_at)})"
             )
