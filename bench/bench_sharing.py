@@ -8,8 +8,10 @@ then measures:
 (b) batch throughput (checks per second after start-up) for 100,000 rows, first with 10,000
     consents and then with M consents, and the ratio of the per-check costs.
 
-The bulk data is inserted with raw SQL in one transaction and has no audit events, so
-`wegings audit verify` does not hold on the benchmark database; that is expected.
+The bulk data is inserted with raw SQL in one transaction, then given one audit event per
+row (the snapshot wegings would have written, hash-chained), since a check relies only on
+records that match their events. (c) pairs, in one process, the same checks with and
+without that integrity check, and prints what it costs per check and per opened reader.
 
     python bench/bench_sharing.py                              # full size: 1,000,000 each
     python bench/bench_sharing.py --items 50000 --consents 50000 --rows 20000   # quick
@@ -32,6 +34,7 @@ from pathlib import Path
 
 from wegings.config import Location
 from wegings.store import session_scope
+from wegings.stored import stored_datetime_text
 
 PARTNERS = 200
 GROUP_MEMBERS = 12
@@ -43,7 +46,80 @@ FORMS_ELEVATED = ["knowledge_exchange", "evaluated_data", "personal_data"]
 
 def stamp(moment: datetime) -> str:
     """A UTC datetime as SQLAlchemy stores it on SQLite (naive, microseconds)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return stored_datetime_text(moment)
+
+
+def add_events(path: Path, start_seq: int = 0, prev: str = "0" * 64) -> tuple[int, str]:
+    """One audit event for every row that has none yet, as wegings would have written it."""
+    from types import SimpleNamespace
+
+    from wegings.audit import event_hash
+    from wegings.sharing_records import record_kinds
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA synchronous = OFF")
+    connection.execute("BEGIN")
+    at = datetime.now(UTC) - timedelta(days=62)
+    seq = start_seq
+    for kind in record_kinds().values():
+        rows = connection.execute(
+            f"SELECT {kind.select('t')} FROM {kind.table} t WHERE NOT EXISTS (SELECT 1 FROM "  # noqa: S608
+            f"audit_event e WHERE e.entity = '{kind.entity}' AND e.entity_id = CAST(t.id AS TEXT))"
+        ).fetchall()
+        batch = []
+        for values in rows:
+            seq += 1
+            event = SimpleNamespace(
+                seq=seq, at=at, actor="bench", action=f"{kind.entity}.bench", entity=kind.entity,
+                entity_id=str(values[0]),
+                change=kind.snapshot_text(kind.read(values, lambda: kind.entity)),  # noqa: B023
+                prev_hash=prev, hash="",
+            )  # fmt: skip
+            event.hash = prev = event_hash(event)  # type: ignore[arg-type]
+            batch.append(
+                (event.seq, stamp(at), "bench", event.action, event.entity, event.entity_id,
+                 event.change, event.prev_hash, event.hash)
+            )  # fmt: skip
+        connection.executemany(
+            "INSERT INTO audit_event (seq, at, actor, action, entity, entity_id, change, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            batch,
+        )
+    connection.execute("COMMIT")
+    connection.close()
+    return seq, prev
+
+
+def integrity_cost(db: Path, batch: Path, rounds: int) -> tuple[float, float, float, float]:
+    """µs per check and ms per opened reader, with and without the integrity check, paired.
+
+    The same rows are checked in one process, alternating the two kinds of reader round by
+    round, so both see the same cache and clock conditions.
+    """
+    from wegings.sharing_batch import read_rows, run_batch
+    from wegings.sharing_store import SharingReader, live_now
+
+    rows = list(read_rows(batch.read_text(encoding="utf-8").splitlines(keepends=True)))
+    per_check: dict[bool, list[float]] = {True: [], False: []}
+    per_open: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for verify in (True, False):
+            with session_scope(Location(path=db), write=False) as session:
+                now = live_now(session)
+                started = time.perf_counter()
+                reader = SharingReader(session, service_name="AIVD", verify_records=verify)
+                opened = time.perf_counter()
+                errors = sum(r.result is None for r in run_batch(reader, rows, now=now))
+                done = time.perf_counter()
+            assert errors < len(rows), "every check failed: the benchmark data is not intact"
+            per_open[verify].append(opened - started)
+            per_check[verify].append((done - opened) / len(rows))
+    return (
+        statistics.median(per_check[True]) * 1e6,
+        statistics.median(per_check[False]) * 1e6,
+        statistics.median(per_open[True]) * 1e3,
+        statistics.median(per_open[False]) * 1e3,
+    )
 
 
 def shorts() -> list[str]:
@@ -160,6 +236,7 @@ def build(path: Path, items: int, consents: int, seed: int) -> float:
     connection.execute("COMMIT")
     connection.close()
     add_consents(path, items, origin_of, 0, min(consents, SMALL_CONSENTS), seed)
+    add_events(path)
     return time.perf_counter() - started
 
 
@@ -212,7 +289,11 @@ def add_consents(
     )
     connection.execute("COMMIT")
     connection.execute("ANALYZE")
+    last = connection.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+    head = last.fetchone()
     connection.close()
+    if head is not None:
+        add_events(path, head[0], head[1])
 
 
 def write_rows(path: Path, rows: int, items: int, seed: int) -> None:
@@ -279,6 +360,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="runs per batch measurement")
     parser.add_argument("--startup-runs", type=int, default=9)
+    parser.add_argument("--integrity-rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--dir", type=Path, default=None, help="keep the database here")
     args = parser.parse_args()
@@ -291,7 +373,8 @@ def main() -> None:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         print(
             f"Building {PARTNERS} partners, {args.items:,} items, "
-            f"{min(args.consents, SMALL_CONSENTS):,} consents (bulk SQL, no audit events)…",
+            f"{min(args.consents, SMALL_CONSENTS):,} consents (bulk SQL, then their audit "
+            "events)…",
             flush=True,
         )
         built = build(db, args.items, args.consents, args.seed)
@@ -325,6 +408,16 @@ def main() -> None:
                 f"    per-check cost at {args.consents:,} / at {small_count:,} consents: "
                 f"{small / large:.2f}x"
             )
+        with_check, without, open_with, open_without = integrity_cost(
+            db, batch, args.integrity_rounds
+        )
+        print(
+            f"(c) integrity check (counts and records relied on against their audit events): "
+            f"{with_check:.1f} µs per check with, {without:.1f} µs without "
+            f"(+{with_check - without:.1f} µs, {with_check / without:.2f}x); opening a reader "
+            f"{open_with:.1f} ms with, {open_without:.1f} ms without "
+            f"(median of {args.integrity_rounds}, paired)"
+        )
 
 
 if __name__ == "__main__":
