@@ -462,9 +462,13 @@ def test_share_records_the_decision_and_conditions(db: Location) -> None:
     assert data["to"] == "ctg"
     assert data["members"] == ["rvd", "smi"]
     assert data["purpose"] == "CT"
+    # The conditions of each member's note in force travel with the provision to it.
     assert data["conditions"] == [
         "Not to be passed on to third parties without the consent of AIVD",
+        "Geen verdere verstrekking zonder toestemming van de AIVD.",
         "Parafraseren",
+        "Persoonsgegevens alleen na toestemming per verstrekking.",
+        "Geen gegevens die tot vervolging wegens politieke activiteiten kunnen leiden.",
         "Do not name the originating service (source protection)",
     ]
     assert data["decision"]["decision"] == "allowed"
