@@ -803,7 +803,7 @@ class SharingReader:
             facts.personal_data or facts.unevaluated or any(m.flags for m in members)
         )
         permissions = self._permissions(facts, cut) if needs_permissions else []
-        decision = _decide(
+        decision = decide(
             facts,
             recipient,
             at,
@@ -959,20 +959,6 @@ def _flag_facts(
 
 
 # ---------------------------------------------------------------------- time and basis
-
-
-def _decide(*args: Any, known_at: datetime | None, **kwargs: Any) -> Any:
-    """`sharing.decide`, passing the on-record cutoff `known_at` when there is one.
-
-    TEMPORARY: the `inspect` test goes once `decide(known_at=)` is in wegings.sharing; until
-    then the loader's own cutoff (items, memberships, consents, revocations, permissions)
-    is all a replay applies.
-    """
-    import inspect
-
-    if known_at is not None and "known_at" in inspect.signature(decide).parameters:
-        kwargs["known_at"] = known_at
-    return decide(*args, **kwargs)
 
 
 def _format_basis(seq: int, digest: str) -> str:
