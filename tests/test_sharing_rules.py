@@ -1796,3 +1796,20 @@ def test_property_a_corrupted_ctivd_notice_is_refused(value: object) -> None:
     """(d) A non-bool ctivd_notified ('false', 1, None ...) is refused, never counted."""
     with pytest.raises(InvalidInput, match="ctivd_notified must be true or false"):
         make_permission(ctivd_notified=value)
+
+
+@pytest.mark.parametrize(
+    ("number", "name"),
+    [
+        (1, "rule_1_third_party"),
+        (2, "rule_2_note_in_force"),
+        (3, "rule_3_forms_permitted"),
+        (4, "rule_4_higher_permission"),
+        (5, "rule_5_group"),
+    ],
+)
+def test_each_rule_of_domain_md_is_one_function_that_states_it(number: int, name: str) -> None:
+    import wegings.sharing as sharing
+
+    rule = getattr(sharing, name)
+    assert (rule.__doc__ or "").startswith(f"Rule {number}: ")

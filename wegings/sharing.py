@@ -2,7 +2,8 @@
 
 The database layer loads the records that matter for one check into the frozen `*Facts`
 dataclasses below and calls `decide`. Nothing here touches a database, the clock or the screen,
-so an answer for a past moment is reproducible from the same facts.
+so an answer for a past moment is reproducible from the same facts. Each rule of DOMAIN.md is
+one function named after it (`rule_1_third_party` ... `rule_5_group`) whose docstring states it.
 
 Time conventions (all datetimes must be timezone-aware UTC; anything else is `InvalidInput`).
 A check is about validity at T (`at`) with what was on record at K (`known_at`, default T):
@@ -633,8 +634,14 @@ def _display(key: str, our_name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Check:
-    """What stays the same for every member of one call to `decide`."""
+class Check:
+    """The facts of one call to `decide` that every rule reads, the same for every member.
+
+    item / holder / purpose: what is passed on by whom and why; at: T, the moment validity is
+    judged at; known_at: the on-record cutoff; by: min(at, known_at), up to which a record that
+    takes effect when recorded counts; consents: the holder's consents on record for the item;
+    our_name: our service's name; group_key: the group recipient's key, None for a partner.
+    """
 
     item: ItemFacts
     holder: str
@@ -708,7 +715,7 @@ def decide(
         and c.holder == holder
         and (c.item_id == item.id if c.item_id is not None else c.tag in tags)
     )
-    check = _Check(
+    check = Check(
         item=item,
         holder=holder,
         at=at,
@@ -729,7 +736,16 @@ def decide(
             reasons=tuple(reasons),
             conditions=_conditions(check, recipient.short, relied, note),
         )
+    return rule_5_group(check, recipient)
 
+
+def rule_5_group(check: Check, recipient: GroupFacts) -> Decision:
+    """Rule 5: a group recipient (e.g. CTG) means a provision to every member at T.
+
+    Each member is checked, and the group's result is the worst member's, naming the members
+    that fail. A member that holds the item already is skipped: nothing is passed to it.
+    """
+    at = check.at
     if not recipient.members:
         reason = Reason(
             ReasonCode.group_empty,
@@ -771,7 +787,7 @@ def decide(
 
 
 def _check_partner(
-    check: _Check, partner: PartnerFacts
+    check: Check, partner: PartnerFacts
 ) -> tuple[Outcome, list[Reason], ConsentFacts | None, NoteFacts | None]:
     """Rules 1-4 for one partner recipient: outcome, reasons, the consent and note relied on."""
     member = partner.short if check.group_key is not None else None
@@ -787,21 +803,16 @@ def _check_partner(
         )
         return Outcome.allowed, [reason], None, None
 
-    reasons: list[Reason] = []
-    relied: ConsentFacts | None = None
     note: NoteFacts | None = None
     item = check.item
-    if item.originator in (check.holder, partner.short):
-        reasons.append(_originator_is_party(check, partner, member))
-    else:
-        relied, reason = _rule_third_party(check, partner, member)
-        reasons.append(reason)
+    relied, reason = rule_1_third_party(check, partner, member)
+    reasons = [reason]
 
     if provision_is_ours(item, check.holder):
-        note = _rule_note(check, partner, member, reasons)
+        note = rule_2_note_in_force(check, partner, member, reasons)
         if note is not None:
-            _rule_form(check, partner, note, member, reasons)
-        _rule_permission(check, partner, note, member, reasons)
+            rule_3_forms_permitted(check, partner, note, member, reasons)
+        rule_4_higher_permission(check, partner, note, member, reasons)
 
     outcome = Outcome.allowed
     for reason in reasons:
@@ -810,7 +821,7 @@ def _check_partner(
     return outcome, reasons, relied, note
 
 
-def _originator_is_party(check: _Check, partner: PartnerFacts, member: str | None) -> Reason:
+def _originator_is_party(check: Check, partner: PartnerFacts, member: str | None) -> Reason:
     """Rule 1 does not apply: the originator is the holder or the recipient."""
     item = check.item
     if item.originator == check.holder:
@@ -839,10 +850,18 @@ _CONSENT_FAILURE_ORDER: tuple[ReasonCode, ...] = (
 _CONSENT_FAILURE_RANK = {code: rank for rank, code in enumerate(_CONSENT_FAILURE_ORDER)}
 
 
-def _rule_third_party(
-    check: _Check, partner: PartnerFacts, member: str | None
+def rule_1_third_party(
+    check: Check, partner: PartnerFacts, member: str | None
 ) -> tuple[ConsentFacts | None, Reason]:
-    """Rule 1: a consent from the originator to the holder covering item, recipient and T."""
+    """Rule 1: if the item's originator is neither the holder nor the recipient, a consent from
+    the originator to the holder must cover the item and the recipient (directly or through a
+    group the recipient belonged to when the consent was given and still belongs to at T), the
+    purpose if the consent names one, and be valid and unrevoked at T. Otherwise: denied.
+
+    Returns the consent relied on (None when none is needed or none covers) and the reason.
+    """
+    if check.item.originator in (check.holder, partner.short):
+        return None, _originator_is_party(check, partner, member)
     at = check.at
     short = partner.short
     groups = partner.groups
@@ -953,13 +972,13 @@ def _scope(consent: ConsentFacts, item: ItemFacts) -> str:
     return f"item {item.handle}"
 
 
-def _or_group(check: _Check, partner: PartnerFacts) -> str:
+def _or_group(check: Check, partner: PartnerFacts) -> str:
     """The groups a consent could also have named, as printed after the partner."""
     options = sorted(partner.groups | ({check.group_key} if check.group_key else set()))
     return f" or any group it belongs to ({', '.join(options)})" if options else ""
 
 
-def _consent_problem(check: _Check, consent: ConsentFacts, code: ReasonCode) -> str:
+def _consent_problem(check: Check, consent: ConsentFacts, code: ReasonCode) -> str:
     """Why `consent` does not cover the transfer, as a verb phrase."""
     if code is ReasonCode.consent_expired:
         return f"was valid only {_window(consent.valid_from, consent.valid_until)}"
@@ -976,10 +995,14 @@ def _note_ref(note: NoteFacts, partner: PartnerFacts) -> str:
     return f"note v{note.version} of {partner.short}"
 
 
-def _rule_note(
-    check: _Check, partner: PartnerFacts, member: str | None, reasons: list[Reason]
+def rule_2_note_in_force(
+    check: Check, partner: PartnerFacts, member: str | None, reasons: list[Reason]
 ) -> NoteFacts | None:
-    """Rule 2: the recipient has an established note in force at T; returns that note."""
+    """Rule 2: when the provision is ours, the recipient must have an established note in force
+    at T (not superseded, withdrawn or past review). Otherwise: denied.
+
+    Returns that note, or None.
+    """
     at = check.at
     note = latest_established_note(partner, at, known_at=check.known_at)
     short = partner.short
@@ -1040,14 +1063,17 @@ def _rule_note(
     return note
 
 
-def _rule_form(
-    check: _Check,
+def rule_3_forms_permitted(
+    check: Check,
     partner: PartnerFacts,
     note: NoteFacts,
     member: str | None,
     reasons: list[Reason],
 ) -> None:
-    """Rule 3: the note in force permits every form the item falls under."""
+    """Rule 3: that note must permit every form the item falls under: unevaluated_data if
+    unevaluated; personal_data if it holds personal data (also when unevaluated);
+    evaluated_data if neither. Otherwise: denied.
+    """
     ref = _note_ref(note, partner)
     for form in required_forms(check.item):
         label = FORMS_BY_KEY[form].label_en.lower()
@@ -1076,14 +1102,18 @@ def _rule_form(
             )
 
 
-def _rule_permission(
-    check: _Check,
+def rule_4_higher_permission(
+    check: Check,
     partner: PartnerFacts,
     note: NoteFacts | None,
     member: str | None,
     reasons: list[Reason],
 ) -> None:
-    """Rule 4: a higher permission when risk, unevaluated data or a flag calls for one."""
+    """Rule 4: for a provision that is ours, a recorded permission covering the item and the
+    recipient at T is required, else the result is needs permission, when: the recipient is a
+    risicodienst and the item holds personal data; the item is unevaluated; or the recipient is
+    flagged for developments.
+    """
     item = check.item
     at = check.at
     short = partner.short
@@ -1179,7 +1209,7 @@ _Since = tuple[datetime, str]
 
 
 def _find_permission(
-    check: _Check,
+    check: Check,
     partner: PartnerFacts,
     roles: frozenset[Role],
     *,
@@ -1246,7 +1276,7 @@ def _find_permission(
 
 
 def _conditions(
-    check: _Check,
+    check: Check,
     recipient: str | None,
     relied: ConsentFacts | None,
     note: NoteFacts | None,
@@ -1273,7 +1303,7 @@ def _conditions(
 
 
 def _common_conditions(
-    check: _Check, member_conditions: Sequence[tuple[str, tuple[str, ...]]]
+    check: Check, member_conditions: Sequence[tuple[str, tuple[str, ...]]]
 ) -> tuple[str, ...]:
     """The conditions every member's provision carries, in the order of the first member's."""
     if not member_conditions:
