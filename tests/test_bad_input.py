@@ -23,7 +23,9 @@ def noted(run: Run) -> Run:
 
 
 def _events(db: Path) -> int:
-    return int(sql(db, "SELECT count(*) FROM audit_event")[0][0])  # type: ignore[call-overload]
+    (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
+    assert isinstance(count, int)
+    return count
 
 
 def test_render_never_overwrites_the_database(noted: Run, db_path: Path) -> None:

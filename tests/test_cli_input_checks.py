@@ -20,7 +20,9 @@ SPELLING = (
 
 
 def _events(db: Path) -> int:
-    return int(sql(db, "SELECT count(*) FROM audit_event")[0][0])  # type: ignore[call-overload]
+    (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
+    assert isinstance(count, int)
+    return count
 
 
 @pytest.fixture

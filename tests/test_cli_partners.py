@@ -90,7 +90,9 @@ def test_unknown_handle_without_close_match_lists_known(run: Run) -> None:
 
 
 def _event_count(db: Path) -> int:
-    return int(sql(db, "SELECT count(*) FROM audit_event")[0][0])  # type: ignore[call-overload]
+    (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
+    assert isinstance(count, int)
+    return count
 
 
 def test_duplicate_handle_is_refused_and_writes_nothing(run: Run, db_path: Path) -> None:

@@ -22,6 +22,7 @@ from tests.conftest import Run, add_partner
 from wegings import store
 from wegings.cli import app
 from wegings.config import Location
+from wegings.errors import StoreError
 from wegings.models import AuditEvent, Partner, PartnerFlag
 from wegings.notes import raise_flag
 from wegings.partners import get_partner
@@ -349,7 +350,7 @@ def test_read_now_waits_no_longer_than_the_busy_timeout(
     try:
         with (
             session_scope(location, write=False) as session,
-            pytest.raises(store.StoreError) as caught,
+            pytest.raises(StoreError) as caught,
         ):
             read_now(session)
     finally:

@@ -364,7 +364,7 @@ def test_bad_consents_are_refused(
 ) -> None:
     add_item(db, "RVD-1", "rvd", now=T0 + timedelta(minutes=1))
     add_item(db, "AIVD-1", "self", now=T0 + timedelta(minutes=1))
-    call = {"actor": "analist", "now": LATER, "to": "smi"} | arguments
+    call: dict[str, Any] = {"actor": "analist", "now": LATER, "to": "smi"} | arguments
     refused(db, error, message, lambda session: record_consent(session, **call))
 
 
