@@ -303,8 +303,8 @@ def test_corrupt_stored_json_is_an_error_not_a_denial(item_world: Run, db_path: 
     result = item_world("can-share", "I1", "--to", "rvd")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: The database holds invalid JSON in the forms of a note: it was changed outside "
-        "wegings. Run `wegings audit verify`.\n"
+        "Error: Note v1 of rvd (#1) no longer matches its audit event — it was changed outside "
+        "wegings; run `wegings audit verify`.\n"
     )
 
 
