@@ -1,10 +1,11 @@
 # The two commands: `make test` (every check) and `make demo` (the main job on a demo database).
+# `make fix` formats and regenerates what is generated; `make docs` regenerates docs/cli.md.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo lint types unit bench clean
+.PHONY: test demo lint types unit bench clean docs fix
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wegings needs Python 3.11 or newer")'
@@ -13,12 +14,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+COG := $(BIN)/cog -I scripts
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(COG) --check --diff --check-fail-msg='run `make docs`' docs/cli.md
 
 types: $(STAMP)
 	$(BIN)/mypy --strict wegings
+
+# The CLI reference from every command's --help.
+docs: $(STAMP)
+	$(COG) -r docs/cli.md
+
+fix: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(COG) -r docs/cli.md
 
 unit: $(STAMP)
 	$(BIN)/pytest

@@ -1,4 +1,4 @@
-"""The CLI as a whole: fast start, version, help with examples, README coverage."""
+"""The CLI as a whole: fast start, version, help with examples, README and reference coverage."""
 
 from __future__ import annotations
 
@@ -98,6 +98,12 @@ def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [path for path, _ in _all_commands() if f"wegings {path}" not in readme]
     assert missing == [], f"README lacks: {missing}"
+
+
+def test_every_command_is_in_the_cli_reference() -> None:
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    missing = [path for path, _ in _all_commands() if f"### `wegings {path}`" not in reference]
+    assert missing == [], f"docs/cli.md lacks: {missing}; run `make docs`"
 
 
 def test_help_shows_examples(run: Run) -> None:
