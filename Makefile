@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo lint types unit bench clean docs fix
+.PHONY: test demo lint types unit bench clean docs fix test-lowest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wegings needs Python 3.11 or newer")'
@@ -38,6 +38,10 @@ unit: $(STAMP)
 
 test: lint types unit
 
+# The tests on the lowest versions pyproject.toml allows, in .venv-lowest (CI runs it after `make test`).
+test-lowest: $(STAMP)
+	PYTHON=$(PYTHON) UV=$(BIN)/uv bash scripts/lowest-deps.sh
+
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
@@ -46,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sharing.py
 
 clean:
-	rm -rf $(VENV) .demo build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest .demo build dist .pytest_cache .mypy_cache .ruff_cache
