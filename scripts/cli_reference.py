@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -18,6 +19,9 @@ import typer
 WIDTH = 100
 PROGRAM = "wegings"
 OTHER_PANEL = "Other commands"
+
+# Document the checkout this file is in, also when the venv's editable install is another one's.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 @dataclass(frozen=True)
