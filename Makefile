@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(COG) --check --diff --check-fail-msg='run `make docs`' docs/cli.md
 
 types: $(STAMP)
-	$(BIN)/mypy --strict wegings
+	$(BIN)/mypy --strict wegings tests bench scripts
 
 # The CLI reference from every command's --help.
 docs: $(STAMP)

@@ -39,7 +39,9 @@ def db(location: Location) -> Location:
 
 
 def events(path: Path) -> int:
-    return int(sql(path, "SELECT count(*) FROM audit_event")[0][0])  # type: ignore[call-overload]
+    (count,) = sql(path, "SELECT count(*) FROM audit_event")[0]
+    assert isinstance(count, int)
+    return count
 
 
 def until() -> str:

@@ -359,7 +359,7 @@ def test_bad_names_are_errors(
 ) -> None:
     add_item(db, "AIVD-1", "self", now=ITEMS_AT)
     with pytest.raises(InvalidInput) as caught:
-        check(db, item, to, **({"holder": holder} if holder else {}))
+        check(db, item, to, at=CHECK_AT, **({"holder": holder} if holder else {}))
     assert caught.value.message == message
     assert isinstance(caught.value, NotFound) == message.startswith("No ")
 
@@ -477,7 +477,9 @@ def test_batch_results_equal_single_checks(db: Location) -> None:
     add_consent(db, now=CONSENTS_AT, item="RVD-1", to="smi", purpose="CT")
     rows, _ = batch(db, "item,to,purpose\nRVD-1,smi,CT\nRVD-1,ctg,\nRVD-1,bsv,CT\n")
     for row, (to, purpose) in zip(rows, [("smi", "CT"), ("ctg", None), ("bsv", "CT")], strict=True):
-        single = decision_json(check(db, "RVD-1", to, **({"purpose": purpose} if purpose else {})))
+        single = decision_json(
+            check(db, "RVD-1", to, at=CHECK_AT, **({"purpose": purpose} if purpose else {}))
+        )
         assert {k: v for k, v in row.items() if k not in ("row", "error")} == single
 
 
