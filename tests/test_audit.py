@@ -12,17 +12,16 @@ from sqlmodel import col, select
 from tests.conftest import NOW, Run, add_partner, sql
 from wegings import store
 from wegings.audit import (
-    GENESIS_HASH,
     BasisMismatch,
     audit_head,
     basis_cutoff,
-    canonical,
     event_hash,
     format_basis,
     parse_basis,
     record_change,
     snapshot,
 )
+from wegings.chain import GENESIS_HASH, canonical
 from wegings.config import Location
 from wegings.models import AuditEvent, Partner
 from wegings.store import session_scope

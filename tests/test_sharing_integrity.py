@@ -302,3 +302,101 @@ def test_the_same_checks_answer_again_once_the_record_is_restored(
     sql(db_path, "UPDATE item SET personal_data = 1 WHERE id = 2")
     assert run("can-share", "self/AIVD-1", "--to", "smi").exit_code == 3
     assert run("audit", "verify").exit_code == 0
+
+
+def _rewrite_event(path: Path, entity: str, entity_id: int, change: dict[str, object]) -> None:
+    """Give the event of one record another snapshot and recompute its own hash, as someone who
+    read the source would; the events after it are left as they are."""
+    from wegings.chain import canonical, chain_hash
+
+    seq, at, actor, action, prev = sql(
+        path,
+        "SELECT seq, at, actor, action, prev_hash FROM audit_event "
+        "WHERE entity = ? AND entity_id = ?",
+        entity,
+        str(entity_id),
+    )[0]
+    text = canonical(change)
+    moment = str(at).replace(" ", "T") + "Z"
+    digest = chain_hash(seq, moment, actor, action, entity, str(entity_id), text, prev)  # type: ignore[arg-type]
+    sql(path, "UPDATE audit_event SET change = ?, hash = ? WHERE seq = ?", text, digest, seq)
+
+
+# Tampering with the trail itself, not only with a record (found in review): each made a
+# revoked consent count again, or personal data go to a risicodienst without permission.
+TRAIL_TAMPERING = [
+    (
+        "revocation and its event relabelled",
+        [
+            "DELETE FROM consent_revocation",
+            "UPDATE audit_event SET entity = 'revocation_' WHERE entity = 'revocation'",
+        ],
+        ("rvd/RVD-1", "smi"),
+        f"The audit trail holds 1 event of no known kind: it was changed outside wegings; {HINT}",
+    ),
+    (
+        "revocation and its event deleted",
+        ["DELETE FROM consent_revocation", "DELETE FROM audit_event WHERE entity = 'revocation'"],
+        ("rvd/RVD-1", "smi"),
+        "The audit trail has {n} events numbered 1 to {m}: events were removed outside wegings; "
+        f"{HINT}",
+    ),
+    (
+        "item and its snapshot edited alike",
+        [
+            "UPDATE item SET personal_data = 0 WHERE id = 2",
+            "UPDATE audit_event SET change = replace(change, '\"personal_data\":true', "
+            "'\"personal_data\":false') WHERE entity = 'item' AND entity_id = '2'",
+        ],
+        ("self/AIVD-1", "smi"),
+        "Audit event {seq} (item #2) does not match its hash — the audit trail was changed "
+        f"outside wegings; {HINT}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("sqls", "check", "message"),
+    [pytest.param(s, c, m, id=name) for name, s, c, m in TRAIL_TAMPERING],
+)
+def test_a_tampered_trail_is_an_error_never_an_answer(
+    db: Location, run: Run, db_path: Path, sqls: list[str], check: tuple[str, str], message: str
+) -> None:
+    before = run("can-share", check[0], "--to", check[1])
+    assert before.exit_code in (1, 3), before.output
+    (seq,) = sql(db_path, "SELECT seq FROM audit_event WHERE entity = 'item' AND entity_id = '2'")[
+        0
+    ]
+    total = int(sql(db_path, "SELECT count(*) FROM audit_event")[0][0])  # type: ignore[call-overload]
+    for statement in sqls:
+        sql(db_path, statement)
+    expected = message.format(seq=seq, n=total - 1, m=total)
+    result = run("can-share", check[0], "--to", check[1])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: {expected}\n"
+    events, transfers = counts(db_path)
+    shared = run("share", check[0], "--to", check[1], "--reliability", "B2", "--age", "2026")
+    assert shared.exit_code == 2, shared.output
+    assert counts(db_path) == (events, transfers)
+
+
+def test_an_event_rehashed_to_match_breaks_the_link_to_the_next(
+    db: Location, run: Run, db_path: Path
+) -> None:
+    assert run("can-share", "self/AIVD-1", "--to", "smi").exit_code == 3
+    sql(db_path, "UPDATE item SET personal_data = 0 WHERE id = 2")
+    (change,) = sql(
+        db_path, "SELECT change FROM audit_event WHERE entity = 'item' AND entity_id = '2'"
+    )[0]
+    snapshot = json.loads(str(change))
+    snapshot["personal_data"] = False
+    _rewrite_event(db_path, "item", 2, snapshot)
+    (seq,) = sql(db_path, "SELECT seq FROM audit_event WHERE entity = 'item' AND entity_id = '2'")[
+        0
+    ]
+    result = run("can-share", "self/AIVD-1", "--to", "smi")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"Error: Audit event {seq + 1} does not follow event {seq} (item #2) — the audit trail "  # type: ignore[operator]
+        f"was changed outside wegings; {HINT}\n"
+    )

@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from tests.conftest import Run
 from tests.sharing_world import add_item, world
-from wegings.audit import AUDITED, canonical, snapshot
+from wegings.audit import AUDITED, snapshot
+from wegings.chain import canonical
 from wegings.config import Location
 from wegings.models import AuditEvent, Consent
 from wegings.notes import withdraw

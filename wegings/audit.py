@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,6 +11,7 @@ from sqlalchemy import func, inspect
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
+from wegings.chain import GENESIS_HASH, canonical, chain_hash
 from wegings.errors import EXIT_USAGE, InvalidInput, WegingsError
 from wegings.models import (
     AuditEvent,
@@ -31,8 +30,6 @@ from wegings.models import (
     Transfer,
 )
 from wegings.timeutil import as_utc, iso
-
-GENESIS_HASH = "0" * 64
 
 # Each audited table and the entity name its events carry. Every row of these tables must
 # equal the snapshot in its latest event, so a change made behind wegings' back is found.
@@ -77,26 +74,18 @@ def snapshot(record: SQLModel) -> dict[str, Any]:
     return {key: _jsonable(value) for key, value in record.model_dump().items()}
 
 
-def canonical(data: Any) -> str:
-    """Deterministic JSON: sorted keys, no spaces, Unicode kept."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def event_hash(event: AuditEvent) -> str:
     """SHA-256 over the event's content and the hash of the event before it."""
-    payload = canonical(
-        [
-            event.seq,
-            iso(event.at),
-            event.actor,
-            event.action,
-            event.entity,
-            event.entity_id,
-            event.change,
-            event.prev_hash,
-        ]
+    return chain_hash(
+        event.seq,
+        iso(event.at),
+        event.actor,
+        event.action,
+        event.entity,
+        event.entity_id,
+        event.change,
+        event.prev_hash,
     )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _primary_key(record: SQLModel) -> str:

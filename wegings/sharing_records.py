@@ -127,7 +127,7 @@ class RecordKind:
 
     def snapshot_text(self, typed: Sequence[Any]) -> str:
         """The canonical JSON `audit.snapshot` gives for this row (from its typed values)."""
-        from wegings.audit import canonical
+        from wegings.chain import canonical
 
         return canonical(
             {name: _jsonable(value) for name, value in zip(self.columns, typed, strict=True)}

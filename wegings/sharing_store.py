@@ -32,6 +32,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from wegings.chain import chain_hash
 from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, StoreError, WegingsError
 from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_item
@@ -49,6 +50,7 @@ from wegings.sharing import (
 )
 from wegings.sharing_records import (
     RELIED_ON,
+    VERIFY_HINT,
     RecordKind,
     UnreadableRecord,
     altered,
@@ -60,6 +62,7 @@ from wegings.sharing_records import (
     vanished,
 )
 from wegings.sharing_result import CheckResult
+from wegings.stored import Unreadable, read_datetime
 from wegings.text import clean_text, quote
 from wegings.timeutil import iso
 
@@ -74,6 +77,13 @@ _ROLES = frozenset(r.value for r in Role)
 # Entities read whole when a reader opens; the others are read per check.
 _LOADED = ("partner", "group", "membership", "note", "establishment", "withdrawal", "flag")
 _GENESIS = "0" * 64
+# An event with its successor's prev_hash, to hash it and check that the chain goes on from it.
+_EVENT_SELECT = (
+    "SELECT e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.change, e.prev_hash, "
+    "e.hash, n.prev_hash FROM audit_event e LEFT JOIN audit_event n ON n.seq = e.seq + 1"
+)
+_EVENTS_BY_SEQ = f"{_EVENT_SELECT} WHERE e.seq = ?"
+_CHAIN_CHUNK = 200
 
 
 def _event_join(alias: str, entity: str, row: str) -> str:
@@ -197,6 +207,8 @@ class SharingReader:
         self._recipients: dict[str, Recipient] = {}
         self._recipients_at: datetime | None = None
         self._verified: set[tuple[str, int]] = set()
+        # Records held to their events in this check whose events are still to be hashed.
+        self._unchained: list[tuple[str, int]] = []
         self._cutoffs: dict[str, tuple[str, datetime]] = {}
         # The revocation the trail records for each consent: (revocation id, its snapshot).
         self._revocation_events: dict[int, tuple[int, str]] = {}
@@ -237,9 +249,86 @@ class SharingReader:
         return seq, digest
 
     def _count_problem(self) -> str | None:
-        """The first relied-on table whose row count differs from its event count."""
+        """A fault of the whole trail, or the first relied-on table whose row count differs.
+
+        The trail must run 1..head without a gap (an event removed from the middle), hold no
+        event of an unknown kind (an event relabelled away from its record), and its head must
+        hash right; then each relied-on table must have as many rows as events.
+        """
+        from wegings.audit import AUDITED
+
+        total, first, last = self._rows("SELECT count(*), min(seq), max(seq) FROM audit_event")[0]
+        if total and (first != 1 or last != total or last != self.head_seq):
+            return (
+                f"The audit trail has {total} events numbered {first} to {last}: events were "
+                f"removed outside wegings; {VERIFY_HINT}."
+            )
+        marks = ", ".join("?" * len(AUDITED))
+        (strays,) = self._rows(
+            f"SELECT count(*) FROM audit_event WHERE entity NOT IN ({marks})",  # noqa: S608
+            tuple(AUDITED),
+        )[0]
+        if strays:
+            return (
+                f"The audit trail holds {strays} event{'' if strays == 1 else 's'} of no known "
+                f"kind: it was changed outside wegings; {VERIFY_HINT}."
+            )
+        if total:
+            problem = self._chain_problem(self._rows(_EVENTS_BY_SEQ, (self.head_seq,)))
+            if problem is not None:
+                return problem
         counts = self._rows(count_sql(RELIED_ON))[0]
         return count_problem(RELIED_ON, counts)
+
+    def _chain_problem(self, events: Sequence[Sequence[Any]]) -> str | None:
+        """The first of `events` (rows of `_EVENT_COLUMNS`) that does not hash right or whose
+        successor does not link to it; None when all hold."""
+        for (
+            seq,
+            at,
+            actor,
+            action,
+            entity,
+            entity_id,
+            change,
+            prev_hash,
+            digest,
+            following,
+        ) in events:
+            try:
+                moment = iso(read_datetime(at))
+            except Unreadable:
+                moment = None
+            if (
+                moment is None
+                or not all(
+                    type(value) is str
+                    for value in (actor, action, entity, entity_id, change, prev_hash, digest)
+                )
+                or chain_hash(seq, moment, actor, action, entity, entity_id, change, prev_hash)
+                != digest
+            ):
+                return (
+                    f"Audit event {seq} ({entity} #{entity_id}) does not match its hash — the "
+                    f"audit trail was changed outside wegings; {VERIFY_HINT}."
+                )
+            if seq != self.head_seq and following != digest:
+                return (
+                    f"Audit event {seq + 1} does not follow event {seq} ({entity} #{entity_id}) "
+                    f"— the audit trail was changed outside wegings; {VERIFY_HINT}."
+                )
+        return None
+
+    def _check_chain(self) -> None:
+        """Hash the events of the records this check held to them (each once per reader)."""
+        keys, self._unchained = self._unchained, []
+        for start in range(0, len(keys), _CHAIN_CHUNK):
+            chunk = keys[start : start + _CHAIN_CHUNK]
+            pairs = " OR ".join("(e.entity = ? AND e.entity_id = ?)" for _ in chunk)
+            params = [value for entity, row_id in chunk for value in (entity, str(row_id))]
+            problem = self._chain_problem(self._rows(f"{_EVENT_SELECT} WHERE {pairs}", params))
+            if problem is not None:
+                raise UnreadableRecord(problem)
 
     @property
     def basis(self) -> str:
@@ -263,6 +352,11 @@ class SharingReader:
     def _events_of(self, entities: Sequence[str]) -> dict[tuple[str, int], str]:
         """The snapshots of every event of `entities`, by (entity, record id)."""
         marks = ", ".join("?" * len(entities))
+        problem = self._chain_problem(
+            self._rows(f"{_EVENT_SELECT} WHERE e.entity IN ({marks})", tuple(entities))
+        )
+        if problem is not None and self._broken is None:
+            self._broken = problem
         found: dict[tuple[str, int], str] = {}
         for entity, entity_id, change in self._rows(
             f"SELECT entity, entity_id, change FROM audit_event WHERE entity IN ({marks})",  # noqa: S608
@@ -595,6 +689,7 @@ class SharingReader:
                     raise unaudited(label)
                 if change != kind.snapshot_text(typed):
                     raise altered(label)
+                self._unchained.append(key)
                 if len(self._verified) < _MAX_VERIFIED:
                     self._verified.add(key)
         return typed
@@ -803,6 +898,8 @@ class SharingReader:
             facts.personal_data or facts.unevaluated or any(m.flags for m in members)
         )
         permissions = self._permissions(facts, cut) if needs_permissions else []
+        if self._unchained:
+            self._check_chain()
         decision = decide(
             facts,
             recipient,

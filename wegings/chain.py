@@ -1,0 +1,34 @@
+"""The audit trail's hash chain as plain functions: one home for how an event is hashed.
+
+Light on purpose (no ORM): the can-share loader recomputes the hash of every event a decision
+relies on, and `wegings.audit` writes and verifies the chain with the same functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+"""The `prev_hash` of the first event."""
+
+
+def canonical(data: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, Unicode kept."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(
+    seq: int,
+    at_iso: str | None,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    change: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over an event's content (its time as ISO UTC text) and the hash before it."""
+    payload = canonical([seq, at_iso, actor, action, entity, entity_id, change, prev_hash])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
