@@ -149,3 +149,49 @@ def test_a_denied_answer_lists_no_conditions_to_carry(run: Run, db: Location) ->
     assert json.loads(run("can-share", "RVD-1", "--to", "bsv", "--json").stdout)["conditions"]
     allowed = run("can-share", "RVD-1", "--to", "smi")
     assert "Conditions the transfer must carry" in allowed.stdout
+
+
+def test_the_empty_trail_as_basis_replays_nothing_on_record(
+    run: Run, db: Location, db_path: Path
+) -> None:
+    moment = utcnow().isoformat()
+    single = run("can-share", "RVD-1", "--to", "smi", "--as-of", moment, "--basis", "0:00000000")
+    assert single.exit_code == 2, single.output
+    assert single.stderr.startswith("Error: Item rvd/RVD-1 was registered only on")
+    rows = [
+        json.dumps({"item": "RVD-1", "to": "smi", "as_of": moment, "basis": "0:00000000"}),
+        json.dumps({"item": "RVD-1", "to": "smi"}),
+    ]
+    batch = run("can-share", "--batch", "-", "--json", input="\n".join(rows) + "\n")
+    answers = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [a.get("decision") or "error" for a in answers] == ["error", "allowed"]
+    assert batch.exit_code == 2
+
+
+@pytest.mark.parametrize("seq", ["²", "١٣", "0x1", "-1", "1.0"])
+def test_a_basis_takes_ascii_digits_only(run: Run, db: Location, seq: str) -> None:
+    moment = utcnow().isoformat()
+    result = run("can-share", "RVD-1", "--to", "smi", "--as-of", moment,
+                 "--basis", f"{seq}:00000000")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"Error: --basis '{seq}:00000000' is not a decision's basis; give SEQ:HASH as a decision "
+        "prints it, e.g. 41:3fa9c2d1e07b4a55.\n"
+    )
+    anchor = run("audit", "verify", "--expect", f"{seq}:00000000")
+    assert anchor.exit_code == 2, anchor.output
+
+
+def test_as_of_before_the_basis_event_is_refused(run: Run, db: Location, db_path: Path) -> None:
+    earlier = utcnow().isoformat()
+    assert run("flag", "smi", "--reason", "Politieke onrust").exit_code == 0
+    basis = head(db_path)
+    result = run("can-share", "RVD-1", "--to", "smi", "--as-of", earlier, "--basis", basis)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"Error: --as-of {earlier[:19]}")
+    assert f"lies before the basis {basis}, recorded at" in result.stderr
+
+
+def test_the_empty_anchor_holds_for_every_intact_trail(run: Run, db: Location) -> None:
+    result = run("audit", "verify", "--expect", "0:00000000")
+    assert result.exit_code == 0, result.output

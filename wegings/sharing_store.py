@@ -341,8 +341,9 @@ class SharingReader:
         if found is None:
             seq, prefix = _parse_basis(basis)
             moment = _basis_cutoff(self._session, seq, prefix)
-            digest = self._rows("SELECT hash FROM audit_event WHERE seq = ?", (seq,))[0][0]
-            found = (_format_basis(seq, str(digest)), moment)
+            rows = self._rows("SELECT hash FROM audit_event WHERE seq = ?", (seq,))
+            digest = str(rows[0][0]) if rows else _GENESIS
+            found = (_format_basis(seq, digest), moment)
             if len(self._cutoffs) < _MAX_CACHED_NAMES:
                 self._cutoffs[basis] = found
         return found
@@ -879,7 +880,13 @@ class SharingReader:
         stated_basis = self.basis
         if basis is not None:
             stated_basis, cutoff = self.cutoff(basis)
-            known_at = min(at, cutoff)
+            if at < cutoff:
+                # No decision on this basis answered for a moment before its own head event.
+                raise InvalidInput(
+                    f"--as-of {iso(at)} lies before the basis {stated_basis}, recorded at "
+                    f"{iso(cutoff)}: give the moment the decision answered for (its as_of)."
+                )
+            known_at = cutoff
         cut = at if known_at is None else known_at
         owner = OWN_SERVICE if holder is None else self.holder(holder)
         facts = self.item(item, cut)
