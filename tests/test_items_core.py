@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from tests.sharing_world import add_consent, add_item, world
-from wegings.audit import count_events, verify
 from wegings.config import Location
 from wegings.consents import (
     consent_json,
@@ -28,7 +27,8 @@ from wegings.domain import Role
 from wegings.errors import InvalidInput, NeedsPermission, NotFound, Refused, WegingsError
 from wegings.items import create_item, item_json, list_items
 from wegings.overview import partner_overview
-from wegings.store import session_scope
+from wegings.store.audit import count_events, verify
+from wegings.store.engine import session_scope
 from wegings.timeutil import end_of_day
 from wegings.transfers import list_transfers, share, transfer_json
 

@@ -15,7 +15,6 @@ import pytest
 
 from tests.conftest import NOW, sql
 from wegings.answers import Answers, validate_answers
-from wegings.audit import count_events, verify
 from wegings.config import Location
 from wegings.domain import NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
@@ -33,7 +32,8 @@ from wegings.notes import (
 )
 from wegings.overview import partner_overview
 from wegings.partners import create_partner, get_partner
-from wegings.store import session_scope
+from wegings.store.audit import count_events, verify
+from wegings.store.engine import session_scope
 
 DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
 STANDAARD = "rvd-standaard.toml"

@@ -24,7 +24,7 @@ from wegings.sharing import GroupFacts, Outcome
 from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
 from wegings.sharing_result import CheckResult, decision_json
 from wegings.sharing_store import SharingReader, check_one
-from wegings.store import session_scope
+from wegings.store.engine import session_scope
 from wegings.timeutil import end_of_day
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -15,12 +15,18 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from wegings.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
-from wegings.audit import record_change
 from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.models import NoteEstablishment, NoteVersion, NoteWithdrawal, Partner, PartnerFlag
 from wegings.partners import list_partners
-from wegings.store import stored_json
+from wegings.store.audit import record_change
+from wegings.store.engine import stored_json
+from wegings.store.models import (
+    NoteEstablishment,
+    NoteVersion,
+    NoteWithdrawal,
+    Partner,
+    PartnerFlag,
+)
 from wegings.text import MAX_TEXT_LENGTH, clean_text
 from wegings.timeutil import local_day
 from wegings.weighing import check_establish, review_due

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from wegings.audit import record_change
 from wegings.countries import normalise_country
 from wegings.domain import OWN_SERVICE, PartnerKind
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.models import GroupMembership, Partner, PartnerGroup
+from wegings.store.audit import record_change
+from wegings.store.models import GroupMembership, Partner, PartnerGroup
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible
 
 _HANDLE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")

@@ -1,7 +1,7 @@
 """Records as a can-share check reads them: each value strictly typed, each row held to its event.
 
 Every audited row has exactly one audit event whose `change` is the row's canonical snapshot
-(`wegings.audit.snapshot`). A check relies on a row only when it reads back exactly as that
+(`wegings.store.audit.snapshot`). A check relies on a row only when it reads back exactly as that
 snapshot: the snapshot is rebuilt here from the raw column values (tests/test_sharing_records.py
 proves it equal to `audit.snapshot` for every audited table), so no ORM object is built.
 """
@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from wegings.errors import StoreError
-from wegings.stored import (
+from wegings.store.stored import (
     Unreadable,
     read_bool,
     read_date,
@@ -127,7 +127,7 @@ class RecordKind:
 
     def snapshot_text(self, typed: Sequence[Any]) -> str:
         """The canonical JSON `audit.snapshot` gives for this row (from its typed values)."""
-        from wegings.audit import canonical
+        from wegings.store.audit import canonical
 
         return canonical(
             {name: _jsonable(value) for name, value in zip(self.columns, typed, strict=True)}
@@ -146,7 +146,7 @@ def _jsonable(value: Any) -> Any:
 def _kind(column: Any) -> str:
     from sqlalchemy import Boolean, Date, DateTime, Integer, String, TypeDecorator
 
-    from wegings.models import UTCDateTime
+    from wegings.store.models import UTCDateTime
 
     kind = column.type
     if not isinstance(kind, UTCDateTime) and isinstance(kind, TypeDecorator):
@@ -167,7 +167,7 @@ def _kind(column: Any) -> str:
 @cache
 def record_kinds() -> dict[str, RecordKind]:
     """Every audited table by entity name, built once from the models."""
-    from wegings.audit import AUDITED
+    from wegings.store.audit import AUDITED
 
     kinds = {}
     for entity, model in AUDITED.items():

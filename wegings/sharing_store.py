@@ -6,7 +6,7 @@ connection, so a batch of many checks neither builds ORM objects nor grows in me
 
 Nothing is read as an answer unless it is intact (DOMAIN.md, "Tamper evidence"):
 
-- every value is read with its exact stored type and form (`wegings.stored`);
+- every value is read with its exact stored type and form (`wegings.store.stored`);
 - per reader (one snapshot) the number of rows of each table a decision relies on must equal
   the number of its audit events, so a row deleted or added behind wegings' back makes every
   check an error;
@@ -963,14 +963,14 @@ def _flag_facts(
 
 def _format_basis(seq: int, digest: str) -> str:
     """An audit head as printed: 'SEQ:HASH16'."""
-    from wegings.store import format_basis
+    from wegings.store.engine import format_basis
 
     return format_basis(seq, digest)
 
 
 def _parse_basis(text: str) -> tuple[int, str]:
     """'SEQ:HASH' as printed in a decision's basis."""
-    from wegings.audit import parse_anchor
+    from wegings.store.audit import parse_anchor
 
     try:
         return parse_anchor(text)
@@ -983,14 +983,14 @@ def _parse_basis(text: str) -> tuple[int, str]:
 
 def _basis_cutoff(session: Session, seq: int, prefix: str) -> datetime:
     """The recorded time of the audit event a basis names; refused when it is not there."""
-    from wegings.store import basis_cutoff
+    from wegings.store.engine import basis_cutoff
 
     return basis_cutoff(session, seq, prefix)
 
 
 def recorded_moment(session: Session) -> datetime:
     """The write transaction's recorded time, read under the write lock."""
-    from wegings.store import recorded_now
+    from wegings.store.engine import recorded_now
 
     return recorded_now(session)
 
@@ -1000,7 +1000,7 @@ def live_now(session: Session) -> datetime:
 
     Call it before anything reads through the session: the snapshot is taken then.
     """
-    from wegings.store import read_now
+    from wegings.store.engine import read_now
 
     return read_now(session)
 

@@ -9,15 +9,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from wegings.audit import record_change
 from wegings.domain import OWN_SERVICE
 from wegings.errors import InvalidInput, NeedsPermission, Refused
 from wegings.items import item_rows, resolve_recipient
-from wegings.models import GroupMembership, Item, Partner, PartnerGroup, Transfer
 from wegings.sharing import Outcome
 from wegings.sharing_result import CheckResult, decision_json
 from wegings.sharing_store import SharingReader
-from wegings.store import stored_json
+from wegings.store.audit import record_change
+from wegings.store.engine import stored_json
+from wegings.store.models import GroupMembership, Item, Partner, PartnerGroup, Transfer
 from wegings.text import MAX_TEXT_LENGTH, clean_text
 from wegings.timeutil import iso
 

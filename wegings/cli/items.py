@@ -57,7 +57,7 @@ def new_item(
 ) -> None:
     """Register an item of information; prints the handle it is addressed by."""
     from wegings.items import create_item
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import parse_day
 
     received_on = parse_day(on, field="--date") if on else None
@@ -94,7 +94,7 @@ def items(
 ) -> None:
     """List the registered items."""
     from wegings.items import item_json, list_items
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         rows = list_items(session, originator=originator, tag=tag)
@@ -180,7 +180,7 @@ def consent(
 ) -> None:
     """Record an originator's consent to pass an item (or tagged items) on; prints its id."""
     from wegings.consents import parse_end, record_consent
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import parse_when
 
     start = parse_when(valid_from, field="--from") if valid_from else None
@@ -219,7 +219,7 @@ def revoke(
 ) -> None:
     """Revoke a consent from now on (earlier checks as of before now still count it)."""
     from wegings.consents import parse_consent_id, revoke_consent
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
 
     number = parse_consent_id(consent_id)
     with session_scope(location(ctx), write=True) as session:
@@ -239,7 +239,7 @@ def consents(
 ) -> None:
     """List consents with their status now (valid, expired, revoked, not yet valid)."""
     from wegings.consents import consent_json, list_consents
-    from wegings.store import read_now, session_scope
+    from wegings.store.engine import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
         now = read_now(session)
@@ -296,7 +296,7 @@ def permit(
 ) -> None:
     """Record a higher permission for passing one item to one recipient."""
     from wegings.consents import parse_end, record_permission
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
 
     end = parse_end(until, field="--until")
     with session_scope(location(ctx), write=True) as session:

@@ -33,7 +33,7 @@ def establish(
     """Establish the latest draft (four eyes; a verhoogd note only by the minister)."""
     from wegings.notes import establish as establish_note
     from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
@@ -62,7 +62,7 @@ def withdraw(
     """Withdraw the established note: cooperation is suspended until a new one is established."""
     from wegings.notes import withdraw as withdraw_note
     from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
@@ -93,7 +93,7 @@ def flag(
     """Record developments that require the note to be rewritten."""
     from wegings.notes import raise_flag
     from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import local_day, parse_day
 
     given = parse_day(on, field="--date") if on else None
@@ -122,7 +122,7 @@ def due(
 ) -> None:
     """List partners that need attention, most urgent first."""
     from wegings.notes import due as due_rows
-    from wegings.store import read_now, session_scope
+    from wegings.store.engine import read_now, session_scope
     from wegings.timeutil import iso
 
     with session_scope(location(ctx), write=False) as session:
@@ -171,7 +171,7 @@ def history(
     """List every version of the partner's note with its status and who decided."""
     from wegings.notes import note_states, state_json
     from wegings.partners import get_partner
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         found = get_partner(session, partner)
@@ -221,7 +221,7 @@ def diff(
     from wegings.notes import diff as note_diff
     from wegings.notes import get_version, note_states
     from wegings.partners import get_partner
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
 
     if first == second:
         raise InvalidInput(f"Give two different versions to compare, not {first} twice.")

@@ -35,7 +35,7 @@ def new_partner(
 ) -> None:
     """Register a foreign partner service."""
     from wegings.partners import create_partner, groups_of
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
@@ -65,7 +65,7 @@ def partners(
     """List the registered partner services."""
     from wegings.countries import country_label
     from wegings.partners import list_partners
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         rows = list_partners(session, group=group)
@@ -100,7 +100,7 @@ def show(
 ) -> None:
     """Show one partner service with its groups, current note and open flags."""
     from wegings.overview import partner_overview
-    from wegings.store import read_now, session_scope
+    from wegings.store.engine import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
         details = partner_overview(session, partner, now=read_now(session))

@@ -127,7 +127,7 @@ def render(
     from wegings.documents import classification, note_document, own_service
     from wegings.render import render as render_note
     from wegings.render import write_atomically
-    from wegings.store import read_now, session_scope
+    from wegings.store.engine import read_now, session_scope
 
     target = None if out in (None, "-") else Path(out)
     if target is not None:

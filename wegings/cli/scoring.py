@@ -329,7 +329,7 @@ def score(
     from wegings.answers import answers_to_toml, validate_answers
     from wegings.notes import note_states, save_draft
     from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.store.engine import recorded_now, session_scope
 
     if export and answers_file:
         raise InvalidInput("Give either --answers or --export-answers, not both.")

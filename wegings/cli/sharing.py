@@ -99,7 +99,7 @@ def can_share(
     from wegings.service import own_service
     from wegings.sharing_result import decision_json
     from wegings.sharing_store import SharingReader, live_now
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
     from wegings.timeutil import parse_as_of
 
     service = own_service()
@@ -233,7 +233,7 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     from wegings.service import own_service
     from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
     from wegings.sharing_store import SharingReader, live_now
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
 
     summary = BatchSummary()
     write = sys.stdout.write
@@ -314,7 +314,7 @@ def share(
     ] = None,
 ) -> None:
     """Record a transfer, only when can-share says allowed now; prints the transfer's id."""
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
     from wegings.transfers import carried_conditions
     from wegings.transfers import share as record_share
 
@@ -347,7 +347,7 @@ def transfers(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List recorded transfers with the decision and conditions they carried."""
-    from wegings.store import session_scope
+    from wegings.store.engine import session_scope
     from wegings.transfers import list_transfers, transfer_json
 
     with session_scope(location(ctx), write=False) as session:

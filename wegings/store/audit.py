@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from wegings.errors import EXIT_USAGE, InvalidInput, WegingsError
-from wegings.models import (
+from wegings.store.models import (
     AuditEvent,
     Consent,
     ConsentRevocation,
