@@ -16,7 +16,7 @@ from wegings.consents import record_consent
 from wegings.domain import Role
 from wegings.items import create_item
 from wegings.notes import establish, raise_flag, save_draft
-from wegings.partners import create_partner, get_partner
+from wegings.register.partners import create_partner, get_partner
 from wegings.store.engine import session_scope
 from wegings.store.models import Consent
 

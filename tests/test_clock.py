@@ -23,7 +23,7 @@ from wegings.cli import app
 from wegings.config import Location
 from wegings.errors import StoreError
 from wegings.notes import raise_flag
-from wegings.partners import get_partner
+from wegings.register.partners import get_partner
 from wegings.store import engine as store
 from wegings.store.engine import read_now, recorded_now, session_scope
 from wegings.store.models import AuditEvent, Partner, PartnerFlag

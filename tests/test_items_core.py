@@ -26,7 +26,7 @@ from wegings.consents import (
 from wegings.domain import Role
 from wegings.errors import InvalidInput, NeedsPermission, NotFound, Refused, WegingsError
 from wegings.items import create_item, item_json, list_items
-from wegings.overview import partner_overview
+from wegings.register.overview import partner_overview
 from wegings.store.audit import count_events, verify
 from wegings.store.engine import session_scope
 from wegings.timeutil import end_of_day

@@ -30,8 +30,8 @@ from wegings.notes import (
     state_json,
     withdraw,
 )
-from wegings.overview import partner_overview
-from wegings.partners import create_partner, get_partner
+from wegings.register.overview import partner_overview
+from wegings.register.partners import create_partner, get_partner
 from wegings.store.audit import count_events, verify
 from wegings.store.engine import session_scope
 

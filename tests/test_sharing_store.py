@@ -19,7 +19,7 @@ from wegings.consents import record_permission, revoke_consent
 from wegings.domain import Role
 from wegings.errors import InvalidInput, NotFound
 from wegings.notes import withdraw
-from wegings.partners import get_partner
+from wegings.register.partners import get_partner
 from wegings.sharing import GroupFacts, Outcome
 from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
 from wegings.sharing_result import CheckResult, decision_json

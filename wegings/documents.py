@@ -10,7 +10,7 @@ from sqlmodel import Session
 from wegings.domain import CRITERION_KEYS, NoteStatus
 from wegings.errors import Refused
 from wegings.notes import NoteState, get_version, note_states, open_flags
-from wegings.partners import get_partner, groups_of
+from wegings.register.partners import get_partner, groups_of
 from wegings.render.document import (
     CriterionAssessment,
     Flag,

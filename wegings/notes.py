@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from wegings.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
 from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.partners import list_partners
+from wegings.register.partners import list_partners
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
 from wegings.store.models import (

@@ -937,7 +937,7 @@ def _note_facts(
 
 def _suggestion(value: str, known: list[str], *, what: str) -> str:
     """'No partner …' with the closest names (imported late: only errors need it)."""
-    from wegings.partners import suggestion
+    from wegings.register.partners import suggestion
 
     return suggestion(value, known, what=what, listing="wegings partners")
 

@@ -32,7 +32,7 @@ def establish(
 ) -> None:
     """Establish the latest draft (four eyes; a verhoogd note only by the minister)."""
     from wegings.notes import establish as establish_note
-    from wegings.partners import get_partner
+    from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
@@ -61,7 +61,7 @@ def withdraw(
 ) -> None:
     """Withdraw the established note: cooperation is suspended until a new one is established."""
     from wegings.notes import withdraw as withdraw_note
-    from wegings.partners import get_partner
+    from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
@@ -92,7 +92,7 @@ def flag(
 ) -> None:
     """Record developments that require the note to be rewritten."""
     from wegings.notes import raise_flag
-    from wegings.partners import get_partner
+    from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import local_day, parse_day
 
@@ -170,7 +170,7 @@ def history(
 ) -> None:
     """List every version of the partner's note with its status and who decided."""
     from wegings.notes import note_states, state_json
-    from wegings.partners import get_partner
+    from wegings.register.partners import get_partner
     from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
@@ -220,7 +220,7 @@ def diff(
     from wegings.domain import CRITERIA_BY_KEY
     from wegings.notes import diff as note_diff
     from wegings.notes import get_version, note_states
-    from wegings.partners import get_partner
+    from wegings.register.partners import get_partner
     from wegings.store.engine import session_scope
 
     if first == second:

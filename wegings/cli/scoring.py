@@ -328,7 +328,7 @@ def score(
     """Score the five criteria and save the weighing as a new draft version."""
     from wegings.answers import answers_to_toml, validate_answers
     from wegings.notes import note_states, save_draft
-    from wegings.partners import get_partner
+    from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
 
     if export and answers_file:

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from wegings.countries import country_label, country_name
 from wegings.domain import RiskProfile
 from wegings.notes import current_note, note_states, open_flags, state_json
-from wegings.partners import PartnerRow, get_partner, groups_of
+from wegings.register.countries import country_label, country_name
+from wegings.register.partners import PartnerRow, get_partner, groups_of
 from wegings.timeutil import iso
 
 

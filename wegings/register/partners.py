@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from wegings.countries import normalise_country
 from wegings.domain import OWN_SERVICE, PartnerKind
 from wegings.errors import InvalidInput, NotFound, Refused
+from wegings.register.countries import normalise_country
 from wegings.store.audit import record_change
 from wegings.store.models import GroupMembership, Partner, PartnerGroup
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible
