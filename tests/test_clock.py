@@ -22,7 +22,7 @@ from tests.conftest import Run, add_partner
 from wegings.cli import app
 from wegings.config import Location
 from wegings.errors import StoreError
-from wegings.notes import raise_flag
+from wegings.notes.notes import raise_flag
 from wegings.register.partners import get_partner
 from wegings.store import engine as store
 from wegings.store.engine import read_now, recorded_now, session_scope

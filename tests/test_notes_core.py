@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import NOW, sql
-from wegings.answers import Answers, validate_answers
 from wegings.config import Location
 from wegings.domain import NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.notes import (
+from wegings.notes.answers import Answers, validate_answers
+from wegings.notes.notes import (
     NoteState,
     diff,
     due,

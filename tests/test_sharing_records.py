@@ -12,7 +12,7 @@ from sqlmodel import select
 from tests.conftest import Run
 from tests.sharing_world import add_item, world
 from wegings.config import Location
-from wegings.notes import withdraw
+from wegings.notes.notes import withdraw
 from wegings.register.partners import create_partner, get_partner
 from wegings.sharing_records import RELIED_ON, record_kinds
 from wegings.store.audit import AUDITED, canonical, snapshot

@@ -18,7 +18,7 @@ from wegings.config import Location
 from wegings.consents import record_permission, revoke_consent
 from wegings.domain import Role
 from wegings.errors import InvalidInput, NotFound
-from wegings.notes import withdraw
+from wegings.notes.notes import withdraw
 from wegings.register.partners import get_partner
 from wegings.sharing import GroupFacts, Outcome
 from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
@@ -484,7 +484,7 @@ def test_batch_results_equal_single_checks(db: Location) -> None:
 def test_reader_clears_flags_as_the_notes_do(db: Location) -> None:
     """The loader's flags agree with notes.open_flags, including drafts older than a flag."""
     from tests.sharing_world import note_answers
-    from wegings.notes import establish, open_flags, raise_flag, save_draft
+    from wegings.notes.notes import establish, open_flags, raise_flag, save_draft
     from wegings.sharing import active_flags
 
     def hours(n: float) -> datetime:

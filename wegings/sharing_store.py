@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, StoreError, WegingsError
 from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_item
-from wegings.notes import flag_cleared_at
+from wegings.notes.notes import flag_cleared_at
 from wegings.sharing import (
     ConsentFacts,
     FlagFacts,

@@ -31,7 +31,7 @@ def establish(
     ] = "",
 ) -> None:
     """Establish the latest draft (four eyes; a verhoogd note only by the minister)."""
-    from wegings.notes import establish as establish_note
+    from wegings.notes.notes import establish as establish_note
     from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
 
@@ -60,7 +60,7 @@ def withdraw(
     reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why cooperation stops.")],
 ) -> None:
     """Withdraw the established note: cooperation is suspended until a new one is established."""
-    from wegings.notes import withdraw as withdraw_note
+    from wegings.notes.notes import withdraw as withdraw_note
     from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
 
@@ -91,7 +91,7 @@ def flag(
     ] = None,
 ) -> None:
     """Record developments that require the note to be rewritten."""
-    from wegings.notes import raise_flag
+    from wegings.notes.notes import raise_flag
     from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import local_day, parse_day
@@ -121,7 +121,7 @@ def due(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List partners that need attention, most urgent first."""
-    from wegings.notes import due as due_rows
+    from wegings.notes.notes import due as due_rows
     from wegings.store.engine import read_now, session_scope
     from wegings.timeutil import iso
 
@@ -169,7 +169,7 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List every version of the partner's note with its status and who decided."""
-    from wegings.notes import note_states, state_json
+    from wegings.notes.notes import note_states, state_json
     from wegings.register.partners import get_partner
     from wegings.store.engine import session_scope
 
@@ -218,8 +218,8 @@ def diff(
     import dataclasses
 
     from wegings.domain import CRITERIA_BY_KEY
-    from wegings.notes import diff as note_diff
-    from wegings.notes import get_version, note_states
+    from wegings.notes.notes import diff as note_diff
+    from wegings.notes.notes import get_version, note_states
     from wegings.register.partners import get_partner
     from wegings.store.engine import session_scope
 

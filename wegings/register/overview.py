@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from wegings.domain import RiskProfile
-from wegings.notes import current_note, note_states, open_flags, state_json
+from wegings.notes.notes import current_note, note_states, open_flags, state_json
 from wegings.register.countries import country_label, country_name
 from wegings.register.partners import PartnerRow, get_partner, groups_of
 from wegings.timeutil import iso

@@ -40,13 +40,13 @@ from wegings.domain import (
     RiskProfile,
 )
 from wegings.errors import InvalidInput, Problem, ValidationFailed
-from wegings.text import check_free_text
-from wegings.weighing import (
+from wegings.notes.weighing import (
     check_forms,
     is_real_sentence,
     risk_profile,
     type_name,
 )
+from wegings.text import check_free_text
 
 MAX_TEXT_LENGTH = 5000
 """Longest context, motivation or interest text (multi-line)."""

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from wegings.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
 from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
+from wegings.notes.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
+from wegings.notes.weighing import check_establish, review_due
 from wegings.register.partners import list_partners
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
@@ -29,7 +30,6 @@ from wegings.store.models import (
 )
 from wegings.text import MAX_TEXT_LENGTH, clean_text
 from wegings.timeutil import local_day
-from wegings.weighing import check_establish, review_due
 
 
 def answers_from_json(text: str) -> Answers:
