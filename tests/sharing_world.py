@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from wegings.config import Location
-from wegings.consents import record_consent
 from wegings.domain import Role
-from wegings.items import create_item
 from wegings.notes.answers import Answers, validate_answers
 from wegings.notes.notes import establish, raise_flag, save_draft
 from wegings.register.partners import create_partner, get_partner
+from wegings.sharing.consents import record_consent
+from wegings.sharing.items import create_item
 from wegings.store.engine import session_scope
 from wegings.store.models import Consent
 

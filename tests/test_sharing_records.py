@@ -14,7 +14,7 @@ from tests.sharing_world import add_item, world
 from wegings.config import Location
 from wegings.notes.notes import withdraw
 from wegings.register.partners import create_partner, get_partner
-from wegings.sharing_records import RELIED_ON, record_kinds
+from wegings.sharing.records import RELIED_ON, record_kinds
 from wegings.store.audit import AUDITED, canonical, snapshot
 from wegings.store.engine import session_scope
 from wegings.store.models import AuditEvent, Consent

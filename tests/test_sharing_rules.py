@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput
-from wegings.sharing import (
+from wegings.sharing.rules import (
     PERSONAL_DATA_CONDITION,
     SOURCE_PROTECTION_CONDITION,
     ConsentFacts,
@@ -1809,7 +1809,7 @@ def test_property_a_corrupted_ctivd_notice_is_refused(value: object) -> None:
     ],
 )
 def test_each_rule_of_domain_md_is_one_function_that_states_it(number: int, name: str) -> None:
-    import wegings.sharing as sharing
+    import wegings.sharing.rules as sharing
 
     rule = getattr(sharing, name)
     assert (rule.__doc__ or "").startswith(f"Rule {number}: ")

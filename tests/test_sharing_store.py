@@ -15,15 +15,15 @@ import pytest
 
 from tests.sharing_world import add_consent, add_item, add_partner, establish_note, flag, world
 from wegings.config import Location
-from wegings.consents import record_permission, revoke_consent
 from wegings.domain import Role
 from wegings.errors import InvalidInput, NotFound
 from wegings.notes.notes import withdraw
 from wegings.register.partners import get_partner
-from wegings.sharing import GroupFacts, Outcome
-from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
-from wegings.sharing_result import CheckResult, decision_json
-from wegings.sharing_store import SharingReader, check_one
+from wegings.sharing.batch import BatchSummary, read_rows, result_json, run_batch
+from wegings.sharing.consents import record_permission, revoke_consent
+from wegings.sharing.result import CheckResult, decision_json
+from wegings.sharing.rules import GroupFacts, Outcome
+from wegings.sharing.store import SharingReader, check_one
 from wegings.store.engine import session_scope
 from wegings.timeutil import end_of_day
 
@@ -485,7 +485,7 @@ def test_reader_clears_flags_as_the_notes_do(db: Location) -> None:
     """The loader's flags agree with notes.open_flags, including drafts older than a flag."""
     from tests.sharing_world import note_answers
     from wegings.notes.notes import establish, open_flags, raise_flag, save_draft
-    from wegings.sharing import active_flags
+    from wegings.sharing.rules import active_flags
 
     def hours(n: float) -> datetime:
         return T0 + timedelta(hours=n)

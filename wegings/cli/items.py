@@ -56,7 +56,7 @@ def new_item(
     ] = "",
 ) -> None:
     """Register an item of information; prints the handle it is addressed by."""
-    from wegings.items import create_item
+    from wegings.sharing.items import create_item
     from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import parse_day
 
@@ -93,7 +93,7 @@ def items(
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """List the registered items."""
-    from wegings.items import item_json, list_items
+    from wegings.sharing.items import item_json, list_items
     from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
@@ -179,7 +179,7 @@ def consent(
     ] = "",
 ) -> None:
     """Record an originator's consent to pass an item (or tagged items) on; prints its id."""
-    from wegings.consents import parse_end, record_consent
+    from wegings.sharing.consents import parse_end, record_consent
     from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import parse_when
 
@@ -218,7 +218,7 @@ def revoke(
     reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why it is revoked.")],
 ) -> None:
     """Revoke a consent from now on (earlier checks as of before now still count it)."""
-    from wegings.consents import parse_consent_id, revoke_consent
+    from wegings.sharing.consents import parse_consent_id, revoke_consent
     from wegings.store.engine import recorded_now, session_scope
 
     number = parse_consent_id(consent_id)
@@ -238,7 +238,7 @@ def consents(
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """List consents with their status now (valid, expired, revoked, not yet valid)."""
-    from wegings.consents import consent_json, list_consents
+    from wegings.sharing.consents import consent_json, list_consents
     from wegings.store.engine import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
@@ -295,7 +295,7 @@ def permit(
     ] = False,
 ) -> None:
     """Record a higher permission for passing one item to one recipient."""
-    from wegings.consents import parse_end, record_permission
+    from wegings.sharing.consents import parse_end, record_permission
     from wegings.store.engine import recorded_now, session_scope
 
     end = parse_end(until, field="--until")

@@ -18,8 +18,8 @@ from wegings.errors import InvalidInput, StoreError
 from wegings.text import printable
 
 if TYPE_CHECKING:
-    from wegings.sharing_batch import BatchResult
-    from wegings.sharing_result import CheckResult
+    from wegings.sharing.batch import BatchResult
+    from wegings.sharing.result import CheckResult
 
 _JSON = typer.Option("--json", help="Print plain JSON (JSON Lines with --batch).")
 _PROGRESS_EVERY = 500
@@ -97,8 +97,8 @@ def can_share(
             "with --as-of too (its as_of)."
         )
     from wegings.service import own_service
-    from wegings.sharing_result import decision_json
-    from wegings.sharing_store import SharingReader, live_now
+    from wegings.sharing.result import decision_json
+    from wegings.sharing.store import SharingReader, live_now
     from wegings.store.engine import session_scope
     from wegings.timeutil import parse_as_of
 
@@ -127,8 +127,8 @@ def _store_fault_is_an_error() -> Iterator[None]:
 
 def _print_decision(result: CheckResult) -> None:
     """The decision, its reasons and conditions as tables on stdout."""
-    from wegings.sharing import Outcome
-    from wegings.sharing_result import member_conditions
+    from wegings.sharing.result import member_conditions
+    from wegings.sharing.rules import Outcome
     from wegings.timeutil import iso
 
     decision = result.decision
@@ -213,7 +213,7 @@ def _open_input(name: str, stack: ExitStack) -> tuple[Iterator[str], _CountingRe
 
 
 def _table_line(result: BatchResult) -> str:
-    from wegings.sharing_batch import result_detail
+    from wegings.sharing.batch import result_detail
 
     row = result.row
     handle = result.result.item.handle if result.result is not None else row.item
@@ -231,8 +231,8 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     from json import JSONEncoder
 
     from wegings.service import own_service
-    from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
-    from wegings.sharing_store import SharingReader, live_now
+    from wegings.sharing.batch import BatchSummary, read_rows, result_json, run_batch
+    from wegings.sharing.store import SharingReader, live_now
     from wegings.store.engine import session_scope
 
     summary = BatchSummary()
@@ -314,9 +314,9 @@ def share(
     ] = None,
 ) -> None:
     """Record a transfer, only when can-share says allowed now; prints the transfer's id."""
+    from wegings.sharing.transfers import carried_conditions
+    from wegings.sharing.transfers import share as record_share
     from wegings.store.engine import session_scope
-    from wegings.transfers import carried_conditions
-    from wegings.transfers import share as record_share
 
     with _store_fault_is_an_error(), session_scope(location(ctx), write=True) as session:
         transfer, result = record_share(
@@ -347,8 +347,8 @@ def transfers(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List recorded transfers with the decision and conditions they carried."""
+    from wegings.sharing.transfers import list_transfers, transfer_json
     from wegings.store.engine import session_scope
-    from wegings.transfers import list_transfers, transfer_json
 
     with session_scope(location(ctx), write=False) as session:
         rows = [transfer_json(row) for row in list_transfers(session, to=to)]

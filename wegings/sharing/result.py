@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from wegings.sharing import Decision, ItemFacts, Outcome
+from wegings.sharing.rules import Decision, ItemFacts, Outcome
 from wegings.timeutil import iso
 
 EXIT_CODES: dict[Outcome, int] = {
@@ -83,6 +83,4 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
 
 def member_conditions(decision: Decision) -> dict[str, tuple[str, ...]]:
     """The conditions the transfer must carry to each member of a group, by member."""
-    # getattr: `Decision.member_conditions` is new in wegings.sharing (TEMPORARY until it lands).
-    pairs: tuple[tuple[str, tuple[str, ...]], ...] = getattr(decision, "member_conditions", ())
-    return dict(pairs)
+    return dict(decision.member_conditions)

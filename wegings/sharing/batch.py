@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from wegings.errors import EXIT_USAGE, InvalidInput
-from wegings.sharing import Outcome
-from wegings.sharing_records import UnreadableRecord
-from wegings.sharing_result import EXIT_CODES, CheckResult, decision_json
-from wegings.sharing_store import SharingReader
+from wegings.sharing.records import UnreadableRecord
+from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json
+from wegings.sharing.rules import Outcome
+from wegings.sharing.store import SharingReader
 from wegings.text import quote
 from wegings.timeutil import iso, parse_as_of
 

@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from wegings.domain import OWN_SERVICE, Role
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.handles import full_handle
-from wegings.items import (
+from wegings.sharing.handles import full_handle
+from wegings.sharing.items import (
     get_item,
     handle_of,
     item_rows,

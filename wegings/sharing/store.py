@@ -34,20 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, StoreError, WegingsError
-from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_item
 from wegings.notes.notes import flag_cleared_at
-from wegings.sharing import (
-    ConsentFacts,
-    FlagFacts,
-    GroupFacts,
-    ItemFacts,
-    NoteFacts,
-    PartnerFacts,
-    PermissionFacts,
-    Recipient,
-    decide,
-)
-from wegings.sharing_records import (
+from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
+from wegings.sharing.records import (
     RELIED_ON,
     RecordKind,
     UnreadableRecord,
@@ -59,7 +48,18 @@ from wegings.sharing_records import (
     unreadable,
     vanished,
 )
-from wegings.sharing_result import CheckResult
+from wegings.sharing.result import CheckResult
+from wegings.sharing.rules import (
+    ConsentFacts,
+    FlagFacts,
+    GroupFacts,
+    ItemFacts,
+    NoteFacts,
+    PartnerFacts,
+    PermissionFacts,
+    Recipient,
+    decide,
+)
 from wegings.text import clean_text, quote
 from wegings.timeutil import iso
 
