@@ -14,27 +14,25 @@ from hypothesis import strategies as st
 
 from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput
-from wegings.sharing.rules import (
+from wegings.sharing.explain import (
     PERSONAL_DATA_CONDITION,
     SOURCE_PROTECTION_CONDITION,
+    spoken_date,
+)
+from wegings.sharing.facts import (
     ConsentFacts,
-    Decision,
     FlagFacts,
     GroupFacts,
     ItemFacts,
     NoteFacts,
-    Outcome,
     PartnerFacts,
     PermissionFacts,
-    Reason,
-    ReasonCode,
     Recipient,
-    decide,
     note_in_force,
     required_forms,
-    spoken_date,
-    worst,
 )
+from wegings.sharing.outcome import Decision, Outcome, Reason, ReasonCode, worst
+from wegings.sharing.rules import decide
 from wegings.timeutil import end_of_day, parse_when
 
 T = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

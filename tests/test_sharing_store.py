@@ -21,8 +21,9 @@ from wegings.notes.notes import withdraw
 from wegings.register.partners import get_partner
 from wegings.sharing.batch import BatchSummary, read_rows, result_json, run_batch
 from wegings.sharing.consents import record_permission, revoke_consent
+from wegings.sharing.facts import GroupFacts
+from wegings.sharing.outcome import Outcome
 from wegings.sharing.result import CheckResult, decision_json
-from wegings.sharing.rules import GroupFacts, Outcome
 from wegings.sharing.store import SharingReader, check_one
 from wegings.store.engine import session_scope
 from wegings.timeutil import end_of_day
@@ -485,7 +486,7 @@ def test_reader_clears_flags_as_the_notes_do(db: Location) -> None:
     """The loader's flags agree with notes.open_flags, including drafts older than a flag."""
     from tests.sharing_world import note_answers
     from wegings.notes.notes import establish, open_flags, raise_flag, save_draft
-    from wegings.sharing.rules import active_flags
+    from wegings.sharing.facts import active_flags
 
     def hours(n: float) -> datetime:
         return T0 + timedelta(hours=n)

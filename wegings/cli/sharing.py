@@ -127,8 +127,8 @@ def _store_fault_is_an_error() -> Iterator[None]:
 
 def _print_decision(result: CheckResult) -> None:
     """The decision, its reasons and conditions as tables on stdout."""
+    from wegings.sharing.outcome import Outcome
     from wegings.sharing.result import member_conditions
-    from wegings.sharing.rules import Outcome
     from wegings.timeutil import iso
 
     decision = result.decision
@@ -147,11 +147,11 @@ def _print_decision(result: CheckResult) -> None:
     # The member column only when the recipient is a group; the code says the effect.
     columns = ["Rule", "Code", "Reason", "Relies on"]
     rows: list[tuple[object, ...]] = [
-        (r.rule, r.code.value, r.message, r.ref) for r in decision.reasons
+        (int(r.rule), r.code.value, r.message, r.ref) for r in decision.reasons
     ]
     if decision.member_outcomes:
         columns.insert(1, "Member")
-        rows = [(r.rule, r.member, r.code.value, r.message, r.ref) for r in decision.reasons]
+        rows = [(int(r.rule), r.member, r.code.value, r.message, r.ref) for r in decision.reasons]
     output.print_table("Reasons", columns, rows)
     # Only an allowed transfer happens, so only then are there conditions it must carry.
     if decision.outcome is not Outcome.allowed:

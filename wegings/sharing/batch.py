@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from wegings.errors import EXIT_USAGE, InvalidInput
+from wegings.sharing.outcome import Outcome
 from wegings.sharing.records import UnreadableRecord
 from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json
-from wegings.sharing.rules import Outcome
 from wegings.sharing.store import SharingReader
 from wegings.text import quote
 from wegings.timeutil import iso, parse_as_of

@@ -7,7 +7,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from wegings.sharing.rules import Decision, ItemFacts, Outcome
+from wegings.sharing.facts import ItemFacts
+from wegings.sharing.outcome import Decision, Outcome
 from wegings.timeutil import iso
 
 EXIT_CODES: dict[Outcome, int] = {
@@ -66,7 +67,7 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
             {
                 "code": reason.code,
                 "message": reason.message,
-                "rule": reason.rule,
+                "rule": int(reason.rule),
                 "effect": reason.effect,
                 "ref": reason.ref,
                 "member": reason.member,

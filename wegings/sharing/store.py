@@ -35,6 +35,16 @@ from typing import TYPE_CHECKING, Any
 from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, StoreError, WegingsError
 from wegings.notes.notes import flag_cleared_at
+from wegings.sharing.facts import (
+    ConsentFacts,
+    FlagFacts,
+    GroupFacts,
+    ItemFacts,
+    NoteFacts,
+    PartnerFacts,
+    PermissionFacts,
+    Recipient,
+)
 from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
 from wegings.sharing.records import (
     RELIED_ON,
@@ -49,17 +59,7 @@ from wegings.sharing.records import (
     vanished,
 )
 from wegings.sharing.result import CheckResult
-from wegings.sharing.rules import (
-    ConsentFacts,
-    FlagFacts,
-    GroupFacts,
-    ItemFacts,
-    NoteFacts,
-    PartnerFacts,
-    PermissionFacts,
-    Recipient,
-    decide,
-)
+from wegings.sharing.rules import decide
 from wegings.text import clean_text, quote
 from wegings.timeutil import iso
 

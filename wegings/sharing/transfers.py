@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from wegings.domain import OWN_SERVICE
 from wegings.errors import InvalidInput, NeedsPermission, Refused
 from wegings.sharing.items import item_rows, resolve_recipient
+from wegings.sharing.outcome import Outcome
 from wegings.sharing.result import CheckResult, decision_json
-from wegings.sharing.rules import Outcome
 from wegings.sharing.store import SharingReader
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
