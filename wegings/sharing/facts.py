@@ -20,6 +20,8 @@ from wegings.domain import (
     Role,
 )
 from wegings.errors import InvalidInput
+from wegings.notes import lifecycle
+from wegings.notes.lifecycle import cutoff
 from wegings.timeutil import display_zone
 
 _ZERO = timedelta(0)
@@ -350,11 +352,6 @@ def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=display_zone()).astimezone(UTC)
 
 
-def cutoff(at: datetime, known_at: datetime | None) -> datetime:
-    """Until when a record that takes effect when recorded counts for T: on record and by T."""
-    return at if known_at is None or known_at >= at else known_at
-
-
 def latest_established_note(
     partner: PartnerFacts, at: datetime, *, known_at: datetime | None = None
 ) -> NoteFacts | None:
@@ -378,14 +375,21 @@ def note_in_force(
     Only what was on record at `known_at` (default: `at`) counts, ends included.
     """
     note = latest_established_note(partner, at, known_at=known_at)
-    if note is None or note_ended(note, at, known_at=known_at):
+    if note is None:
         return None
-    return note if at < note.review_due else None
+    in_force = lifecycle.in_force(
+        established_at=note.established_at,
+        ended_at=note.ended_at,
+        review_due=note.review_due,
+        at=at,
+        by=cutoff(at, known_at),
+    )
+    return note if in_force else None
 
 
 def note_ended(note: NoteFacts, at: datetime, *, known_at: datetime | None = None) -> bool:
     """Whether `note` was superseded or withdrawn at `at`, as on record at `known_at`."""
-    return note.ended_at is not None and note.ended_at <= cutoff(at, known_at)
+    return lifecycle.note_ended(note.ended_at, cutoff(at, known_at))
 
 
 def active_flags(
@@ -396,14 +400,16 @@ def active_flags(
     A flag holds from the date of its developments (or its recording); it counts only once
     recorded (`raised_at <= known_at`), and a clearing only once on record and by `at`.
     """
-    on_record = at if known_at is None else known_at
-    by = cutoff(at, known_at)
     return tuple(
         f
         for f in partner.flags
-        if f.raised_at <= on_record
-        and f.holds_from <= at
-        and (f.cleared_at is None or f.cleared_at > by)
+        if lifecycle.flag_holds(
+            raised_at=f.raised_at,
+            cleared_at=f.cleared_at,
+            at=at,
+            holds_from=f.holds_from,
+            known_at=known_at,
+        )
     )
 
 

@@ -7,14 +7,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from wegings.errors import EXIT_NEEDS_PERMISSION, EXIT_OK, EXIT_REFUSED
 from wegings.sharing.facts import ItemFacts
 from wegings.sharing.outcome import Decision, Outcome
 from wegings.timeutil import iso
 
 EXIT_CODES: dict[Outcome, int] = {
-    Outcome.allowed: 0,
-    Outcome.denied: 1,
-    Outcome.needs_permission: 3,
+    Outcome.allowed: EXIT_OK,
+    Outcome.denied: EXIT_REFUSED,
+    Outcome.needs_permission: EXIT_NEEDS_PERMISSION,
 }
 """The exit code of `can-share` for each outcome (2 is bad usage or an unknown name)."""
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 from wegings.domain import OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput
+from wegings.notes.lifecycle import cutoff
 from wegings.sharing import explain
 from wegings.sharing.facts import (
     Check,
@@ -44,7 +45,6 @@ from wegings.sharing.facts import (
     PermissionFacts,
     Recipient,
     active_flags,
-    cutoff,
     latest_established_note,
     normalise_purpose,
     note_ended,

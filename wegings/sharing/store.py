@@ -32,9 +32,9 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
+from wegings.domain import FORM_KEYS, OWN_SERVICE, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, StoreError, WegingsError
-from wegings.notes.notes import flag_cleared_at
+from wegings.notes.lifecycle import flag_cleared_at, note_end
 from wegings.sharing.facts import (
     ConsentFacts,
     FlagFacts,
@@ -60,7 +60,7 @@ from wegings.sharing.records import (
 )
 from wegings.sharing.result import CheckResult
 from wegings.sharing.rules import decide
-from wegings.text import clean_text, quote
+from wegings.text import clean_text, quote, suggestion
 from wegings.timeutil import iso
 
 if TYPE_CHECKING:
@@ -905,21 +905,12 @@ def _note_facts(
 ) -> tuple[NoteFacts, ...]:
     """A partner's established notes, each ended by the next establishment or a withdrawal."""
     notes = []
-    with_conditions = "conditions" in NoteFacts.__dataclass_fields__
     for index, (at, version, due, profile, forms, note_id, _written, conditions) in enumerate(
         ordered
     ):
         superseded = ordered[index + 1][0] if index + 1 < len(ordered) else None
         withdrawal = withdrawn.get(note_id)
-        # As in notes.derive_states: a withdrawal before the next establishment ends it as
-        # withdrawn; otherwise the next establishment supersedes it.
-        ended_at: datetime | None = None
-        end_kind: NoteStatus | None = None
-        if withdrawal is not None and (superseded is None or withdrawal < superseded):
-            ended_at, end_kind = withdrawal, NoteStatus.withdrawn
-        elif superseded is not None:
-            ended_at, end_kind = superseded, NoteStatus.superseded
-        extra: dict[str, Any] = {"conditions": conditions} if with_conditions else {}
+        end = note_end(superseded, withdrawal)
         notes.append(
             NoteFacts(
                 version=version,
@@ -927,32 +918,29 @@ def _note_facts(
                 review_due=due,
                 profile=RiskProfile(profile),
                 forms=forms,
-                ended_at=ended_at,
-                end_kind=end_kind,
-                **extra,
+                ended_at=None if end is None else end[0],
+                end_kind=None if end is None else end[1],
+                conditions=conditions,
             )
         )
     return tuple(notes)
 
 
 def _suggestion(value: str, known: list[str], *, what: str) -> str:
-    """'No partner …' with the closest names (imported late: only errors need it)."""
-    from wegings.register.partners import suggestion
-
+    """'No partner …' with the closest names."""
     return suggestion(value, known, what=what, listing="wegings partners")
 
 
 def _flag_facts(
     flags: list[tuple[datetime, str, Any]], rewrites: list[tuple[datetime, datetime]]
 ) -> tuple[FlagFacts, ...]:
-    """A partner's flags, each with the moment `notes.flag_cleared_at` clears it."""
-    with_day = "observed_on" in FlagFacts.__dataclass_fields__
+    """A partner's flags, each with the moment `lifecycle.flag_cleared_at` clears it."""
     return tuple(
         FlagFacts(
             raised_at=raised,
             reason=reason,
             cleared_at=flag_cleared_at(raised, rewrites),
-            **({"observed_on": observed} if with_day else {}),
+            observed_on=observed,
         )
         for raised, reason, observed in sorted(flags, key=lambda f: (f[0], f[1]))
     )
