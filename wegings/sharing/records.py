@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -23,8 +22,8 @@ from wegings.store.stored import (
     read_int,
     read_text,
     shown,
+    snapshot_value,
 )
-from wegings.timeutil import iso
 
 VERIFY_HINT = "run `wegings audit verify`"
 
@@ -130,17 +129,8 @@ class RecordKind:
         from wegings.store.audit import canonical
 
         return canonical(
-            {name: _jsonable(value) for name, value in zip(self.columns, typed, strict=True)}
+            {name: snapshot_value(value) for name, value in zip(self.columns, typed, strict=True)}
         )
-
-
-def _jsonable(value: Any) -> Any:
-    # As audit._jsonable: a datetime as ISO UTC, a date as ISO, everything else as it is.
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _kind(column: Any) -> str:

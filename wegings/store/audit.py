@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, inspect
@@ -30,6 +30,7 @@ from wegings.store.models import (
     Permission,
     Transfer,
 )
+from wegings.store.stored import snapshot_value
 from wegings.timeutil import as_utc, iso
 
 GENESIS_HASH = "0" * 64
@@ -64,17 +65,9 @@ class AuditBroken(WegingsError):
         self.reason = reason
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def snapshot(record: SQLModel) -> dict[str, Any]:
     """The record's columns as plain JSON values."""
-    return {key: _jsonable(value) for key, value in record.model_dump().items()}
+    return {key: snapshot_value(value) for key, value in record.model_dump().items()}
 
 
 def canonical(data: Any) -> str:
