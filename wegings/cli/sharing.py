@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -174,42 +174,29 @@ def _print_decision(result: CheckResult) -> None:
         )
 
 
-class _CountingReader(io.RawIOBase):
-    """Counts the bytes read from a binary stream, for the progress bar."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__()
-        self._raw = raw
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(buffer))
-        size = len(data)
-        buffer[:size] = data
-        self.count += size
-        return size
-
-
-def _open_input(name: str, stack: ExitStack) -> tuple[Iterator[str], _CountingReader, int | None]:
-    """The input's lines, the byte counter under them, and the total size if known."""
-    total: int | None = None
+def _open_input(name: str, stack: ExitStack) -> tuple[IO[bytes], int | None]:
+    """The input as bytes, and its total size if known."""
     if name == "-":
-        raw: IO[bytes] = sys.stdin.buffer
-    else:
-        path = Path(name)
-        try:
-            raw = stack.enter_context(path.open("rb"))
-            total = path.stat().st_size
-        except OSError as exc:
-            raise InvalidInput(f"Cannot read the batch file {name}: {exc.strerror}.") from None
-    counter = _CountingReader(raw)
+        return sys.stdin.buffer, None
+    path = Path(name)
+    try:
+        raw = stack.enter_context(path.open("rb"))
+        return raw, path.stat().st_size
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read the batch file {name}: {exc.strerror}.") from None
+
+
+def _lines(raw: IO[bytes], stack: ExitStack) -> Iterator[str]:
+    """The input's lines as text; the input itself is left open for its owner to close."""
     text = io.TextIOWrapper(
-        io.BufferedReader(counter, 1 << 16), encoding="utf-8-sig", errors="strict", newline=""
+        io.BufferedReader(raw, 1 << 16),  # type: ignore[type-var]
+        encoding="utf-8-sig",
+        errors="strict",
+        newline="",
     )
-    return iter(text), counter, total
+    # Detached at the end, so that the wrapper never closes stdin under us.
+    stack.callback(lambda: text.detach().detach())
+    return iter(text)
 
 
 def _table_line(result: BatchResult) -> str:
@@ -239,12 +226,13 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     write = sys.stdout.write
     encode = JSONEncoder(ensure_ascii=False, check_circular=False).encode
     with ExitStack() as stack:
-        lines, counter, total = _open_input(name, stack)
+        raw, total = _open_input(name, stack)
         service = own_service()
         session = stack.enter_context(session_scope(location(ctx), write=False))
         now = live_now(session)  # before the first read: "now" is that of this snapshot
         reader = SharingReader(session, service_name=service)
-        progress = _progress(stack, total)
+        raw, progress = _progress(stack, raw, total)
+        lines = _lines(raw, stack)
         started = time.perf_counter()
         if not as_json:
             header = "  ".join(title.ljust(width) for title, width in _BATCH_COLUMNS)
@@ -257,7 +245,7 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
                 else:
                     write(_table_line(result))
                 if progress is not None and summary.rows % _PROGRESS_EVERY == 0:
-                    progress(summary.rows, counter.count)
+                    progress(summary.rows)
         except UnicodeDecodeError:
             raise InvalidInput(
                 f"The batch is not UTF-8 text (after row {summary.rows}); save it as UTF-8."
@@ -271,10 +259,16 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     return summary.exit_code
 
 
-def _progress(stack: ExitStack, total: int | None) -> Any:
-    """A Rich progress bar on stderr when it is a terminal, else None."""
+def _progress(
+    stack: ExitStack, raw: IO[bytes], total: int | None
+) -> tuple[IO[bytes], Callable[[int], None] | None]:
+    """On a terminal: the input read through a Rich progress bar on stderr, and its row update.
+
+    Rich's `Progress.wrap_file` counts the bytes read when the size is known (a file); on stdin
+    the bar shows the rows only. Elsewhere: the input as it is, and None.
+    """
     if not sys.stderr.isatty():
-        return None
+        return raw, None
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = stack.enter_context(
@@ -288,11 +282,13 @@ def _progress(stack: ExitStack, total: int | None) -> Any:
         )
     )
     task = bar.add_task("batch", total=total, rows=0)
+    if total is not None:
+        raw = bar.wrap_file(raw, total=total, task_id=task)  # type: ignore[arg-type]
 
-    def update(rows: int, done: int) -> None:
-        bar.update(task, completed=done, rows=rows)
+    def update(rows: int) -> None:
+        bar.update(task, rows=rows)
 
-    return update
+    return raw, update
 
 
 def share(
