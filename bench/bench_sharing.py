@@ -33,8 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from wegings.config import Location
-from wegings.store import session_scope
-from wegings.stored import stored_datetime_text
+from wegings.store.engine import session_scope
+from wegings.store.stored import stored_datetime_text
 
 PARTNERS = 200
 GROUP_MEMBERS = 12
@@ -53,8 +53,8 @@ def add_events(path: Path, start_seq: int = 0, prev: str = "0" * 64) -> tuple[in
     """One audit event for every row that has none yet, as wegings would have written it."""
     from types import SimpleNamespace
 
-    from wegings.audit import event_hash
-    from wegings.sharing_records import record_kinds
+    from wegings.sharing.records import record_kinds
+    from wegings.store.audit import event_hash
 
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA synchronous = OFF")
@@ -96,8 +96,8 @@ def integrity_cost(db: Path, batch: Path, rounds: int) -> tuple[float, float, fl
     The same rows are checked in one process, alternating the two kinds of reader round by
     round, so both see the same cache and clock conditions.
     """
-    from wegings.sharing_batch import read_rows, run_batch
-    from wegings.sharing_store import SharingReader, live_now
+    from wegings.sharing.batch import read_rows, run_batch
+    from wegings.sharing.store import SharingReader, live_now
 
     rows = list(read_rows(batch.read_text(encoding="utf-8").splitlines(keepends=True)))
     per_check: dict[bool, list[float]] = {True: [], False: []}

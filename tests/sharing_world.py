@@ -10,15 +10,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from wegings.answers import Answers, validate_answers
 from wegings.config import Location
-from wegings.consents import record_consent
 from wegings.domain import Role
-from wegings.items import create_item
-from wegings.models import Consent
-from wegings.notes import establish, raise_flag, save_draft
-from wegings.partners import create_partner, get_partner
-from wegings.store import session_scope
+from wegings.notes.answers import Answers, validate_answers
+from wegings.notes.notes import establish, raise_flag, save_draft
+from wegings.register.partners import create_partner, get_partner
+from wegings.sharing.consents import record_consent
+from wegings.sharing.items import create_item
+from wegings.store.engine import session_scope
+from wegings.store.models import Consent
 
 DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
 NOTE_FILES = {"standaard": "rvd-standaard.toml", "verhoogd": "smi-verhoogd.toml"}

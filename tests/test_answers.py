@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wegings.answers import (
+from wegings.domain import CRITERION_KEYS, FORM_KEYS, RiskProfile
+from wegings.errors import InvalidInput, Problem, ValidationFailed
+from wegings.notes.answers import (
     CONDITIONS_RULE,
     MAX_ITEM_LENGTH,
     OPERATIONAL_INTEREST_RULE,
@@ -32,9 +34,7 @@ from wegings.answers import (
     parse_score,
     validate_answers,
 )
-from wegings.domain import CRITERION_KEYS, FORM_KEYS, RiskProfile
-from wegings.errors import InvalidInput, Problem, ValidationFailed
-from wegings.weighing import SENTENCE_HINT
+from wegings.notes.weighing import SENTENCE_HINT
 
 MOTIVATION = "The service has a statutory basis and is overseen by parliament."
 ALL_FORMS = ", ".join(FORM_KEYS)

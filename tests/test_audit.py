@@ -10,8 +10,9 @@ import pytest
 from sqlmodel import col, select
 
 from tests.conftest import NOW, Run, add_partner, sql
-from wegings import store
-from wegings.audit import (
+from wegings.config import Location
+from wegings.store import engine as store
+from wegings.store.audit import (
     BasisMismatch,
     audit_head,
     basis_cutoff,
@@ -21,10 +22,9 @@ from wegings.audit import (
     record_change,
     snapshot,
 )
-from wegings.chain import GENESIS_HASH, canonical
-from wegings.config import Location
-from wegings.models import AuditEvent, Partner
-from wegings.store import session_scope
+from wegings.store.chain import GENESIS_HASH, canonical
+from wegings.store.engine import session_scope
+from wegings.store.models import AuditEvent, Partner
 
 
 @pytest.fixture

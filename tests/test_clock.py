@@ -19,14 +19,14 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner, Result
 
 from tests.conftest import Run, add_partner
-from wegings import store
 from wegings.cli import app
 from wegings.config import Location
 from wegings.errors import StoreError
-from wegings.models import AuditEvent, Partner, PartnerFlag
-from wegings.notes import raise_flag
-from wegings.partners import get_partner
-from wegings.store import read_now, recorded_now, session_scope
+from wegings.notes.notes import raise_flag
+from wegings.register.partners import get_partner
+from wegings.store import engine as store
+from wegings.store.engine import read_now, recorded_now, session_scope
+from wegings.store.models import AuditEvent, Partner, PartnerFlag
 from wegings.timeutil import utcnow
 
 DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from tests.sharing_world import add_consent, add_item, world
-from wegings.audit import count_events, verify
 from wegings.config import Location
-from wegings.consents import (
+from wegings.domain import Role
+from wegings.errors import InvalidInput, NeedsPermission, NotFound, Refused, WegingsError
+from wegings.register.overview import partner_overview
+from wegings.sharing.consents import (
     consent_json,
     list_consents,
     parse_consent_id,
@@ -24,13 +26,11 @@ from wegings.consents import (
     record_permission,
     revoke_consent,
 )
-from wegings.domain import Role
-from wegings.errors import InvalidInput, NeedsPermission, NotFound, Refused, WegingsError
-from wegings.items import create_item, item_json, list_items
-from wegings.overview import partner_overview
-from wegings.store import session_scope
+from wegings.sharing.items import create_item, item_json, list_items
+from wegings.sharing.transfers import list_transfers, share, transfer_json
+from wegings.store.audit import count_events, verify
+from wegings.store.engine import session_scope
 from wegings.timeutil import end_of_day
-from wegings.transfers import list_transfers, share, transfer_json
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=1)

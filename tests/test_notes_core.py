@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import NOW, sql
-from wegings.answers import Answers, validate_answers
-from wegings.audit import count_events, verify
 from wegings.config import Location
 from wegings.domain import NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.notes import (
+from wegings.notes.answers import Answers, validate_answers
+from wegings.notes.notes import (
     NoteState,
     diff,
     due,
@@ -31,9 +30,10 @@ from wegings.notes import (
     state_json,
     withdraw,
 )
-from wegings.overview import partner_overview
-from wegings.partners import create_partner, get_partner
-from wegings.store import session_scope
+from wegings.register.overview import partner_overview
+from wegings.register.partners import create_partner, get_partner
+from wegings.store.audit import count_events, verify
+from wegings.store.engine import session_scope
 
 DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
 STANDAARD = "rvd-standaard.toml"

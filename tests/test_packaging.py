@@ -29,8 +29,8 @@ def test_wheel_ships_templates_and_migrations(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("wegings-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "wegings/migrations/env.py" in names
-    assert "wegings/migrations/versions/0001_foundation.py" in names
+    assert "wegings/store/migrations/env.py" in names
+    assert "wegings/store/migrations/versions/0001_foundation.py" in names
     templates = {n for n in names if n.startswith("wegings/templates/")}
     shipped = {
         f"wegings/templates/{p.relative_to(ROOT / 'templates').as_posix()}"

@@ -19,9 +19,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from wegings.countries import country_name
 from wegings.domain import FORMS, NoteStatus, PartnerKind, RiskProfile, Role
 from wegings.errors import InvalidInput, StoreError, WegingsError
+from wegings.register.countries import country_name
 from wegings.render import (
     CriterionAssessment,
     Flag,

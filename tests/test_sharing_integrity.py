@@ -307,7 +307,7 @@ def test_the_same_checks_answer_again_once_the_record_is_restored(
 def _rewrite_event(path: Path, entity: str, entity_id: int, change: dict[str, object]) -> None:
     """Give the event of one record another snapshot and recompute its own hash, as someone who
     read the source would; the events after it are left as they are."""
-    from wegings.chain import canonical, chain_hash
+    from wegings.store.chain import canonical, chain_hash
 
     seq, at, actor, action, prev = sql(
         path,

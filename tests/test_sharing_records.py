@@ -11,15 +11,15 @@ from sqlmodel import select
 
 from tests.conftest import Run
 from tests.sharing_world import add_item, world
-from wegings.audit import AUDITED, snapshot
-from wegings.chain import canonical
 from wegings.config import Location
-from wegings.models import AuditEvent, Consent
-from wegings.notes import withdraw
-from wegings.partners import create_partner, get_partner
-from wegings.sharing_records import RELIED_ON, record_kinds
-from wegings.store import session_scope
-from wegings.stored import (
+from wegings.notes.notes import withdraw
+from wegings.register.partners import create_partner, get_partner
+from wegings.sharing.records import RELIED_ON, record_kinds
+from wegings.store.audit import AUDITED, snapshot
+from wegings.store.chain import canonical
+from wegings.store.engine import session_scope
+from wegings.store.models import AuditEvent, Consent
+from wegings.store.stored import (
     Unreadable,
     read_bool,
     read_date,

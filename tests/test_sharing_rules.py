@@ -14,27 +14,25 @@ from hypothesis import strategies as st
 
 from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput
-from wegings.sharing import (
+from wegings.sharing.explain import (
     PERSONAL_DATA_CONDITION,
     SOURCE_PROTECTION_CONDITION,
+    spoken_date,
+)
+from wegings.sharing.facts import (
     ConsentFacts,
-    Decision,
     FlagFacts,
     GroupFacts,
     ItemFacts,
     NoteFacts,
-    Outcome,
     PartnerFacts,
     PermissionFacts,
-    Reason,
-    ReasonCode,
     Recipient,
-    decide,
     note_in_force,
     required_forms,
-    spoken_date,
-    worst,
 )
+from wegings.sharing.outcome import Decision, Outcome, Reason, ReasonCode, worst
+from wegings.sharing.rules import decide
 from wegings.timeutil import end_of_day, parse_when
 
 T = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -1809,7 +1807,7 @@ def test_property_a_corrupted_ctivd_notice_is_refused(value: object) -> None:
     ],
 )
 def test_each_rule_of_domain_md_is_one_function_that_states_it(number: int, name: str) -> None:
-    import wegings.sharing as sharing
+    import wegings.sharing.rules as sharing
 
     rule = getattr(sharing, name)
     assert (rule.__doc__ or "").startswith(f"Rule {number}: ")

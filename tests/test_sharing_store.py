@@ -15,16 +15,17 @@ import pytest
 
 from tests.sharing_world import add_consent, add_item, add_partner, establish_note, flag, world
 from wegings.config import Location
-from wegings.consents import record_permission, revoke_consent
 from wegings.domain import Role
 from wegings.errors import InvalidInput, NotFound
-from wegings.notes import withdraw
-from wegings.partners import get_partner
-from wegings.sharing import GroupFacts, Outcome
-from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
-from wegings.sharing_result import CheckResult, decision_json
-from wegings.sharing_store import SharingReader, check_one
-from wegings.store import session_scope
+from wegings.notes.notes import withdraw
+from wegings.register.partners import get_partner
+from wegings.sharing.batch import BatchSummary, read_rows, result_json, run_batch
+from wegings.sharing.consents import record_permission, revoke_consent
+from wegings.sharing.facts import GroupFacts
+from wegings.sharing.outcome import Outcome
+from wegings.sharing.result import CheckResult, decision_json
+from wegings.sharing.store import SharingReader, check_one
+from wegings.store.engine import session_scope
 from wegings.timeutil import end_of_day
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -486,8 +487,8 @@ def test_batch_results_equal_single_checks(db: Location) -> None:
 def test_reader_clears_flags_as_the_notes_do(db: Location) -> None:
     """The loader's flags agree with notes.open_flags, including drafts older than a flag."""
     from tests.sharing_world import note_answers
-    from wegings.notes import establish, open_flags, raise_flag, save_draft
-    from wegings.sharing import active_flags
+    from wegings.notes.notes import establish, open_flags, raise_flag, save_draft
+    from wegings.sharing.facts import active_flags
 
     def hours(n: float) -> datetime:
         return T0 + timedelta(hours=n)

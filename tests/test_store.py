@@ -17,10 +17,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel, text
 
-import wegings.models  # noqa: F401
+import wegings.store.models  # noqa: F401
 from tests.conftest import Run, add_partner, sql
 from wegings.config import Location
-from wegings.store import HEAD_REVISION, MIGRATIONS_DIR, session_scope
+from wegings.store.engine import HEAD_REVISION, MIGRATIONS_DIR, session_scope
 
 
 def test_head_revision_constant_matches_alembic() -> None:
@@ -44,7 +44,8 @@ def test_new_database_is_private_wal_with_foreign_keys(run: Run, db_path: Path) 
 def test_up_to_date_open_does_not_load_alembic(db_path: Path, run: Run) -> None:
     add_partner(run)
     code = (
-        "import sys; from wegings.config import Location; from wegings.store import session_scope\n"
+        "import sys; from wegings.config import Location\n"
+        "from wegings.store.engine import session_scope\n"
         f"with session_scope(Location(path=__import__('pathlib').Path({str(db_path)!r})), "
         "write=False): pass\n"
         "print(any(m.startswith('alembic') for m in sys.modules))"

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from wegings.domain import CRITERION_KEYS, FORM_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, Problem, Refused, ValidationFailed
-from wegings.text import check_free_text
-from wegings.weighing import (
+from wegings.notes.weighing import (
     SENTENCE_HINT,
     add_months,
     check_establish,
@@ -22,6 +21,7 @@ from wegings.weighing import (
     risk_profile,
     same_person,
 )
+from wegings.text import check_free_text
 
 UNEVALUATED_RULE = (
     "unevaluated_data may only be permitted in a standaard note (only positively assessed, "

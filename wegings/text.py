@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
+from collections.abc import Sequence
 
 from wegings.errors import InvalidInput
 
@@ -93,3 +95,22 @@ def printable(value: str) -> str:
         char if char in "\n\t" or unicodedata.category(char) != "Cc" else f"\\x{ord(char):02x}"
         for char in value
     )
+
+
+def closest(word: str, choices: Sequence[str], *, n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The known names closest to `word`, best first: the one home of "did you mean"."""
+    return difflib.get_close_matches(word, list(choices), n=n, cutoff=cutoff)
+
+
+def suggestion(wanted: str, known: list[str], *, what: str, listing: str) -> str:
+    """'No X 'y'. Did you mean …?' with the closest known names, or a few known ones."""
+    by_key = {name.lower(): name for name in known}
+    close = [by_key[key] for key in closest(wanted.lower(), list(by_key), n=3, cutoff=0.5)]
+    if close:
+        hint = f"Did you mean: {', '.join(close)}?"
+    elif known:
+        shown = ", ".join(sorted(known)[:10])
+        hint = f"Known: {shown}{', …' if len(known) > 10 else ''}."
+    else:
+        hint = "None are registered yet."
+    return f"No {what} {quote(wanted)}. {hint} See `{listing}`."

@@ -52,8 +52,8 @@ def log(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List audit events, newest first."""
-    from wegings.audit import list_events
-    from wegings.store import session_scope
+    from wegings.store.audit import list_events
+    from wegings.store.engine import session_scope
     from wegings.timeutil import iso
 
     with session_scope(location(ctx), write=False) as session:
@@ -114,9 +114,9 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """Check that no event or record was altered, removed or reordered."""
-    from wegings.audit import parse_anchor
-    from wegings.audit import verify as verify_trail
-    from wegings.store import session_scope
+    from wegings.store.audit import parse_anchor
+    from wegings.store.audit import verify as verify_trail
+    from wegings.store.engine import session_scope
 
     anchor = parse_anchor(expect) if expect is not None else None
     with session_scope(location(ctx), write=False) as session:

@@ -35,7 +35,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """Show the location, schema revision and record counts."""
-    from wegings.store import status as store_status
+    from wegings.store.engine import status as store_status
 
     result = store_status(location(ctx))
     if as_json:
@@ -79,7 +79,7 @@ def backup(
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
     """Write a consistent copy of the database, safe while others use it."""
-    from wegings.store import backup as store_backup
+    from wegings.store.engine import backup as store_backup
 
     size = store_backup(location(ctx), file, overwrite=force)
     output.say(f"Backup written to {file} ({size:,} bytes).")

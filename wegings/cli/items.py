@@ -56,8 +56,8 @@ def new_item(
     ] = "",
 ) -> None:
     """Register an item of information; prints the handle it is addressed by."""
-    from wegings.items import create_item
-    from wegings.store import recorded_now, session_scope
+    from wegings.sharing.items import create_item
+    from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import parse_day
 
     received_on = parse_day(on, field="--date") if on else None
@@ -93,8 +93,8 @@ def items(
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """List the registered items."""
-    from wegings.items import item_json, list_items
-    from wegings.store import session_scope
+    from wegings.sharing.items import item_json, list_items
+    from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         rows = list_items(session, originator=originator, tag=tag)
@@ -179,8 +179,8 @@ def consent(
     ] = "",
 ) -> None:
     """Record an originator's consent to pass an item (or tagged items) on; prints its id."""
-    from wegings.consents import parse_end, record_consent
-    from wegings.store import recorded_now, session_scope
+    from wegings.sharing.consents import parse_end, record_consent
+    from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import parse_when
 
     start = parse_when(valid_from, field="--from") if valid_from else None
@@ -218,8 +218,8 @@ def revoke(
     reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why it is revoked.")],
 ) -> None:
     """Revoke a consent from now on (earlier checks as of before now still count it)."""
-    from wegings.consents import parse_consent_id, revoke_consent
-    from wegings.store import recorded_now, session_scope
+    from wegings.sharing.consents import parse_consent_id, revoke_consent
+    from wegings.store.engine import recorded_now, session_scope
 
     number = parse_consent_id(consent_id)
     with session_scope(location(ctx), write=True) as session:
@@ -238,8 +238,8 @@ def consents(
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """List consents with their status now (valid, expired, revoked, not yet valid)."""
-    from wegings.consents import consent_json, list_consents
-    from wegings.store import read_now, session_scope
+    from wegings.sharing.consents import consent_json, list_consents
+    from wegings.store.engine import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
         now = read_now(session)
@@ -295,8 +295,8 @@ def permit(
     ] = False,
 ) -> None:
     """Record a higher permission for passing one item to one recipient."""
-    from wegings.consents import parse_end, record_permission
-    from wegings.store import recorded_now, session_scope
+    from wegings.sharing.consents import parse_end, record_permission
+    from wegings.store.engine import recorded_now, session_scope
 
     end = parse_end(until, field="--until")
     with session_scope(location(ctx), write=True) as session:

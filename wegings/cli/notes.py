@@ -31,9 +31,9 @@ def establish(
     ] = "",
 ) -> None:
     """Establish the latest draft (four eyes; a verhoogd note only by the minister)."""
-    from wegings.notes import establish as establish_note
-    from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.notes.notes import establish as establish_note
+    from wegings.register.partners import get_partner
+    from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
@@ -60,9 +60,9 @@ def withdraw(
     reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why cooperation stops.")],
 ) -> None:
     """Withdraw the established note: cooperation is suspended until a new one is established."""
-    from wegings.notes import withdraw as withdraw_note
-    from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.notes.notes import withdraw as withdraw_note
+    from wegings.register.partners import get_partner
+    from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
@@ -91,9 +91,9 @@ def flag(
     ] = None,
 ) -> None:
     """Record developments that require the note to be rewritten."""
-    from wegings.notes import raise_flag
-    from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.notes.notes import raise_flag
+    from wegings.register.partners import get_partner
+    from wegings.store.engine import recorded_now, session_scope
     from wegings.timeutil import local_day, parse_day
 
     given = parse_day(on, field="--date") if on else None
@@ -121,8 +121,8 @@ def due(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List partners that need attention, most urgent first."""
-    from wegings.notes import due as due_rows
-    from wegings.store import read_now, session_scope
+    from wegings.notes.notes import due as due_rows
+    from wegings.store.engine import read_now, session_scope
     from wegings.timeutil import iso
 
     with session_scope(location(ctx), write=False) as session:
@@ -169,9 +169,9 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List every version of the partner's note with its status and who decided."""
-    from wegings.notes import note_states, state_json
-    from wegings.partners import get_partner
-    from wegings.store import session_scope
+    from wegings.notes.notes import note_states, state_json
+    from wegings.register.partners import get_partner
+    from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         found = get_partner(session, partner)
@@ -218,10 +218,10 @@ def diff(
     import dataclasses
 
     from wegings.domain import CRITERIA_BY_KEY
-    from wegings.notes import diff as note_diff
-    from wegings.notes import get_version, note_states
-    from wegings.partners import get_partner
-    from wegings.store import session_scope
+    from wegings.notes.notes import diff as note_diff
+    from wegings.notes.notes import get_version, note_states
+    from wegings.register.partners import get_partner
+    from wegings.store.engine import session_scope
 
     if first == second:
         raise InvalidInput(f"Give two different versions to compare, not {first} twice.")

@@ -34,8 +34,8 @@ def new_partner(
     notes: Annotated[str, typer.Option("--notes", metavar="TEXT", help="Free notes.")] = "",
 ) -> None:
     """Register a foreign partner service."""
-    from wegings.partners import create_partner, groups_of
-    from wegings.store import recorded_now, session_scope
+    from wegings.register.partners import create_partner, groups_of
+    from wegings.store.engine import recorded_now, session_scope
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
@@ -63,14 +63,14 @@ def partners(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List the registered partner services."""
-    from wegings.countries import country_label
-    from wegings.partners import list_partners
-    from wegings.store import session_scope
+    from wegings.register.countries import country_label
+    from wegings.register.partners import list_partners
+    from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         rows = list_partners(session, group=group)
     if as_json:
-        from wegings.overview import partner_json
+        from wegings.register.overview import partner_json
 
         output.emit_json([partner_json(row) for row in rows])
         return
@@ -99,8 +99,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """Show one partner service with its groups, current note and open flags."""
-    from wegings.overview import partner_overview
-    from wegings.store import read_now, session_scope
+    from wegings.register.overview import partner_overview
+    from wegings.store.engine import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
         details = partner_overview(session, partner, now=read_now(session))

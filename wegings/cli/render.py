@@ -124,10 +124,10 @@ def render(
     ] = None,
 ) -> None:
     """Render a weighing note as a document for sign-off and the oversight committee."""
-    from wegings.documents import classification, note_document, own_service
+    from wegings.notes.documents import classification, note_document, own_service
     from wegings.render import render as render_note
     from wegings.render import write_atomically
-    from wegings.store import read_now, session_scope
+    from wegings.store.engine import read_now, session_scope
 
     target = None if out in (None, "-") else Path(out)
     if target is not None:

@@ -22,7 +22,7 @@ from wegings.cli.state import actor, location
 from wegings.errors import InvalidInput, Refused, ValidationFailed
 
 if TYPE_CHECKING:
-    from wegings.answers import Answers
+    from wegings.notes.answers import Answers
 
 T = TypeVar("T")
 
@@ -157,9 +157,9 @@ def split_items(text: str, kept: Sequence[str]) -> list[str]:
 
 def interview(previous: Answers | None, partner_label: str, *, use_editor: bool) -> dict[str, Any]:
     """Ask every answer of a weighing; return them in the answers-file shape."""
-    from wegings import answers as rules
     from wegings.domain import CRITERIA, FORMS, SCORES, RiskProfile
-    from wegings.weighing import profile_causes, risk_profile
+    from wegings.notes import answers as rules
+    from wegings.notes.weighing import profile_causes, risk_profile
 
     ui = Interview(use_editor=use_editor)
     ui.show(
@@ -326,10 +326,10 @@ def score(
     ] = False,
 ) -> None:
     """Score the five criteria and save the weighing as a new draft version."""
-    from wegings.answers import answers_to_toml, validate_answers
-    from wegings.notes import note_states, save_draft
-    from wegings.partners import get_partner
-    from wegings.store import recorded_now, session_scope
+    from wegings.notes.answers import answers_to_toml, validate_answers
+    from wegings.notes.notes import note_states, save_draft
+    from wegings.register.partners import get_partner
+    from wegings.store.engine import recorded_now, session_scope
 
     if export and answers_file:
         raise InvalidInput("Give either --answers or --export-answers, not both.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -18,8 +18,8 @@ from wegings.errors import InvalidInput, StoreError
 from wegings.text import printable
 
 if TYPE_CHECKING:
-    from wegings.sharing_batch import BatchResult
-    from wegings.sharing_result import CheckResult
+    from wegings.sharing.batch import BatchResult
+    from wegings.sharing.result import CheckResult
 
 _JSON = typer.Option("--json", help="Print plain JSON (JSON Lines with --batch).")
 _PROGRESS_EVERY = 500
@@ -97,9 +97,9 @@ def can_share(
             "with --as-of too (its as_of)."
         )
     from wegings.service import own_service
-    from wegings.sharing_result import decision_json
-    from wegings.sharing_store import SharingReader, live_now
-    from wegings.store import session_scope
+    from wegings.sharing.result import decision_json
+    from wegings.sharing.store import SharingReader, live_now
+    from wegings.store.engine import session_scope
     from wegings.timeutil import parse_as_of
 
     service = own_service()
@@ -127,8 +127,8 @@ def _store_fault_is_an_error() -> Iterator[None]:
 
 def _print_decision(result: CheckResult) -> None:
     """The decision, its reasons and conditions as tables on stdout."""
-    from wegings.sharing import Outcome
-    from wegings.sharing_result import member_conditions
+    from wegings.sharing.outcome import Outcome
+    from wegings.sharing.result import member_conditions
     from wegings.timeutil import iso
 
     decision = result.decision
@@ -147,11 +147,11 @@ def _print_decision(result: CheckResult) -> None:
     # The member column only when the recipient is a group; the code says the effect.
     columns = ["Rule", "Code", "Reason", "Relies on"]
     rows: list[tuple[object, ...]] = [
-        (r.rule, r.code.value, r.message, r.ref) for r in decision.reasons
+        (int(r.rule), r.code.value, r.message, r.ref) for r in decision.reasons
     ]
     if decision.member_outcomes:
         columns.insert(1, "Member")
-        rows = [(r.rule, r.member, r.code.value, r.message, r.ref) for r in decision.reasons]
+        rows = [(int(r.rule), r.member, r.code.value, r.message, r.ref) for r in decision.reasons]
     output.print_table("Reasons", columns, rows)
     # Only an allowed transfer happens, so only then are there conditions it must carry.
     if decision.outcome is not Outcome.allowed:
@@ -174,46 +174,33 @@ def _print_decision(result: CheckResult) -> None:
         )
 
 
-class _CountingReader(io.RawIOBase):
-    """Counts the bytes read from a binary stream, for the progress bar."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__()
-        self._raw = raw
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(buffer))
-        size = len(data)
-        buffer[:size] = data
-        self.count += size
-        return size
-
-
-def _open_input(name: str, stack: ExitStack) -> tuple[Iterator[str], _CountingReader, int | None]:
-    """The input's lines, the byte counter under them, and the total size if known."""
-    total: int | None = None
+def _open_input(name: str, stack: ExitStack) -> tuple[IO[bytes], int | None]:
+    """The input as bytes, and its total size if known."""
     if name == "-":
-        raw: IO[bytes] = sys.stdin.buffer
-    else:
-        path = Path(name)
-        try:
-            raw = stack.enter_context(path.open("rb"))
-            total = path.stat().st_size
-        except OSError as exc:
-            raise InvalidInput(f"Cannot read the batch file {name}: {exc.strerror}.") from None
-    counter = _CountingReader(raw)
+        return sys.stdin.buffer, None
+    path = Path(name)
+    try:
+        raw = stack.enter_context(path.open("rb"))
+        return raw, path.stat().st_size
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read the batch file {name}: {exc.strerror}.") from None
+
+
+def _lines(raw: IO[bytes], stack: ExitStack) -> Iterator[str]:
+    """The input's lines as text; the input itself is left open for its owner to close."""
     text = io.TextIOWrapper(
-        io.BufferedReader(counter, 1 << 16), encoding="utf-8-sig", errors="strict", newline=""
+        io.BufferedReader(raw, 1 << 16),  # type: ignore[type-var]
+        encoding="utf-8-sig",
+        errors="strict",
+        newline="",
     )
-    return iter(text), counter, total
+    # Detached at the end, so that the wrapper never closes stdin under us.
+    stack.callback(lambda: text.detach().detach())
+    return iter(text)
 
 
 def _table_line(result: BatchResult) -> str:
-    from wegings.sharing_batch import result_detail
+    from wegings.sharing.batch import result_detail
 
     row = result.row
     handle = result.result.item.handle if result.result is not None else row.item
@@ -231,20 +218,21 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     from json import JSONEncoder
 
     from wegings.service import own_service
-    from wegings.sharing_batch import BatchSummary, read_rows, result_json, run_batch
-    from wegings.sharing_store import SharingReader, live_now
-    from wegings.store import session_scope
+    from wegings.sharing.batch import BatchSummary, read_rows, result_json, run_batch
+    from wegings.sharing.store import SharingReader, live_now
+    from wegings.store.engine import session_scope
 
     summary = BatchSummary()
     write = sys.stdout.write
     encode = JSONEncoder(ensure_ascii=False, check_circular=False).encode
     with ExitStack() as stack:
-        lines, counter, total = _open_input(name, stack)
+        raw, total = _open_input(name, stack)
         service = own_service()
         session = stack.enter_context(session_scope(location(ctx), write=False))
         now = live_now(session)  # before the first read: "now" is that of this snapshot
         reader = SharingReader(session, service_name=service)
-        progress = _progress(stack, total)
+        raw, progress = _progress(stack, raw, total)
+        lines = _lines(raw, stack)
         started = time.perf_counter()
         if not as_json:
             header = "  ".join(title.ljust(width) for title, width in _BATCH_COLUMNS)
@@ -257,7 +245,7 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
                 else:
                     write(_table_line(result))
                 if progress is not None and summary.rows % _PROGRESS_EVERY == 0:
-                    progress(summary.rows, counter.count)
+                    progress(summary.rows)
         except UnicodeDecodeError:
             raise InvalidInput(
                 f"The batch is not UTF-8 text (after row {summary.rows}); save it as UTF-8."
@@ -271,10 +259,16 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     return summary.exit_code
 
 
-def _progress(stack: ExitStack, total: int | None) -> Any:
-    """A Rich progress bar on stderr when it is a terminal, else None."""
+def _progress(
+    stack: ExitStack, raw: IO[bytes], total: int | None
+) -> tuple[IO[bytes], Callable[[int], None] | None]:
+    """On a terminal: the input read through a Rich progress bar on stderr, and its row update.
+
+    Rich's `Progress.wrap_file` counts the bytes read when the size is known (a file); on stdin
+    the bar shows the rows only. Elsewhere: the input as it is, and None.
+    """
     if not sys.stderr.isatty():
-        return None
+        return raw, None
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = stack.enter_context(
@@ -288,11 +282,13 @@ def _progress(stack: ExitStack, total: int | None) -> Any:
         )
     )
     task = bar.add_task("batch", total=total, rows=0)
+    if total is not None:
+        raw = bar.wrap_file(raw, total=total, task_id=task)  # type: ignore[arg-type]
 
-    def update(rows: int, done: int) -> None:
-        bar.update(task, completed=done, rows=rows)
+    def update(rows: int) -> None:
+        bar.update(task, rows=rows)
 
-    return update
+    return raw, update
 
 
 def share(
@@ -314,9 +310,9 @@ def share(
     ] = None,
 ) -> None:
     """Record a transfer, only when can-share says allowed now; prints the transfer's id."""
-    from wegings.store import session_scope
-    from wegings.transfers import carried_conditions
-    from wegings.transfers import share as record_share
+    from wegings.sharing.transfers import carried_conditions
+    from wegings.sharing.transfers import share as record_share
+    from wegings.store.engine import session_scope
 
     with _store_fault_is_an_error(), session_scope(location(ctx), write=True) as session:
         transfer, result = record_share(
@@ -347,8 +343,8 @@ def transfers(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List recorded transfers with the decision and conditions they carried."""
-    from wegings.store import session_scope
-    from wegings.transfers import list_transfers, transfer_json
+    from wegings.sharing.transfers import list_transfers, transfer_json
+    from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         rows = [transfer_json(row) for row in list_transfers(session, to=to)]

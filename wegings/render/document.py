@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from wegings.answers import Interest
 from wegings.domain import (
     CRITERION_KEYS,
     FORM_KEYS,
@@ -22,6 +21,7 @@ from wegings.domain import (
     Role,
 )
 from wegings.errors import InvalidInput
+from wegings.notes.answers import Interest
 
 
 def _require_aware(what: str, value: datetime | None) -> None:

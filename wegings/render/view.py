@@ -11,7 +11,6 @@ from datetime import datetime
 
 from babel.dates import format_date
 
-from wegings.countries import BABEL_LOCALES, country_name
 from wegings.domain import (
     CRITERIA_BY_KEY,
     FORMS,
@@ -24,6 +23,7 @@ from wegings.domain import (
     NoteStatus,
     RiskProfile,
 )
+from wegings.register.countries import BABEL_LOCALES, country_name
 from wegings.render.document import NoteDocument
 from wegings.render.strings import STRINGS
 from wegings.timeutil import local_day

@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from wegings.errors import EXIT_USAGE, InvalidInput
-from wegings.sharing import Outcome
-from wegings.sharing_records import UnreadableRecord
-from wegings.sharing_result import EXIT_CODES, CheckResult, decision_json
-from wegings.sharing_store import SharingReader
+from wegings.sharing.outcome import Outcome
+from wegings.sharing.records import UnreadableRecord
+from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json
+from wegings.sharing.store import SharingReader
 from wegings.text import quote
-from wegings.timeutil import iso, parse_as_of
+from wegings.timeutil import parse_as_of
 
 FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of", "basis")
 REQUIRED: tuple[str, ...] = ("item", "to")
@@ -295,10 +295,3 @@ def result_detail(result: BatchResult) -> str:
         if reason.effect is not Outcome.allowed and reason.code.value != "group_member"
     ]
     return "; ".join(failing)
-
-
-def as_of_text(result: BatchResult) -> str:
-    """The moment the row was checked as of, as printed."""
-    if result.result is not None:
-        return iso(result.result.at) or ""
-    return result.row.as_of or ""

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from wegings.audit import record_change
-from wegings.countries import normalise_country
 from wegings.domain import OWN_SERVICE, PartnerKind
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.models import GroupMembership, Partner, PartnerGroup
-from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible
+from wegings.register.countries import normalise_country
+from wegings.store.audit import record_change
+from wegings.store.models import GroupMembership, Partner, PartnerGroup
+from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible, suggestion
 
 _HANDLE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 _RESERVED = frozenset({OWN_SERVICE, "us", "all"})
@@ -36,23 +35,6 @@ def normalise_handle(value: str, *, what: str) -> str:
         # A partner named after us would make "from aivd" and "from self" two different parties.
         raise InvalidInput(f"{what} {quote(value)} is our own service's name; choose another.")
     return handle
-
-
-def suggestion(wanted: str, known: list[str], *, what: str, listing: str) -> str:
-    """'No X 'y'. Did you mean …?' with the closest known names, or a few known ones."""
-    by_key = {name.lower(): name for name in known}
-    close = [
-        by_key[key]
-        for key in difflib.get_close_matches(wanted.lower(), list(by_key), n=3, cutoff=0.5)
-    ]
-    if close:
-        hint = f"Did you mean: {', '.join(close)}?"
-    elif known:
-        shown = ", ".join(sorted(known)[:10])
-        hint = f"Known: {shown}{', …' if len(known) > 10 else ''}."
-    else:
-        hint = "None are registered yet."
-    return f"No {what} {quote(wanted)}. {hint} See `{listing}`."
 
 
 def get_partner(session: Session, handle: str) -> Partner:

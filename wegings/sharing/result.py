@@ -7,13 +7,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from wegings.sharing import Decision, ItemFacts, Outcome
+from wegings.errors import EXIT_NEEDS_PERMISSION, EXIT_OK, EXIT_REFUSED
+from wegings.sharing.facts import ItemFacts
+from wegings.sharing.outcome import Decision, Outcome
 from wegings.timeutil import iso
 
 EXIT_CODES: dict[Outcome, int] = {
-    Outcome.allowed: 0,
-    Outcome.denied: 1,
-    Outcome.needs_permission: 3,
+    Outcome.allowed: EXIT_OK,
+    Outcome.denied: EXIT_REFUSED,
+    Outcome.needs_permission: EXIT_NEEDS_PERMISSION,
 }
 """The exit code of `can-share` for each outcome (2 is bad usage or an unknown name)."""
 
@@ -66,7 +68,7 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
             {
                 "code": reason.code,
                 "message": reason.message,
-                "rule": reason.rule,
+                "rule": int(reason.rule),
                 "effect": reason.effect,
                 "ref": reason.ref,
                 "member": reason.member,
@@ -83,6 +85,4 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
 
 def member_conditions(decision: Decision) -> dict[str, tuple[str, ...]]:
     """The conditions the transfer must carry to each member of a group, by member."""
-    # getattr: `Decision.member_conditions` is new in wegings.sharing (TEMPORARY until it lands).
-    pairs: tuple[tuple[str, tuple[str, ...]], ...] = getattr(decision, "member_conditions", ())
-    return dict(pairs)
+    return dict(decision.member_conditions)

@@ -1,7 +1,7 @@
 """The audit trail's hash chain as plain functions: one home for how an event is hashed.
 
 Light on purpose (no ORM): the can-share loader recomputes the hash of every event a decision
-relies on, and `wegings.audit` writes and verifies the chain with the same functions.
+relies on, and `wegings.store.audit` writes and verifies the chain with the same functions.
 """
 
 from __future__ import annotations

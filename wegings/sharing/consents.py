@@ -12,11 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from wegings.audit import record_change
 from wegings.domain import OWN_SERVICE, Role
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.handles import full_handle
-from wegings.items import (
+from wegings.sharing.handles import full_handle
+from wegings.sharing.items import (
     get_item,
     handle_of,
     item_rows,
@@ -25,8 +24,9 @@ from wegings.items import (
     resolve_recipient,
     tags_of,
 )
-from wegings.models import Consent, ConsentRevocation, Item, Permission
-from wegings.store import stored_json
+from wegings.store.audit import record_change
+from wegings.store.engine import stored_json
+from wegings.store.models import Consent, ConsentRevocation, Item, Permission
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote
 from wegings.timeutil import display_minute, iso
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from wegings.countries import country_label, country_name
 from wegings.domain import RiskProfile
-from wegings.notes import current_note, note_states, open_flags, state_json
-from wegings.partners import PartnerRow, get_partner, groups_of
+from wegings.notes.notes import current_note, note_states, open_flags, state_json
+from wegings.register.countries import country_label, country_name
+from wegings.register.partners import PartnerRow, get_partner, groups_of
 from wegings.timeutil import iso
 
 
@@ -33,8 +33,8 @@ def partner_json(row: PartnerRow) -> dict[str, Any]:
 
 def partner_overview(session: Session, handle: str, *, now: datetime) -> dict[str, Any]:
     """The partner, its note, whether it is a risicodienst, open flags, consents, transfers."""
-    from wegings.consents import consent_json, consents_about
-    from wegings.transfers import list_transfers, transfer_json
+    from wegings.sharing.consents import consent_json, consents_about
+    from wegings.sharing.transfers import list_transfers, transfer_json
 
     partner = get_partner(session, handle)
     group_keys = tuple(g.lower() for g in groups_of(session, partner))

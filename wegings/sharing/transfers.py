@@ -9,15 +9,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from wegings.audit import record_change
 from wegings.domain import OWN_SERVICE
 from wegings.errors import InvalidInput, NeedsPermission, Refused
-from wegings.items import item_rows, resolve_recipient
-from wegings.models import GroupMembership, Item, Partner, PartnerGroup, Transfer
-from wegings.sharing import Outcome
-from wegings.sharing_result import CheckResult, decision_json
-from wegings.sharing_store import SharingReader
-from wegings.store import stored_json
+from wegings.sharing.items import item_rows, resolve_recipient
+from wegings.sharing.outcome import Outcome
+from wegings.sharing.result import CheckResult, decision_json
+from wegings.sharing.store import SharingReader
+from wegings.store.audit import record_change
+from wegings.store.engine import stored_json
+from wegings.store.models import GroupMembership, Item, Partner, PartnerGroup, Transfer
 from wegings.text import MAX_TEXT_LENGTH, clean_text
 from wegings.timeutil import iso
 
@@ -54,7 +54,7 @@ def share(
     The moment is the transaction's recorded time (`store.recorded_now`, read under the write
     lock); `now` is for tests that build a history and must be no earlier than the trail.
     """
-    from wegings.sharing_store import recorded_moment
+    from wegings.sharing.store import recorded_moment
 
     clean_purpose = clean_text(purpose or "", field="Purpose", required=False, max_length=200)
     clean_reliability = clean_text(
@@ -95,7 +95,7 @@ def carried_conditions(result: CheckResult) -> list[str]:
 
     The decision kept with the transfer says which member needs which (`members`).
     """
-    from wegings.sharing_result import member_conditions
+    from wegings.sharing.result import member_conditions
 
     carried = dict.fromkeys(result.decision.conditions)
     for conditions in member_conditions(result.decision).values():

@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, inspect
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
-from wegings.chain import GENESIS_HASH, canonical, chain_hash
 from wegings.errors import EXIT_USAGE, InvalidInput, WegingsError
-from wegings.models import (
+from wegings.store.chain import GENESIS_HASH, canonical, chain_hash
+from wegings.store.models import (
     AuditEvent,
     Consent,
     ConsentRevocation,
@@ -30,6 +30,7 @@ from wegings.models import (
     Permission,
     Transfer,
 )
+from wegings.store.stored import snapshot_value
 from wegings.timeutil import as_utc, iso
 
 # Each audited table and the entity name its events carry. Every row of these tables must
@@ -62,17 +63,9 @@ class AuditBroken(WegingsError):
         self.reason = reason
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def snapshot(record: SQLModel) -> dict[str, Any]:
     """The record's columns as plain JSON values."""
-    return {key: _jsonable(value) for key, value in record.model_dump().items()}
+    return {key: snapshot_value(value) for key, value in record.model_dump().items()}
 
 
 def event_hash(event: AuditEvent) -> str:

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from wegings.audit import record_change
 from wegings.domain import OWN_SERVICE
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_item
-from wegings.models import Item, ItemTag, Partner, PartnerGroup
-from wegings.partners import find_group, get_partner, suggestion
-from wegings.text import clean_text, quote, reject_invisible
+from wegings.register.partners import find_group, get_partner
+from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
+from wegings.store.audit import record_change
+from wegings.store.models import Item, ItemTag, Partner, PartnerGroup
+from wegings.text import clean_text, quote, reject_invisible, suggestion
 from wegings.timeutil import iso, local_day
 
 _REF = re.compile(r"^[^\s/]{1,100}$")

@@ -24,7 +24,6 @@ A weighing file (TOML or JSON) has this shape::
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,13 +39,13 @@ from wegings.domain import (
     RiskProfile,
 )
 from wegings.errors import InvalidInput, Problem, ValidationFailed
-from wegings.text import check_free_text
-from wegings.weighing import (
+from wegings.notes.weighing import (
     check_forms,
     is_real_sentence,
     risk_profile,
     type_name,
 )
+from wegings.text import check_free_text, closest
 
 MAX_TEXT_LENGTH = 5000
 """Longest context, motivation or interest text (multi-line)."""
@@ -285,7 +284,7 @@ def _unknown_keys(table: Mapping[Any, object], known: Sequence[str], path: str) 
         # The key ends up in a message on a terminal: escape anything unprintable in it.
         shown = name if name.isprintable() else repr(name)
         where = f"{path}.{shown}" if path else shown
-        close = difflib.get_close_matches(name, known, n=1)
+        close = closest(name, known)
         hint = f"did you mean {close[0]}?" if close else f"expected one of {', '.join(known)}"
         problems.append(Problem(where, f"unknown key; {hint}"))
     return problems

@@ -7,7 +7,6 @@ result or raises a `WegingsError` subclass whose message names the bad value and
 from __future__ import annotations
 
 import calendar
-import difflib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from wegings.domain import (
     Role,
 )
 from wegings.errors import InvalidInput, Problem, Refused, ValidationFailed
+from wegings.text import closest
 
 MIN_SENTENCE_CHARACTERS = 20
 MIN_SENTENCE_WORDS = 4
@@ -103,7 +103,7 @@ def _score_problems(scores: Mapping[str, int]) -> list[Problem]:
 def _suggest(word: str, choices: Sequence[str]) -> str:
     """'did you mean X? Choose from …' or 'choose from …' for an unknown word."""
     listed = ", ".join(choices)
-    close = difflib.get_close_matches(word, choices, n=1)
+    close = closest(word, choices)
     if close:
         return f"did you mean {close[0]}? Choose from {listed}"
     return f"choose from {listed}"

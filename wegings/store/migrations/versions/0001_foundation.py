@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from wegings.models import UTCDateTime
+from wegings.store.models import UTCDateTime
 
 revision: str = "0001_foundation"
 down_revision: str | None = None

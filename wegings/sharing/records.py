@@ -1,7 +1,7 @@
 """Records as a can-share check reads them: each value strictly typed, each row held to its event.
 
 Every audited row has exactly one audit event whose `change` is the row's canonical snapshot
-(`wegings.audit.snapshot`). A check relies on a row only when it reads back exactly as that
+(`wegings.store.audit.snapshot`). A check relies on a row only when it reads back exactly as that
 snapshot: the snapshot is rebuilt here from the raw column values (tests/test_sharing_records.py
 proves it equal to `audit.snapshot` for every audited table), so no ORM object is built.
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from wegings.errors import StoreError
-from wegings.stored import (
+from wegings.store.stored import (
     Unreadable,
     read_bool,
     read_date,
@@ -23,8 +22,8 @@ from wegings.stored import (
     read_int,
     read_text,
     shown,
+    snapshot_value,
 )
-from wegings.timeutil import iso
 
 VERIFY_HINT = "run `wegings audit verify`"
 
@@ -127,26 +126,17 @@ class RecordKind:
 
     def snapshot_text(self, typed: Sequence[Any]) -> str:
         """The canonical JSON `audit.snapshot` gives for this row (from its typed values)."""
-        from wegings.chain import canonical
+        from wegings.store.chain import canonical
 
         return canonical(
-            {name: _jsonable(value) for name, value in zip(self.columns, typed, strict=True)}
+            {name: snapshot_value(value) for name, value in zip(self.columns, typed, strict=True)}
         )
-
-
-def _jsonable(value: Any) -> Any:
-    # As audit._jsonable: a datetime as ISO UTC, a date as ISO, everything else as it is.
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _kind(column: Any) -> str:
     from sqlalchemy import Boolean, Date, DateTime, Integer, String, TypeDecorator
 
-    from wegings.models import UTCDateTime
+    from wegings.store.models import UTCDateTime
 
     kind = column.type
     if not isinstance(kind, UTCDateTime) and isinstance(kind, TypeDecorator):
@@ -167,7 +157,7 @@ def _kind(column: Any) -> str:
 @cache
 def record_kinds() -> dict[str, RecordKind]:
     """Every audited table by entity name, built once from the models."""
-    from wegings.audit import AUDITED
+    from wegings.store.audit import AUDITED
 
     kinds = {}
     for entity, model in AUDITED.items():

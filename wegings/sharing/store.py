@@ -6,7 +6,7 @@ connection, so a batch of many checks neither builds ORM objects nor grows in me
 
 Nothing is read as an answer unless it is intact (DOMAIN.md, "Tamper evidence"):
 
-- every value is read with its exact stored type and form (`wegings.stored`);
+- every value is read with its exact stored type and form (`wegings.store.stored`);
 - per reader (one snapshot) the number of rows of each table a decision relies on must equal
   the number of its audit events, so a row deleted or added behind wegings' back makes every
   check an error;
@@ -32,12 +32,10 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from wegings.chain import chain_hash
-from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
+from wegings.domain import FORM_KEYS, OWN_SERVICE, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, StoreError, WegingsError
-from wegings.handles import ambiguous_item, full_handle, split_handle, unknown_item
-from wegings.notes import flag_cleared_at
-from wegings.sharing import (
+from wegings.notes.lifecycle import flag_cleared_at, note_end
+from wegings.sharing.facts import (
     ConsentFacts,
     FlagFacts,
     GroupFacts,
@@ -46,9 +44,9 @@ from wegings.sharing import (
     PartnerFacts,
     PermissionFacts,
     Recipient,
-    decide,
 )
-from wegings.sharing_records import (
+from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
+from wegings.sharing.records import (
     RELIED_ON,
     VERIFY_HINT,
     RecordKind,
@@ -61,9 +59,11 @@ from wegings.sharing_records import (
     unreadable,
     vanished,
 )
-from wegings.sharing_result import CheckResult
-from wegings.stored import Unreadable, read_datetime
-from wegings.text import clean_text, quote
+from wegings.sharing.result import CheckResult
+from wegings.sharing.rules import decide
+from wegings.store.chain import chain_hash
+from wegings.store.stored import Unreadable, read_datetime
+from wegings.text import clean_text, quote, suggestion
 from wegings.timeutil import iso
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ class SharingReader:
         event of an unknown kind (an event relabelled away from its record), and its head must
         hash right; then each relied-on table must have as many rows as events.
         """
-        from wegings.audit import AUDITED
+        from wegings.store.audit import AUDITED
 
         total, first, last = self._rows("SELECT count(*), min(seq), max(seq) FROM audit_event")[0]
         if total and (first != 1 or last != total or last != self.head_seq):
@@ -1009,21 +1009,12 @@ def _note_facts(
 ) -> tuple[NoteFacts, ...]:
     """A partner's established notes, each ended by the next establishment or a withdrawal."""
     notes = []
-    with_conditions = "conditions" in NoteFacts.__dataclass_fields__
     for index, (at, version, due, profile, forms, note_id, _written, conditions) in enumerate(
         ordered
     ):
         superseded = ordered[index + 1][0] if index + 1 < len(ordered) else None
         withdrawal = withdrawn.get(note_id)
-        # As in notes.derive_states: a withdrawal before the next establishment ends it as
-        # withdrawn; otherwise the next establishment supersedes it.
-        ended_at: datetime | None = None
-        end_kind: NoteStatus | None = None
-        if withdrawal is not None and (superseded is None or withdrawal < superseded):
-            ended_at, end_kind = withdrawal, NoteStatus.withdrawn
-        elif superseded is not None:
-            ended_at, end_kind = superseded, NoteStatus.superseded
-        extra: dict[str, Any] = {"conditions": conditions} if with_conditions else {}
+        end = note_end(superseded, withdrawal)
         notes.append(
             NoteFacts(
                 version=version,
@@ -1031,32 +1022,29 @@ def _note_facts(
                 review_due=due,
                 profile=RiskProfile(profile),
                 forms=forms,
-                ended_at=ended_at,
-                end_kind=end_kind,
-                **extra,
+                ended_at=None if end is None else end[0],
+                end_kind=None if end is None else end[1],
+                conditions=conditions,
             )
         )
     return tuple(notes)
 
 
 def _suggestion(value: str, known: list[str], *, what: str) -> str:
-    """'No partner …' with the closest names (imported late: only errors need it)."""
-    from wegings.partners import suggestion
-
+    """'No partner …' with the closest names."""
     return suggestion(value, known, what=what, listing="wegings partners")
 
 
 def _flag_facts(
     flags: list[tuple[datetime, str, Any]], rewrites: list[tuple[datetime, datetime]]
 ) -> tuple[FlagFacts, ...]:
-    """A partner's flags, each with the moment `notes.flag_cleared_at` clears it."""
-    with_day = "observed_on" in FlagFacts.__dataclass_fields__
+    """A partner's flags, each with the moment `lifecycle.flag_cleared_at` clears it."""
     return tuple(
         FlagFacts(
             raised_at=raised,
             reason=reason,
             cleared_at=flag_cleared_at(raised, rewrites),
-            **({"observed_on": observed} if with_day else {}),
+            observed_on=observed,
         )
         for raised, reason, observed in sorted(flags, key=lambda f: (f[0], f[1]))
     )
@@ -1067,14 +1055,14 @@ def _flag_facts(
 
 def _format_basis(seq: int, digest: str) -> str:
     """An audit head as printed: 'SEQ:HASH16'."""
-    from wegings.store import format_basis
+    from wegings.store.engine import format_basis
 
     return format_basis(seq, digest)
 
 
 def _parse_basis(text: str) -> tuple[int, str]:
     """'SEQ:HASH' as printed in a decision's basis."""
-    from wegings.audit import parse_anchor
+    from wegings.store.audit import parse_anchor
 
     try:
         return parse_anchor(text)
@@ -1087,14 +1075,14 @@ def _parse_basis(text: str) -> tuple[int, str]:
 
 def _basis_cutoff(session: Session, seq: int, prefix: str) -> datetime:
     """The recorded time of the audit event a basis names; refused when it is not there."""
-    from wegings.store import basis_cutoff
+    from wegings.store.engine import basis_cutoff
 
     return basis_cutoff(session, seq, prefix)
 
 
 def recorded_moment(session: Session) -> datetime:
     """The write transaction's recorded time, read under the write lock."""
-    from wegings.store import recorded_now
+    from wegings.store.engine import recorded_now
 
     return recorded_now(session)
 
@@ -1104,7 +1092,7 @@ def live_now(session: Session) -> datetime:
 
     Call it before anything reads through the session: the snapshot is taken then.
     """
-    from wegings.store import read_now
+    from wegings.store.engine import read_now
 
     return read_now(session)
 

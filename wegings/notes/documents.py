@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from wegings.domain import CRITERION_KEYS, NoteStatus
 from wegings.errors import Refused
-from wegings.notes import NoteState, get_version, note_states, open_flags
-from wegings.partners import get_partner, groups_of
+from wegings.notes.notes import NoteState, get_version, note_states, open_flags
+from wegings.notes.weighing import profile_causes
+from wegings.register.partners import get_partner, groups_of
 from wegings.render.document import (
     CriterionAssessment,
     Flag,
@@ -20,7 +21,6 @@ from wegings.render.document import (
 from wegings.service import DEFAULT_SERVICE as DEFAULT_SERVICE
 from wegings.service import own_service as own_service  # the one home of the service name
 from wegings.text import clean_text
-from wegings.weighing import profile_causes
 
 DEFAULT_CLASSIFICATION = "STG. GEHEIM"
 

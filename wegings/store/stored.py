@@ -14,11 +14,23 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from wegings.timeutil import iso
+
 STORED_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-"""How a UTC datetime is kept on SQLite (tests/test_stored.py pins it to SQLAlchemy's writer)."""
+"""How a UTC datetime is kept on SQLite: the one home of that form (models.UTCDateTime writes it
+through SQLAlchemy's SQLite dialect; tests/test_sharing_records.py pins the two together)."""
 
 _DATETIME_TEXT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}\Z")
 _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def snapshot_value(value: Any) -> Any:
+    """A column value as an audit snapshot keeps it: a datetime as ISO UTC, a date as ISO."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 class Unreadable(ValueError):

@@ -14,16 +14,24 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from wegings.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
-from wegings.audit import record_change
 from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.models import NoteEstablishment, NoteVersion, NoteWithdrawal, Partner, PartnerFlag
-from wegings.partners import list_partners
-from wegings.store import stored_json
+from wegings.notes import lifecycle
+from wegings.notes.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
+from wegings.notes.lifecycle import flag_cleared_at
+from wegings.notes.weighing import check_establish, review_due
+from wegings.register.partners import list_partners
+from wegings.store.audit import record_change
+from wegings.store.engine import stored_json
+from wegings.store.models import (
+    NoteEstablishment,
+    NoteVersion,
+    NoteWithdrawal,
+    Partner,
+    PartnerFlag,
+)
 from wegings.text import MAX_TEXT_LENGTH, clean_text
 from wegings.timeutil import local_day
-from wegings.weighing import check_establish, review_due
 
 
 def answers_from_json(text: str) -> Answers:
@@ -70,24 +78,21 @@ class NoteState:
     @property
     def ended_at(self) -> datetime | None:
         """When this version stopped being in force (superseded or withdrawn), if it did."""
-        ends = [
-            moment
-            for moment in (
-                self.superseded_at,
-                self.withdrawal.withdrawn_at if self.withdrawal else None,
-            )
-            if moment is not None
-        ]
-        return min(ends) if ends else None
+        end = lifecycle.note_end(
+            self.superseded_at, self.withdrawal.withdrawn_at if self.withdrawal else None
+        )
+        return None if end is None else end[0]
 
     def in_force(self, at: datetime) -> bool:
         """Established by `at`, not yet superseded or withdrawn, and not past its review date."""
-        if self.establishment is None or self.establishment.established_at > at:
+        if self.establishment is None:
             return False
-        ended = self.ended_at
-        if ended is not None and ended <= at:
-            return False
-        return at < self.establishment.review_due
+        return lifecycle.in_force(
+            established_at=self.establishment.established_at,
+            ended_at=self.ended_at,
+            review_due=self.establishment.review_due,
+            at=at,
+        )
 
 
 def derive_states(
@@ -110,16 +115,11 @@ def derive_states(
             if later:
                 superseded_at = later[0].established_at
                 superseded_by = version_of.get(later[0].note_id)
-        if withdrawal is not None and (
-            superseded_at is None or withdrawal.withdrawn_at < superseded_at
-        ):
-            status = NoteStatus.withdrawn
-        elif superseded_at is not None:
-            status = NoteStatus.superseded
-        elif establishment is not None:
-            status = NoteStatus.established
-        else:
-            status = NoteStatus.draft
+        status = lifecycle.note_status(
+            established=establishment is not None,
+            superseded_at=superseded_at,
+            withdrawn_at=withdrawal.withdrawn_at if withdrawal is not None else None,
+        )
         states.append(
             NoteState(
                 note=note,
@@ -312,23 +312,6 @@ def raise_flag(
     return flag
 
 
-def flag_cleared_at(
-    recorded_at: datetime, rewrites: list[tuple[datetime, datetime]]
-) -> datetime | None:
-    """When a flag recorded at `recorded_at` was cleared: by the first establishment of a
-    version written after it.
-
-    `rewrites` holds (established_at, written_at) per establishment. A draft written before
-    the developments cannot answer them, so establishing it does not clear the flag.
-    """
-    later = [
-        established
-        for established, written in rewrites
-        if written >= recorded_at and established >= recorded_at
-    ]
-    return min(later) if later else None
-
-
 def rewrites_of(session: Session, partner: Partner) -> list[tuple[datetime, datetime]]:
     """(established_at, written_at) of every establishment of the partner's note."""
     query = (
@@ -346,7 +329,7 @@ def open_flags(session: Session, partner: Partner, at: datetime) -> list[Partner
     result = []
     for flag in sorted(flags, key=lambda f: f.recorded_at):
         cleared = flag_cleared_at(flag.recorded_at, rewrites)
-        if flag.recorded_at <= at and (cleared is None or cleared > at):
+        if lifecycle.flag_holds(raised_at=flag.recorded_at, cleared_at=cleared, at=at):
             result.append(flag)
     return result
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from wegings.models import UTCDateTime
+from wegings.store.models import UTCDateTime
 
 revision: str = "0002_weighing_notes"
 down_revision: str | None = "0001_foundation"

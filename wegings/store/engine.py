@@ -331,7 +331,7 @@ def _newest_event_at(session: Session) -> datetime | None:
     """The recorded time of the newest audit event, or None for an empty trail."""
     from sqlmodel import col, select
 
-    from wegings.models import AuditEvent
+    from wegings.store.models import AuditEvent
 
     at = session.exec(select(AuditEvent.at).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
     return as_utc(at) if at is not None else None
@@ -411,15 +411,15 @@ def read_now(session: Session) -> datetime:
 
 
 def format_basis(seq: int, hash_text: str) -> str:
-    """`wegings.audit.format_basis`, here beside the clock (the audit module loads SQLModel)."""
-    from wegings.audit import format_basis as audit_format_basis
+    """`audit.format_basis`, here beside the clock (the audit module loads SQLModel)."""
+    from wegings.store.audit import format_basis as audit_format_basis
 
     return audit_format_basis(seq, hash_text)
 
 
 def basis_cutoff(session: Session, seq: int, hash_prefix: str) -> datetime:
-    """`wegings.audit.basis_cutoff`: the recorded time a replay with basis SEQ:HASH counts to."""
-    from wegings.audit import basis_cutoff as audit_basis_cutoff
+    """`audit.basis_cutoff`: the recorded time a replay with basis SEQ:HASH counts to."""
+    from wegings.store.audit import basis_cutoff as audit_basis_cutoff
 
     return audit_basis_cutoff(session, seq, hash_prefix)
 
@@ -490,7 +490,7 @@ def status(location: Location) -> StoreStatus:
     from sqlalchemy.exc import DBAPIError
     from sqlmodel import SQLModel
 
-    import wegings.models  # noqa: F401  (registers the tables)
+    import wegings.store.models  # noqa: F401  (registers the tables)
 
     where = location.describe()
     if location.path is not None:

@@ -9,7 +9,10 @@ from sqlmodel import Field, SQLModel
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime, stored as naive UTC so every backend compares it alike."""
+    """A timezone-aware UTC datetime, stored as naive UTC so every backend compares it alike.
+
+    On SQLite the text is `stored.STORED_DATETIME_FORMAT`, which the strict readers expect.
+    """
 
     impl = DateTime
     cache_ok = True
