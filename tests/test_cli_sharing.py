@@ -27,7 +27,7 @@ SUMMARY = re.compile(
 
 
 @pytest.fixture
-def db(location: Location) -> Location:
+def db(location: Location, migrated_db: Path) -> Location:
     """rvd (CTG, standaard), smi (CTG, verhoogd), bsv (flagged, no note), and three items."""
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -277,9 +277,13 @@ def test_can_share_json_and_table(run: Run, db: Location) -> None:
         ("rvd", "allowed"),
         ("smi", "needs_permission"),
     ]
+    # Every condition any member's provision carries: the notes' conditions of rvd and smi too.
     assert data["conditions"] == [
         "Not to be passed on to third parties without the consent of AIVD",
+        "Geen verdere verstrekking zonder toestemming van de AIVD.",
         "State the reliability and the age of the personal data",
+        "Persoonsgegevens alleen na toestemming per verstrekking.",
+        "Geen gegevens die tot vervolging wegens politieke activiteiten kunnen leiden.",
     ]
     table = run("can-share", "RVD-1", "--to", "smi")
     assert table.exit_code == 1

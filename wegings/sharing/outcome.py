@@ -126,8 +126,8 @@ class Decision:
     outcome: worst effect of all reasons; reasons: every reason that applied, in rule order
     (per member for a group); conditions: what a transfer must carry, deduplicated, in the order
     onward-transfer condition, the consent's, the recipient's note's, source protection,
-    personal data; for a group, only the conditions common to every member's provision, in the
-    order of the first member's (see member_conditions for each member's own);
+    personal data; for a group, every condition any member's provision carries, in the order
+    first met (see member_conditions for each member's own);
     member_outcomes: (member short, outcome) per member for a group recipient, else empty;
     member_conditions: (member short, the conditions that member's provision carries) per member
     that something is passed to, for a group recipient, else empty.

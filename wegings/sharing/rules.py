@@ -187,7 +187,7 @@ def rule_5_group(check: Check, recipient: GroupFacts) -> Decision:
     return Decision(
         outcome=worst(o for _, o in member_outcomes),
         reasons=tuple(all_reasons),
-        conditions=_common_conditions(check, member_conditions),
+        conditions=_group_conditions(check, member_conditions),
         member_outcomes=tuple(member_outcomes),
         member_conditions=tuple(member_conditions),
     )
@@ -618,12 +618,17 @@ def _conditions(
     return tuple(conditions)
 
 
-def _common_conditions(
+def _group_conditions(
     check: Check, member_conditions: Sequence[tuple[str, tuple[str, ...]]]
 ) -> tuple[str, ...]:
-    """The conditions every member's provision carries, in the order of the first member's."""
+    """Every condition any member's provision carries, in the order first met.
+
+    One transfer to a group carries them all: a reader of the answer's conditions must never
+    get fewer than a member's provision needs (each member's own list says which are whose).
+    """
     if not member_conditions:
         return _conditions(check, None, None, None)
-    first, *others = (conditions for _, conditions in member_conditions)
-    shared = [set(conditions) for conditions in others]
-    return tuple(c for c in first if all(c in conditions for conditions in shared))
+    carried: dict[str, None] = {}
+    for _, conditions in member_conditions:
+        carried.update(dict.fromkeys(conditions))
+    return tuple(carried)
