@@ -270,3 +270,32 @@ def test_writers_wait_for_each_other(run: Run, db_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started > 0.5  # it did wait for the lock
     assert sql(db_path, "SELECT count(*) FROM partner") == [(2,)]
+
+
+def test_a_read_in_a_read_only_directory_is_told_about_the_log_not_about_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3 as sqlite
+
+    from wegings.store import engine
+
+    database = tmp_path / "wegings.db"
+    database.write_bytes(b"")
+    # Root may write anywhere, so the read-only directory is simulated where it is asked about.
+    monkeypatch.setattr(
+        engine.os, "access", lambda path, mode: mode == os.R_OK or Path(path) != tmp_path
+    )
+    error = engine._describe_db_error(
+        sqlite.OperationalError("attempt to write a readonly database"),
+        str(database),
+        reading=database,
+    )
+    assert error.message == (
+        f"Cannot read the database {database}: it keeps a write-ahead log, and SQLite cannot "
+        f"create wegings.db-shm in {tmp_path} here. Check against a copy made with "
+        "`wegings db backup FILE`, which opens anywhere; nothing was changed."
+    )
+    writing = engine._describe_db_error(
+        sqlite.OperationalError("attempt to write a readonly database"), str(database)
+    )
+    assert writing.message == f"The database {database} is read-only here; nothing was changed."

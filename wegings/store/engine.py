@@ -136,10 +136,29 @@ def upgrade(engine: Engine) -> None:
         connection.commit()
 
 
-def _describe_db_error(exc: BaseException, where: str) -> StoreError:
-    """A StoreError that says what went wrong with the database at `where`, in one line."""
+def _describe_db_error(
+    exc: BaseException, where: str, *, reading: Path | None = None
+) -> StoreError:
+    """A StoreError that says what went wrong with the database at `where`, in one line.
+
+    `reading`: the SQLite file a read-only open failed on, so that a read is not told about
+    writing.
+    """
     text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     lowered = text.lower()
+    if (
+        reading is not None
+        and ("readonly" in lowered or "read-only" in lowered or "unable to open" in lowered)
+        and os.access(reading, os.R_OK)
+        and not os.access(reading.parent, os.W_OK)
+    ):
+        # A database in write-ahead-log mode is read through its -shm file, which SQLite must
+        # be able to create beside it; a read-only directory does not allow that.
+        return StoreError(
+            f"Cannot read the database {where}: it keeps a write-ahead log, and SQLite cannot "
+            f"create {reading.name}-shm in {reading.parent} here. Check against a copy made "
+            "with `wegings db backup FILE`, which opens anywhere; nothing was changed."
+        )
     if "file is not a database" in lowered or "malformed" in lowered:
         return StoreError(f"{where} is not a wegings database ({text}); nothing was changed.")
     if "locked" in lowered or "busy" in lowered:
@@ -254,7 +273,8 @@ def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
                     read_schema_state(connection), where, write=write or location.path is None
                 )
         except DBAPIError as exc:
-            raise _describe_db_error(exc, where) from None
+            reading = location.path if not write else None
+            raise _describe_db_error(exc, where, reading=reading) from None
         if write and location.path is not None:
             # Only now that the file is known to be ours: never touch a foreign database.
             _use_wal(engine)
