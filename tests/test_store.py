@@ -283,7 +283,8 @@ def test_a_read_in_a_read_only_directory_is_told_about_the_log_not_about_writing
     database.write_bytes(b"")
     # Root may write anywhere, so the read-only directory is simulated where it is asked about.
     monkeypatch.setattr(
-        engine.os, "access", lambda path, mode: mode == os.R_OK or Path(path) != tmp_path
+        "wegings.store.engine.os.access",
+        lambda path, mode: mode == os.R_OK or Path(path) != tmp_path,
     )
     error = engine._describe_db_error(
         sqlite.OperationalError("attempt to write a readonly database"),
