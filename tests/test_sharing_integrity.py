@@ -332,14 +332,15 @@ TRAIL_TAMPERING = [
             "UPDATE audit_event SET entity = 'revocation_' WHERE entity = 'revocation'",
         ],
         ("rvd/RVD-1", "smi"),
-        f"The audit trail holds 1 event of no known kind: it was changed outside wegings; {HINT}",
+        "The audit trail ends at event {m} but holds {n} events of a known kind: events were "
+        f"removed or changed outside wegings; {HINT}",
     ),
     (
         "revocation and its event deleted",
         ["DELETE FROM consent_revocation", "DELETE FROM audit_event WHERE entity = 'revocation'"],
         ("rvd/RVD-1", "smi"),
-        "The audit trail has {n} events numbered 1 to {m}: events were removed outside wegings; "
-        f"{HINT}",
+        "The audit trail ends at event {m} but holds {n} events of a known kind: events were "
+        f"removed or changed outside wegings; {HINT}",
     ),
     (
         "item and its snapshot edited alike",
