@@ -25,6 +25,7 @@ out notes and flags recorded after it.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,21 +78,49 @@ _ROLES = frozenset(r.value for r in Role)
 # Entities read whole when a reader opens; the others are read per check.
 _LOADED = ("partner", "group", "membership", "note", "establishment", "withdrawal", "flag")
 _GENESIS = "0" * 64
+_STORED_TEXT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
 # An event with its successor's prev_hash, to hash it and check that the chain goes on from it.
 _EVENT_SELECT = (
     "SELECT e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.change, e.prev_hash, "
     "e.hash, n.prev_hash FROM audit_event e LEFT JOIN audit_event n ON n.seq = e.seq + 1"
 )
 _EVENTS_BY_SEQ = f"{_EVENT_SELECT} WHERE e.seq = ?"
-_CHAIN_CHUNK = 200
+
+
+def _iso_of_stored(value: Any) -> str | None:
+    """An event's stored time as `iso()` writes it into the hash; None when unreadable."""
+    # The common case without parsing: SQLite's naive UTC text with microseconds.
+    if type(value) is str and _STORED_TEXT.fullmatch(value):
+        if value.endswith(".000000"):
+            return f"{value[:10]}T{value[11:19]}Z"
+        return f"{value[:10]}T{value[11:]}Z"
+    try:
+        return iso(read_datetime(value))
+    except Unreadable:
+        return None
 
 
 def _event_join(alias: str, entity: str, row: str) -> str:
-    """LEFT JOIN of the audit event of row `row`.id (by the (entity, entity_id) index)."""
+    """LEFT JOIN of the audit event of row `row`.id (by the (entity, entity_id) index) and of
+    the event after it (by sequence number), whose prev_hash must be this event's hash."""
     return (
         f" LEFT JOIN audit_event {alias} ON {alias}.entity = '{entity}' "
         f"AND {alias}.entity_id = CAST({row}.id AS TEXT)"
+        f" LEFT JOIN audit_event n{alias} ON n{alias}.seq = {alias}.seq + 1"
     )
+
+
+def _event_columns(alias: str) -> str:
+    """The columns of a joined event in `_EVENT_WIDTH` places, as `_EVENT_SELECT` has them."""
+    return (
+        f"{alias}.seq, {alias}.at, {alias}.actor, {alias}.action, {alias}.entity, "
+        f"{alias}.entity_id, {alias}.change, {alias}.prev_hash, {alias}.hash, n{alias}.prev_hash"
+    )
+
+
+_EVENT_WIDTH = 10
+_CHANGE = 6  # where the snapshot stands among an event's columns
+_NO_EVENT = ", ".join(["NULL"] * _EVENT_WIDTH)
 
 
 # The SQL in this module is built only from the models' table and column names and fixed
@@ -107,31 +136,36 @@ def _queries(verify: bool) -> dict[str, str]:
     permission = kinds["permission"]
     if verify:
         item_sql = (
-            f"SELECT {item.select('i')}, ei.change, {tag.select('t')}, et.change FROM item i"  # noqa: S608
+            f"SELECT {item.select('i')}, {_event_columns('ei')}, {tag.select('t')}, "  # noqa: S608
+            f"{_event_columns('et')} FROM item i"
             f"{_event_join('ei', 'item', 'i')} LEFT JOIN item_tag t ON t.item_id = i.id"
             f"{_event_join('et', 'item_tag', 't')}"
         )
         consent_sql = (
-            f"SELECT {consent.select('c')}, ec.change, {revocation.select('r')}, er.change "  # noqa: S608
+            f"SELECT {consent.select('c')}, {_event_columns('ec')}, "  # noqa: S608
+            f"{revocation.select('r')}, {_event_columns('er')} "
             f"FROM consent c{_event_join('ec', 'consent', 'c')} "
             f"LEFT JOIN consent_revocation r ON r.consent_id = c.id"
             f"{_event_join('er', 'revocation', 'r')}"
         )
         permission_sql = (
-            f"SELECT {permission.select('p')}, ep.change FROM permission p"  # noqa: S608
+            f"SELECT {permission.select('p')}, {_event_columns('ep')} FROM permission p"  # noqa: S608
             f"{_event_join('ep', 'permission', 'p')} WHERE p.item_id = ?"
         )
     else:
         item_sql = (
-            f"SELECT {item.select('i')}, NULL, {tag.select('t')}, NULL FROM item i "  # noqa: S608
+            f"SELECT {item.select('i')}, {_NO_EVENT}, {tag.select('t')}, {_NO_EVENT} "  # noqa: S608
+            "FROM item i "
             "LEFT JOIN item_tag t ON t.item_id = i.id"
         )
         consent_sql = (
-            f"SELECT {consent.select('c')}, NULL, {revocation.select('r')}, NULL FROM consent c "  # noqa: S608
+            f"SELECT {consent.select('c')}, {_NO_EVENT}, {revocation.select('r')}, "  # noqa: S608
+            f"{_NO_EVENT} FROM consent c "
             "LEFT JOIN consent_revocation r ON r.consent_id = c.id"
         )
         permission_sql = (
-            f"SELECT {permission.select('p')}, NULL FROM permission p WHERE p.item_id = ?"  # noqa: S608
+            f"SELECT {permission.select('p')}, {_NO_EVENT} FROM permission p "  # noqa: S608
+            "WHERE p.item_id = ?"
         )
     return {
         "item_by_ref": f"{item_sql} WHERE i.ref = ?",
@@ -207,8 +241,6 @@ class SharingReader:
         self._recipients: dict[str, Recipient] = {}
         self._recipients_at: datetime | None = None
         self._verified: set[tuple[str, int]] = set()
-        # Records held to their events in this check whose events are still to be hashed.
-        self._unchained: list[tuple[str, int]] = []
         self._cutoffs: dict[str, tuple[str, datetime]] = {}
         # The revocation the trail records for each consent: (revocation id, its snapshot).
         self._revocation_events: dict[int, tuple[int, str]] = {}
@@ -276,8 +308,8 @@ class SharingReader:
         return count_problem(RELIED_ON, counts)
 
     def _chain_problem(self, events: Sequence[Sequence[Any]]) -> str | None:
-        """The first of `events` (rows of `_EVENT_COLUMNS`) that does not hash right or whose
-        successor does not link to it; None when all hold."""
+        """The first of `events` (rows of `_EVENT_SELECT`'s columns) that does not hash right or
+        whose successor does not link to it; None when all hold."""
         for (
             seq,
             at,
@@ -290,10 +322,7 @@ class SharingReader:
             digest,
             following,
         ) in events:
-            try:
-                moment = iso(read_datetime(at))
-            except Unreadable:
-                moment = None
+            moment = _iso_of_stored(at)
             if (
                 moment is None
                 or not all(
@@ -313,17 +342,6 @@ class SharingReader:
                     f"— the audit trail was changed outside wegings; {VERIFY_HINT}."
                 )
         return None
-
-    def _check_chain(self) -> None:
-        """Hash the events of the records this check held to them (each once per reader)."""
-        keys, self._unchained = self._unchained, []
-        for start in range(0, len(keys), _CHAIN_CHUNK):
-            chunk = keys[start : start + _CHAIN_CHUNK]
-            pairs = " OR ".join("(e.entity = ? AND e.entity_id = ?)" for _ in chunk)
-            params = [value for entity, row_id in chunk for value in (entity, str(row_id))]
-            problem = self._chain_problem(self._rows(f"{_EVENT_SELECT} WHERE {pairs}", params))
-            if problem is not None:
-                raise UnreadableRecord(problem)
 
     @property
     def basis(self) -> str:
@@ -674,18 +692,24 @@ class SharingReader:
     # ------------------------------------------------------------------ per check
 
     def _held(
-        self, kind: RecordKind, values: Sequence[Any], change: Any, label: str
+        self, kind: RecordKind, values: Sequence[Any], event: Sequence[Any], label: str
     ) -> tuple[Any, ...]:
-        """A row read strictly and held to its audit event `change` (None: no event)."""
+        """A row read strictly and held to its audit event (the `_event_columns` of the row's
+        query: its snapshot, the event's fields and the next event's prev_hash; all None when
+        there is no event): the row must equal the snapshot, and the event must hash right and
+        be linked to the next."""
         typed = kind.read(values, lambda: label)
         if self._verify:
             key = (kind.entity, typed[0])
             if key not in self._verified:
+                change = event[_CHANGE]
                 if change is None:
                     raise unaudited(label)
                 if change != kind.snapshot_text(typed):
                     raise altered(label)
-                self._unchained.append(key)
+                problem = self._chain_problem((event,))
+                if problem is not None:
+                    raise UnreadableRecord(problem)
                 if len(self._verified) < _MAX_VERIFIED:
                     self._verified.add(key)
         return typed
@@ -708,7 +732,7 @@ class SharingReader:
             raise ambiguous_item(ref, sorted({str(row[2]) for row in rows}))
         handle = full_handle(str(first[2]), str(first[1]))
         label = f"Item {handle} (#{first[0]})"
-        typed = self._held(kind, first[:width], first[width], label)
+        typed = self._held(kind, first[:width], first[width : width + _EVENT_WIDTH], label)
         values = dict(zip(kind.columns, typed, strict=True))
         recorded = values["recorded_at"]
         if recorded > at:
@@ -718,11 +742,11 @@ class SharingReader:
             )
         tags: set[str] = set()
         for row in rows:
-            tag_values = row[width + 1 : width + 1 + tag_kind.width]
+            tag_values = row[width + _EVENT_WIDTH : width + _EVENT_WIDTH + tag_kind.width]
             if tag_values[0] is None:
                 continue
             tag_label = f"Tag #{tag_values[0]} of item {handle}"
-            tag_typed = self._held(tag_kind, tag_values, row[-1], tag_label)
+            tag_typed = self._held(tag_kind, tag_values, row[-_EVENT_WIDTH:], tag_label)
             tags.add(tag_typed[tag_kind.columns.index("tag")])
         return ItemFacts(
             id=values["id"],
@@ -779,12 +803,19 @@ class SharingReader:
         for row in self._rows(sql, params):
             label = f"Consent #{row[0]}"
             values = dict(
-                zip(kind.columns, self._held(kind, row[:width], row[width], label), strict=True)
+                zip(
+                    kind.columns,
+                    self._held(kind, row[:width], row[width : width + _EVENT_WIDTH], label),
+                    strict=True,
+                )
             )
             if values["recorded_at"] > known_at:
                 continue  # not on record then
             revoked_at = self._revoked_at(
-                values["id"], row[width + 1 : width + 1 + r_width], row[-1], label
+                values["id"],
+                row[width + _EVENT_WIDTH : width + _EVENT_WIDTH + r_width],
+                row[-_EVENT_WIDTH:],
+                label,
             )
             if revoked_at is not None and revoked_at > known_at:
                 revoked_at = None  # revoked only later, as far as the record then went
@@ -808,7 +839,7 @@ class SharingReader:
         return consents
 
     def _revoked_at(
-        self, consent_id: int, values: Sequence[Any], change: Any, consent: str
+        self, consent_id: int, values: Sequence[Any], event: Sequence[Any], consent: str
     ) -> datetime | None:
         """When the consent was revoked, from a revocation row that matches the trail."""
         revocation = self._kinds["revocation"]
@@ -818,7 +849,7 @@ class SharingReader:
                 raise vanished(f"Revocation #{expected[0]} of {consent.lower()}")
             return None
         label = f"Revocation #{values[0]} of {consent.lower()}"
-        typed = self._held(revocation, values, change, label)
+        typed = self._held(revocation, values, event, label)
         if self._verify and (expected is None or expected[0] != typed[0]):
             raise altered(label)
         moment: datetime = typed[revocation.columns.index("revoked_at")]
@@ -832,7 +863,11 @@ class SharingReader:
         for row in self._rows(self._sql["permission"], (item.id,)):
             label = f"Permission #{row[0]}"
             values = dict(
-                zip(kind.columns, self._held(kind, row[:width], row[width], label), strict=True)
+                zip(
+                    kind.columns,
+                    self._held(kind, row[:width], row[width : width + _EVENT_WIDTH], label),
+                    strict=True,
+                )
             )
             if values["recorded_at"] > known_at:
                 continue
@@ -900,8 +935,6 @@ class SharingReader:
             facts.personal_data or facts.unevaluated or any(m.flags for m in members)
         )
         permissions = self._permissions(facts, cut) if needs_permissions else []
-        if self._unchained:
-            self._check_chain()
         decision = decide(
             facts,
             recipient,
