@@ -28,7 +28,7 @@ from wegings.store.models import AuditEvent, Partner
 
 
 @pytest.fixture
-def populated(run: Run) -> Run:
+def populated(run: Run, migrated_db: Path) -> Run:
     add_partner(run, "rvd", "--group", "CTG")
     add_partner(run, "sdv", "--group", "CTG")
     add_partner(run, "bor")

@@ -14,7 +14,7 @@ DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
 
 
 @pytest.fixture
-def noted(run: Run) -> Run:
+def noted(run: Run, migrated_db: Path) -> Run:
     """Partner rvd with an established standaard note."""
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
@@ -236,7 +236,7 @@ def test_an_older_leftover_draft_is_not_picked_by_default(run: Run, db_path: Pat
 
 
 @pytest.fixture
-def item_world(run: Run) -> Run:
+def item_world(run: Run, migrated_db: Path) -> Run:
     """Our own item I1 and partner rvd with an established note."""
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0

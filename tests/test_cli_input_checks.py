@@ -26,7 +26,7 @@ def _events(db: Path) -> int:
 
 
 @pytest.fixture
-def world(run: Run) -> Run:
+def world(run: Run, migrated_db: Path) -> Run:
     """Partner rvd with an established standaard note, and our own item AIVD-1."""
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0

@@ -124,7 +124,7 @@ def due(run: Run, *args: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def smi(run: Run) -> Run:
+def smi(run: Run, migrated_db: Path) -> Run:
     """Partner smi with a verhoogd draft v1 by tester."""
     add_partner(run, "smi")
     score(run, "smi", VERHOOGD)
@@ -132,7 +132,7 @@ def smi(run: Run) -> Run:
 
 
 @pytest.fixture
-def rvd(run: Run) -> Run:
+def rvd(run: Run, migrated_db: Path) -> Run:
     """Partner rvd with a standaard draft v1 by tester."""
     add_partner(run, "rvd")
     score(run, "rvd", STANDAARD)

@@ -22,7 +22,7 @@ def _noted(run: Run, short: str, answers: str, role: str, *groups: str) -> None:
 
 
 @pytest.fixture
-def world(run: Run) -> Run:
+def world(run: Run, migrated_db: Path) -> Run:
     """orc (originator, standaard); rkb (verhoogd, CTG); an item with personal data."""
     _noted(run, "orc", STANDAARD, "dg")
     _noted(run, "rkb", VERHOOGD, "minister", "CTG")

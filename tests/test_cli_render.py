@@ -20,7 +20,7 @@ HOSTILE = (
 
 
 @pytest.fixture
-def established(run: Run, tmp_path: Path) -> Run:
+def established(run: Run, tmp_path: Path, migrated_db: Path) -> Run:
     """Partner rvd with an established standaard note whose first motivation is hostile."""
     add_partner(run, "rvd", "--group", "CTG")
     answers = tomllib.loads((DEMO / "rvd-standaard.toml").read_text(encoding="utf-8"))

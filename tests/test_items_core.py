@@ -39,7 +39,7 @@ UTC_FEB = end_of_day(date(2026, 2, 1))
 
 
 @pytest.fixture
-def db(location: Location) -> Location:
+def db(location: Location, migrated_db: object) -> Location:
     world(location, T0)
     return location
 

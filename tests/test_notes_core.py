@@ -162,7 +162,7 @@ def audit_stays_intact(location: Location, db_path: Path) -> Iterator[None]:
 
 
 @pytest.fixture
-def rvd(location: Location) -> Location:
+def rvd(location: Location, migrated_db: Path) -> Location:
     """A store with partner rvd and no note yet."""
     add_partner(location, "rvd")
     return location

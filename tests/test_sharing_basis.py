@@ -22,7 +22,7 @@ def until() -> str:
 
 
 @pytest.fixture
-def db(location: Location, run: Run) -> Location:
+def db(location: Location, run: Run, migrated_db: Path) -> Location:
     # As sharing_world.world, but with recorded times in the order of the trail, as the tool
     # itself records them: a replay by time needs that order.
     base = utcnow() - timedelta(days=1)

@@ -27,7 +27,7 @@ def until() -> str:
 
 
 @pytest.fixture
-def db(location: Location, run: Run) -> Location:
+def db(location: Location, run: Run, migrated_db: Path) -> Location:
     """rvd (CTG, standaard), smi (CTG, verhoogd), bsv (flagged); items, a consent, a permit.
 
     Ids: items rvd/RVD-1 #1, self/AIVD-1 #2 (personal data), self/AIVD-2 #3 (unevaluated);

@@ -34,7 +34,7 @@ def until() -> str:
 
 
 @pytest.fixture
-def full(location: Location, run: Run) -> Location:
+def full(location: Location, run: Run, migrated_db: Path) -> Location:
     """A store with at least one row in every audited table."""
     base = utcnow() - timedelta(days=2)
     world(location, base)

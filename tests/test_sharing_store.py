@@ -44,7 +44,7 @@ SMI_NOTE = (
 
 
 @pytest.fixture
-def db(location: Location) -> Location:
+def db(location: Location, migrated_db: object) -> Location:
     """rvd (CTG, standaard), smi (CTG, verhoogd, a risicodienst), bsv (flagged, no note)."""
     world(location, T0)
     return location
