@@ -20,7 +20,7 @@ from wegings.sharing.items import create_item
 from wegings.store.engine import session_scope
 from wegings.store.models import Consent
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 NOTE_FILES = {"standaard": "rvd-standaard.toml", "verhoogd": "smi-verhoogd.toml"}
 
 

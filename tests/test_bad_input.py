@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import Run, add_partner, sql
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture

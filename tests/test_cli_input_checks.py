@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Run, add_partner, sql
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 
 SPELLING = (
     "write a date as YYYY-MM-DD, e.g. 2026-11-28, or a date-time such as 2026-11-28T14:30+01:00."

@@ -18,7 +18,7 @@ import tomli_w
 
 from tests.conftest import NOW, Run, add_partner, sql
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 STANDAARD = DEMO / "rvd-standaard.toml"
 VERHOOGD = DEMO / "smi-verhoogd.toml"
 COUNT_AUDITED_RECORDS = (

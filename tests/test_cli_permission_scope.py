@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import Run, add_partner
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 STANDAARD = str(DEMO / "rvd-standaard.toml")
 VERHOOGD = str(DEMO / "smi-verhoogd.toml")
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from tests.conftest import Run, add_partner
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 HOSTILE = (
     "Let op: <script>alert(1)</script> {{ 7*7 }} #set page(width: 1cm) *vet* _schuin_ $x$ "
     "C:\\pad `code` en مرحبا بالعالم \u202eomgekeerd"

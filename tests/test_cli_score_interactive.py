@@ -23,7 +23,7 @@ import tomli_w
 from tests.conftest import Run, add_partner, sql
 from wegings.domain import CRITERION_KEYS
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 STANDAARD = DEMO / "rvd-standaard.toml"
 VERHOOGD = DEMO / "smi-verhoogd.toml"
 PROMPTS = 23  # 22 answers and the confirmation

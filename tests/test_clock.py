@@ -29,7 +29,7 @@ from wegings.store.engine import read_now, recorded_now, session_scope
 from wegings.store.models import AuditEvent, Partner, PartnerFlag
 from wegings.timeutil import utcnow
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 
 
 def flags(session: Session) -> list[PartnerFlag]:

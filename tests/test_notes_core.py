@@ -35,7 +35,7 @@ from wegings.register.partners import create_partner, get_partner
 from wegings.store.audit import count_events, verify
 from wegings.store.engine import session_scope
 
-DEMO = Path(__file__).resolve().parent.parent / "scripts" / "demo"
+DEMO = Path(__file__).resolve().parent / "data"
 STANDAARD = "rvd-standaard.toml"
 VERHOOGD = "smi-verhoogd.toml"
 
