@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -97,6 +98,10 @@ class RecordKind:
     columns: tuple[str, ...]
     readers: tuple[Callable[[Any], Any], ...]
     nullable: tuple[bool, ...]
+    # The columns in sorted order (as the canonical JSON has them), each with what turns its
+    # typed value into the snapshot's (None: kept as it is), so no sort and no type test runs
+    # per record.
+    snapshot_order: tuple[tuple[str, int, Callable[[Any], Any] | None], ...] = ()
 
     def select(self, alias: str) -> str:
         """The table's columns for a SELECT list, prefixed by `alias`."""
@@ -128,9 +133,30 @@ class RecordKind:
         """The canonical JSON `audit.snapshot` gives for this row (from its typed values)."""
         from wegings.store.chain import canonical
 
-        return canonical(
-            {name: snapshot_value(value) for name, value in zip(self.columns, typed, strict=True)}
-        )
+        if not self.snapshot_order:
+            return canonical(
+                {name: snapshot_value(v) for name, v in zip(self.columns, typed, strict=True)}
+            )
+        snapshot: dict[str, Any] = {}
+        for name, index, convert in self.snapshot_order:
+            value = typed[index]
+            snapshot[name] = value if convert is None or value is None else convert(value)
+        return canonical(snapshot)
+
+
+def _iso_text(value: datetime) -> str:
+    # As stored.snapshot_value: read values are aware UTC already (read_datetime).
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _date_text(value: date) -> str:
+    return value.isoformat()
+
+
+_SNAPSHOT_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "datetime": _iso_text,
+    "date": _date_text,
+}
 
 
 def _kind(column: Any) -> str:
@@ -164,12 +190,17 @@ def record_kinds() -> dict[str, RecordKind]:
         table: Any = model.__table__  # type: ignore[attr-defined]
         fields = list(model.model_fields)
         columns = [table.columns[name] for name in fields]
+        stored = [_kind(c) for c in columns]
         kinds[entity] = RecordKind(
             entity=entity,
             table=table.name,
             columns=tuple(fields),
-            readers=tuple(_READERS[_kind(c)] for c in columns),
+            readers=tuple(_READERS[k] for k in stored),
             nullable=tuple(bool(c.nullable) and not c.primary_key for c in columns),
+            snapshot_order=tuple(
+                (name, index, _SNAPSHOT_CONVERTERS.get(stored[index]))
+                for index, name in sorted(enumerate(fields), key=lambda pair: pair[1])
+            ),
         )
     return kinds
 

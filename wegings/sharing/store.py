@@ -248,6 +248,7 @@ class SharingReader:
         self._broken: str | None = None
         self._faulty_names: dict[str, str] = {}
         self.head_seq, self.head_hash = self._head()
+        self._basis: str | None = None
         if verify_records:
             self._broken = self._count_problem()
         self._load()
@@ -346,7 +347,10 @@ class SharingReader:
     @property
     def basis(self) -> str:
         """The audit head this reader answers on, as printed: 'SEQ:HASH16'."""
-        return _format_basis(self.head_seq, self.head_hash)
+        # One snapshot, one head: formatted once, not for every row of a batch.
+        if self._basis is None:
+            self._basis = _format_basis(self.head_seq, self.head_hash)
+        return self._basis
 
     def cutoff(self, basis: str) -> tuple[str, datetime]:
         """A decision's basis 'SEQ:HASH' as printed, and the recorded time of its event."""

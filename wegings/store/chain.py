@@ -14,9 +14,14 @@ GENESIS_HASH = "0" * 64
 """The `prev_hash` of the first event."""
 
 
+# One encoder for every call: json.dumps with options builds a new encoder each time, and the
+# loader encodes a snapshot and a hash payload for every record a check relies on.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(data: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, Unicode kept."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(data)
 
 
 def chain_hash(
