@@ -15,10 +15,19 @@ from wegings.config import Location
 from wegings.notes.notes import withdraw
 from wegings.register.partners import create_partner, get_partner
 from wegings.sharing.records import RELIED_ON, record_kinds
-from wegings.store.audit import AUDITED, snapshot
+from wegings.store.audit import AUDITED, record_change, snapshot
 from wegings.store.chain import canonical
-from wegings.store.engine import session_scope
-from wegings.store.models import AuditEvent, Consent
+from wegings.store.engine import recorded_now, session_scope
+from wegings.store.models import (
+    AuditEvent,
+    Consent,
+    FlagRetraction,
+    ItemCorrection,
+    MembershipChange,
+    PartnerCorrection,
+    PermissionGrant,
+    PermissionRevocation,
+)
 from wegings.store.stored import (
     Unreadable,
     read_bool,
@@ -59,6 +68,21 @@ def full(location: Location, run: Run, migrated_db: Path) -> Location:
     with session_scope(location, write=True) as session:
         withdraw(session, partner=get_partner(session, "smi"), reason="Opgeschort", actor="dg",
                  now=utcnow())  # fmt: skip
+    with session_scope(location, write=True) as session:
+        now = recorded_now(session)
+        for record in (
+            PartnerCorrection(partner_id=1, name="Dienst R", reason="Naam", recorded_at=now,
+                              recorded_by="registrar"),
+            MembershipChange(group_id=1, partner_id=1, change="leave", valid_from=now,
+                             reason="Uitgetreden", recorded_at=now, recorded_by="registrar"),
+            ItemCorrection(item_id=1, personal_data=True, add_tags='["x"]', reason="Fout",
+                           recorded_at=now, recorded_by="analist"),
+            PermissionRevocation(permission_id=1, reason="Ingetrokken", recorded_at=now,
+                                 recorded_by="analist"),
+            PermissionGrant(permission_id=1, granted_by="mr. A. Minister"),
+            FlagRetraction(flag_id=1, reason="Vergissing", recorded_at=now, recorded_by="dg"),
+        ):  # fmt: skip
+            record_change(session, actor="tester", action="test.record", record=record, now=now)
     return location
 
 

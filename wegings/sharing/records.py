@@ -42,6 +42,12 @@ RELIED_ON = (
     "consent",
     "revocation",
     "permission",
+    "partner_correction",
+    "membership_change",
+    "item_correction",
+    "permission_revocation",
+    "permission_grant",
+    "flag_retraction",
 )
 
 

@@ -18,16 +18,22 @@ from wegings.store.models import (
     AuditEvent,
     Consent,
     ConsentRevocation,
+    FlagRetraction,
     GroupMembership,
     Item,
+    ItemCorrection,
     ItemTag,
+    MembershipChange,
     NoteEstablishment,
     NoteVersion,
     NoteWithdrawal,
     Partner,
+    PartnerCorrection,
     PartnerFlag,
     PartnerGroup,
     Permission,
+    PermissionGrant,
+    PermissionRevocation,
     Transfer,
 )
 from wegings.store.stored import snapshot_value
@@ -49,6 +55,12 @@ AUDITED: dict[str, type[SQLModel]] = {
     "revocation": ConsentRevocation,
     "permission": Permission,
     "transfer": Transfer,
+    "partner_correction": PartnerCorrection,
+    "membership_change": MembershipChange,
+    "item_correction": ItemCorrection,
+    "permission_revocation": PermissionRevocation,
+    "permission_grant": PermissionGrant,
+    "flag_retraction": FlagRetraction,
 }
 _ENTITY_OF: dict[type[SQLModel], str] = {model: name for name, model in AUDITED.items()}
 

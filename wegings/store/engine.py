@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
-HEAD_REVISION = "0004_audit_record_lookup"
+HEAD_REVISION = "0005_corrections"
 """The newest schema revision this version knows; a test keeps it equal to Alembic's head."""
 
 BUSY_TIMEOUT_SECONDS = 30.0

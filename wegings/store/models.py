@@ -260,3 +260,100 @@ class Transfer(SQLModel, table=True):
     conditions: str = Field(sa_type=Text)  # JSON list of the conditions it carries
     reliability: str | None = Field(default=None, sa_type=Text)
     age: str | None = Field(default=None, sa_type=Text)
+
+
+# --------------------------------------------------------------------------- corrections
+# A mistake or a change is a new record; nothing above is ever updated in place. Each of these
+# says what is now right, who recorded it (recorded_by), when (recorded_at) and why (reason).
+
+
+class PartnerCorrection(SQLModel, table=True):
+    """A correction of a partner's name, country, kind or notes (None: unchanged)."""
+
+    __tablename__ = "partner_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    name: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(default=None, max_length=2)
+    kind: str | None = Field(default=None, max_length=20)
+    notes: str | None = Field(default=None, sa_type=Text)
+    reason: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class MembershipChange(SQLModel, table=True):
+    """A partner joins or leaves a group from `valid_from` (a moment in the world).
+
+    A `group_membership` row is a join from its `added_at`; these record joins and leaves with
+    their own dates, on record from `recorded_at`.
+    """
+
+    __tablename__ = "membership_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="partner_group.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    change: str = Field(max_length=10)  # "join" or "leave"
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    reference: str = Field(default="", max_length=200)
+    reason: str = Field(default="", sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class ItemCorrection(SQLModel, table=True):
+    """A correction of an item's flags, classification, subject or tags (None: unchanged).
+
+    It holds from the item's registration (the item *was* personal data) but is on record only
+    from `recorded_at`: a replay keeps the old answer, hindsight shows the new one.
+    """
+
+    __tablename__ = "item_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    personal_data: bool | None = Field(default=None)
+    unevaluated: bool | None = Field(default=None)
+    classification: str | None = Field(default=None, max_length=100)
+    subject: str | None = Field(default=None, sa_type=Text)
+    add_tags: str = Field(default="[]", sa_type=Text)  # JSON list of tags added
+    remove_tags: str = Field(default="[]", sa_type=Text)  # JSON list of tags removed
+    reason: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class PermissionRevocation(SQLModel, table=True):
+    """A permission revoked from `recorded_at` on."""
+
+    __tablename__ = "permission_revocation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    permission_id: int = Field(foreign_key="permission.id", unique=True)
+    reason: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class PermissionGrant(SQLModel, table=True):
+    """Who granted a permission (the minister or DG who decided), recorded with it."""
+
+    __tablename__ = "permission_grant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    permission_id: int = Field(foreign_key="permission.id", unique=True)
+    granted_by: str = Field(max_length=200)
+
+
+class FlagRetraction(SQLModel, table=True):
+    """A flag recorded by mistake, retracted: it no longer counts from `recorded_at` on."""
+
+    __tablename__ = "flag_retraction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    flag_id: int = Field(foreign_key="partner_flag.id", unique=True)
+    reason: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
