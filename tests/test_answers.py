@@ -491,7 +491,7 @@ def raw_answers(draw: st.DrawFn, scores: st.SearchStrategy[int] = _any_score) ->
     }
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=150)
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(raw_answers())
 def test_toml_round_trip_is_identity(raw: Any) -> None:
     answers = validate_answers(raw)

@@ -419,7 +419,7 @@ def test_markdown_viewer_shows_hostile_text_literally(
         assert shown in html.replace("\u00a0", " ")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(exclude_characters="\t\r\u00a0\u2068\u2069")))
 def test_markdown_escape_round_trips(text: str) -> None:
     # A line of only spaces and an empty line both become one no-break space: they look alike.
@@ -430,7 +430,7 @@ def test_markdown_escape_round_trips(text: str) -> None:
 _MARKDOWN_SYNTAX = list("#>-+=*_`[]()<>&|~$\\!:1.) \n\t@{}%")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     st.text(
         alphabet=st.one_of(st.sampled_from(_MARKDOWN_SYNTAX), st.characters(codec="utf-8")),

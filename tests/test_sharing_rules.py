@@ -40,7 +40,6 @@ BASE_CONDITION = "Not to be passed on to third parties without the consent of AI
 ALL_DATA_FORMS = frozenset({"evaluated_data", "personal_data", "unevaluated_data"})
 
 PROPERTY_SETTINGS = settings(
-    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
