@@ -86,13 +86,32 @@ def flag_holds(
     at: datetime,
     holds_from: datetime | None = None,
     known_at: datetime | None = None,
+    retracted_at: datetime | None = None,
 ) -> bool:
-    """Whether a flag holds at `at`: on record by `known_at`, begun, and not cleared by then.
+    """Whether a flag holds at `at`: on record by `known_at`, begun, not cleared or retracted.
 
     It holds from `holds_from` (default: its recording); `known_at` (default `at`) is the
-    on-record cutoff, and a clearing counts only once on record and by `at`.
+    on-record cutoff. A clearing (a new note) and a retraction (the flag was recorded by
+    mistake) each count only once on record and by `at`: from then on the flag no longer
+    counts, and before then it did, as far as anyone could know.
     """
     on_record = at if known_at is None else known_at
     by = cutoff(at, known_at)
     begun = raised_at if holds_from is None else holds_from
-    return raised_at <= on_record and begun <= at and (cleared_at is None or cleared_at > by)
+    return (
+        raised_at <= on_record
+        and begun <= at
+        and not flag_retracted(retracted_at, at, known_at=known_at)
+        and (cleared_at is None or cleared_at > by)
+    )
+
+
+def flag_retracted(
+    retracted_at: datetime | None, at: datetime, *, known_at: datetime | None = None
+) -> bool:
+    """Whether a flag retracted at `retracted_at` (None: it was not) no longer counts at `at`:
+    the retraction is on record by `known_at` (default `at`) and took effect by `at`.
+
+    The note store and the note document call this to leave a retracted flag out.
+    """
+    return retracted_at is not None and retracted_at <= cutoff(at, known_at)

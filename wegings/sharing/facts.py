@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from wegings.domain import (
@@ -85,7 +85,7 @@ class ItemFacts:
     id: database id; handle: printable handle such as "bfv/REF-1"; originator: partner short of
     the service it came from, or "self"; received_from: partner short we got it from (None for
     our own); personal_data / unevaluated: the flags that fix its form; tags: its tags, matched
-    by standing consents.
+    by standing consents; classification / subject: as registered (or corrected).
     """
 
     id: int
@@ -95,6 +95,8 @@ class ItemFacts:
     personal_data: bool
     unevaluated: bool
     tags: frozenset[str] = frozenset()
+    classification: str = ""
+    subject: str = ""
 
     def __post_init__(self) -> None:
         if not self.handle:
@@ -103,6 +105,75 @@ class ItemFacts:
         _require_bool(self.personal_data, f"Item {self.handle}: personal_data")
         _require_bool(self.unevaluated, f"Item {self.handle}: unevaluated")
         object.__setattr__(self, "tags", _as_key_set(self.tags, f"Item {self.handle}: tags"))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCorrectionFacts:
+    """A correction of an item: it holds from the item's registration, on record from
+    `recorded_at` (DOMAIN.md, "Corrections and changes").
+
+    id: database id; personal_data / unevaluated / classification / subject: the corrected
+    value (None: unchanged); add_tags / remove_tags: tags added and removed.
+    """
+
+    id: int
+    recorded_at: datetime
+    personal_data: bool | None = None
+    unevaluated: bool | None = None
+    classification: str | None = None
+    subject: str | None = None
+    add_tags: frozenset[str] = frozenset()
+    remove_tags: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        what = f"Item correction #{self.id}"
+        require_utc(self.recorded_at, f"{what}: recorded_at")
+        for name in ("personal_data", "unevaluated"):
+            value = getattr(self, name)
+            if value is not None:
+                _require_bool(value, f"{what}: {name}")
+        object.__setattr__(self, "add_tags", _as_key_set(self.add_tags, f"{what}: add_tags"))
+        object.__setattr__(
+            self, "remove_tags", _as_key_set(self.remove_tags, f"{what}: remove_tags")
+        )
+
+
+def item_as_known(
+    item: ItemFacts, corrections: Iterable[ItemCorrectionFacts], known_at: datetime
+) -> ItemFacts:
+    """The item as on record at `known_at`: its registration with every correction recorded
+    by then applied in the order they were recorded.
+
+    A correction holds from the registration, so it changes the item at every moment, but only
+    for a check that knows of it: a replay before its recording keeps the old item.
+    """
+    known = sorted((c for c in corrections if c.recorded_at <= known_at), key=_recorded_order)
+    if not known:
+        return item
+    personal_data, unevaluated = item.personal_data, item.unevaluated
+    classification, subject, tags = item.classification, item.subject, set(item.tags)
+    for correction in known:
+        if correction.personal_data is not None:
+            personal_data = correction.personal_data
+        if correction.unevaluated is not None:
+            unevaluated = correction.unevaluated
+        if correction.classification is not None:
+            classification = correction.classification
+        if correction.subject is not None:
+            subject = correction.subject
+        tags = (tags - correction.remove_tags) | correction.add_tags
+    return replace(
+        item,
+        personal_data=personal_data,
+        unevaluated=unevaluated,
+        classification=classification,
+        subject=subject,
+        tags=frozenset(tags),
+    )
+
+
+def _recorded_order(correction: ItemCorrectionFacts) -> tuple[datetime, int]:
+    return correction.recorded_at, correction.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,13 +284,15 @@ class FlagFacts:
 
     raised_at: when it was recorded; reason: what happened; cleared_at: when a later note
     establishment cleared it (None = still raised); observed_on: the date of the developments
-    in The Hague, as the user gave it (None when not known).
+    in The Hague, as the user gave it (None when not known); retracted_at: when its retraction
+    (it was recorded by mistake) was recorded (None = not retracted).
     """
 
     raised_at: datetime
     reason: str
     cleared_at: datetime | None = None
     observed_on: date | None = None
+    retracted_at: datetime | None = None
 
     @property
     def holds_from(self) -> datetime:
@@ -241,6 +314,9 @@ class FlagFacts:
         _require_optional_utc(self.cleared_at, "Flag: cleared_at")
         if self.cleared_at is not None and self.cleared_at < self.raised_at:
             raise InvalidInput(f"Flag {self.reason!r} is cleared before it was raised.")
+        _require_optional_utc(self.retracted_at, "Flag: retracted_at")
+        if self.retracted_at is not None and self.retracted_at < self.raised_at:
+            raise InvalidInput(f"Flag {self.reason!r} is retracted before it was raised.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,8 +361,9 @@ class PartnerFacts:
 
     short: its key ("bfv"); name: its full name; notes: its established note versions that
     matter around T; flags: its flags; groups: keys of the groups it belongs to at T (a consent
-    to one of them covers it); joined: (group key, when it joined) for those groups, so that a
-    permission granted for a group covers only the members it had when it was granted.
+    to one of them covers it); joined: (group key, since when) for those groups, since being
+    the start of the unbroken membership that holds at T (`memberships_at`), so that a consent
+    or permission given to a group covers only the members it had then and still has at T.
     """
 
     short: str
@@ -303,6 +380,48 @@ class PartnerFacts:
         )
         if self.short == OWN_SERVICE:
             raise InvalidInput(f"{OWN_SERVICE!r} is our own service, not a partner.")
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipFacts:
+    """A partner joining (`joins`) or leaving a group, from `valid_from` in the world, on record
+    from `recorded_at`. A membership row is a join recorded at its own start."""
+
+    group: str
+    joins: bool
+    valid_from: datetime
+    recorded_at: datetime
+
+    def __post_init__(self) -> None:
+        require_key(self.group, "Membership: group")
+        _require_bool(self.joins, f"Membership of {self.group}: joins")
+        require_utc(self.valid_from, f"Membership of {self.group}: valid_from")
+        require_utc(self.recorded_at, f"Membership of {self.group}: recorded_at")
+
+
+def memberships_at(
+    changes: Iterable[MembershipFacts], at: datetime, *, known_at: datetime | None = None
+) -> tuple[tuple[str, datetime], ...]:
+    """(group key, since) for every group a partner belongs to at `at`, as on record at
+    `known_at` (default `at`), sorted by key.
+
+    Only changes on record by `known_at` and in effect by `at` count, in the order of their
+    dates (a later recording first wins a tie, a leave after a join on the same record);
+    `since` is the start of the unbroken membership that holds at `at`: a member that left and
+    joined again is a member only since it joined again.
+    """
+    on_record = at if known_at is None else known_at
+    since: dict[str, datetime | None] = {}
+    counted = sorted(
+        (c for c in changes if c.recorded_at <= on_record and c.valid_from <= at),
+        key=lambda c: (c.valid_from, c.recorded_at, not c.joins),
+    )
+    for change in counted:
+        if not change.joins:
+            since[change.group] = None
+        elif since.get(change.group) is None:
+            since[change.group] = change.valid_from
+    return tuple(sorted((g, start) for g, start in since.items() if start is not None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +517,8 @@ def active_flags(
     """The partner's flags that hold at `at` and are not cleared then, as on record at known_at.
 
     A flag holds from the date of its developments (or its recording); it counts only once
-    recorded (`raised_at <= known_at`), and a clearing only once on record and by `at`.
+    recorded (`raised_at <= known_at`), and a clearing or a retraction only once on record and
+    by `at`.
     """
     return tuple(
         f
@@ -409,6 +529,7 @@ def active_flags(
             at=at,
             holds_from=f.holds_from,
             known_at=known_at,
+            retracted_at=f.retracted_at,
         )
     )
 

@@ -34,7 +34,10 @@ class CheckResult:
     basis: str = ""
     """The audit head the decision read, 'SEQ:HASH16' (replaying with it gives this answer)."""
     known_at: datetime | None = None
-    """The on-record cutoff when the check replayed a basis; None for a live or as-of check."""
+    """The on-record cutoff when the check replayed a basis or judged in hindsight; None for a
+    live or as-of check."""
+    hindsight: bool = False
+    """Whether moment `at` was judged with everything on record at `known_at` (the read moment)."""
 
     @property
     def exit_code(self) -> int:
@@ -63,6 +66,7 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
         "purpose": result.purpose,
         "as_of": _iso_cached(result.at),
         **({} if result.known_at is None else {"known_at": _iso_cached(result.known_at)}),
+        **({"hindsight": True} if result.hindsight else {}),
         "basis": result.basis,
         "reasons": [
             {

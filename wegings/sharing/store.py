@@ -17,9 +17,10 @@ A fault in one partner's records (its note, flags, memberships) is kept with tha
 raised only by the checks that rely on it, so the rest of a batch goes on.
 
 Time: `at` is the moment validity is judged; `known_at` (default `at`) the on-record cutoff,
-earlier when a decision is replayed with its basis. Items, group memberships, consents,
-revocations and permissions recorded after `known_at` are left out here; the pure rules leave
-out notes and flags recorded after it.
+earlier when a decision is replayed with its basis, the read moment in hindsight. Items, item
+corrections, group joins and leaves, consents, revocations and permissions recorded after
+`known_at` are left out here; the pure rules leave out notes, flags and retractions recorded
+after it.
 """
 
 from __future__ import annotations
@@ -35,16 +36,21 @@ from typing import TYPE_CHECKING, Any
 
 from wegings.domain import FORM_KEYS, OWN_SERVICE, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, StoreError, WegingsError
+from wegings.notes.lifecycle import cutoff as effect_cutoff
 from wegings.notes.lifecycle import flag_cleared_at, note_end
 from wegings.sharing.facts import (
     ConsentFacts,
     FlagFacts,
     GroupFacts,
+    ItemCorrectionFacts,
     ItemFacts,
+    MembershipFacts,
     NoteFacts,
     PartnerFacts,
     PermissionFacts,
     Recipient,
+    item_as_known,
+    memberships_at,
 )
 from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
 from wegings.sharing.records import (
@@ -76,7 +82,18 @@ _FORMS = frozenset(FORM_KEYS)
 _PROFILES = frozenset(p.value for p in RiskProfile)
 _ROLES = frozenset(r.value for r in Role)
 # Entities read whole when a reader opens; the others are read per check.
-_LOADED = ("partner", "group", "membership", "note", "establishment", "withdrawal", "flag")
+_LOADED = (
+    "partner",
+    "group",
+    "membership",
+    "membership_change",
+    "note",
+    "establishment",
+    "withdrawal",
+    "flag",
+    "flag_retraction",
+)
+_MEMBERSHIP_CHANGES = {"join": True, "leave": False}
 _GENESIS = "0" * 64
 _STORED_TEXT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
 # An event with its successor's prev_hash, to hash it and check that the chain goes on from it.
@@ -133,7 +150,8 @@ def _queries(verify: bool) -> dict[str, str]:
     kinds = record_kinds()
     item, tag = kinds["item"], kinds["item_tag"]
     consent, revocation = kinds["consent"], kinds["revocation"]
-    permission = kinds["permission"]
+    permission, withdrawal = kinds["permission"], kinds["permission_revocation"]
+    correction = kinds["item_correction"]
     if verify:
         item_sql = (
             f"SELECT {item.select('i')}, {_event_columns('ei')}, {tag.select('t')}, "  # noqa: S608
@@ -149,8 +167,16 @@ def _queries(verify: bool) -> dict[str, str]:
             f"{_event_join('er', 'revocation', 'r')}"
         )
         permission_sql = (
-            f"SELECT {permission.select('p')}, {_event_columns('ep')} FROM permission p"  # noqa: S608
-            f"{_event_join('ep', 'permission', 'p')} WHERE p.item_id = ?"
+            f"SELECT {permission.select('p')}, {_event_columns('ep')}, "  # noqa: S608
+            f"{withdrawal.select('r')}, {_event_columns('er')} FROM permission p"
+            f"{_event_join('ep', 'permission', 'p')} "
+            "LEFT JOIN permission_revocation r ON r.permission_id = p.id"
+            f"{_event_join('er', 'permission_revocation', 'r')} WHERE p.item_id = ?"
+        )
+        correction_sql = (
+            f"SELECT {correction.select('k')}, {_event_columns('ek')} "  # noqa: S608
+            f"FROM item_correction k{_event_join('ek', 'item_correction', 'k')} "
+            "WHERE k.item_id = ?"
         )
     else:
         item_sql = (
@@ -164,14 +190,20 @@ def _queries(verify: bool) -> dict[str, str]:
             "LEFT JOIN consent_revocation r ON r.consent_id = c.id"
         )
         permission_sql = (
-            f"SELECT {permission.select('p')}, {_NO_EVENT} FROM permission p "  # noqa: S608
-            "WHERE p.item_id = ?"
+            f"SELECT {permission.select('p')}, {_NO_EVENT}, "  # noqa: S608
+            f"{withdrawal.select('r')}, {_NO_EVENT} FROM permission p "
+            "LEFT JOIN permission_revocation r ON r.permission_id = p.id WHERE p.item_id = ?"
+        )
+        correction_sql = (
+            f"SELECT {correction.select('k')}, {_NO_EVENT} "  # noqa: S608
+            "FROM item_correction k WHERE k.item_id = ?"
         )
     return {
         "item_by_ref": f"{item_sql} WHERE i.ref = ?",
         "item_by_handle": f"{item_sql} WHERE i.originator = ? AND i.ref = ?",
         "consent": consent_sql,
         "permission": permission_sql,
+        "item_correction": correction_sql,
     }
 
 
@@ -181,7 +213,7 @@ class _Partner:
     name: str
     notes: tuple[NoteFacts, ...] = ()
     flags: tuple[FlagFacts, ...] = ()
-    memberships: tuple[tuple[datetime, str], ...] = ()  # (added_at, group key)
+    memberships: tuple[MembershipFacts, ...] = ()  # its joins and leaves, rows included
     error: str | None = None  # the first fault in its records: raised when it is relied on
 
 
@@ -189,7 +221,7 @@ class _Partner:
 class _Group:
     key: str
     name: str
-    members: tuple[tuple[datetime, int], ...] = ()  # (added_at, partner id), by partner handle
+    members: tuple[int, ...] = ()  # every partner that ever joined it, by partner handle
     error: str | None = None
 
 
@@ -235,15 +267,17 @@ class SharingReader:
         self._partners: dict[str, _Partner] = {}
         self._partner_ids: dict[int, str] = {}
         self._groups: dict[str, _Group] = {}
-        self._partner_facts: dict[tuple[str, frozenset[str]], PartnerFacts] = {}
+        self._partner_facts: dict[tuple[str, tuple[tuple[str, datetime], ...]], PartnerFacts] = {}
         self._group_facts: dict[tuple[str, tuple[int, ...]], GroupFacts] = {}
         self._consent_sql: dict[tuple[int, int], str] = {}
         self._recipients: dict[str, Recipient] = {}
-        self._recipients_at: datetime | None = None
+        self._recipients_at: tuple[datetime, datetime] | None = None
         self._verified: set[tuple[str, int]] = set()
         self._cutoffs: dict[str, tuple[str, datetime]] = {}
         # The revocation the trail records for each consent: (revocation id, its snapshot).
         self._revocation_events: dict[int, tuple[int, str]] = {}
+        # Likewise the revocation the trail records for each permission.
+        self._permission_revocation_events: dict[int, tuple[int, str]] = {}
         # A fault that makes every check on this snapshot an error (a count that differs).
         self._broken: str | None = None
         self._faulty_names: dict[str, str] = {}
@@ -433,14 +467,23 @@ class SharingReader:
     def _load(self) -> None:
         """Partners with their established notes, flags and memberships; groups."""
         kinds = self._kinds
-        events = self._events_of((*_LOADED, "revocation")) if self._verify else {}
+        events = (
+            self._events_of((*_LOADED, "revocation", "permission_revocation"))
+            if self._verify
+            else {}
+        )
         if self._verify:
+            revoked = {
+                "revocation": (self._revocation_events, "consent_id"),
+                "permission_revocation": (self._permission_revocation_events, "permission_id"),
+            }
             for (entity, revocation_id), change in events.items():
-                if entity != "revocation":
+                if entity not in revoked:
                     continue
-                consent_id = _parse_snapshot(change).get("consent_id")
-                if type(consent_id) is int:
-                    self._revocation_events[consent_id] = (revocation_id, change)
+                expected, column = revoked[entity]
+                revoked_id = _parse_snapshot(change).get(column)
+                if type(revoked_id) is int:
+                    expected[revoked_id] = (revocation_id, change)
         partner_errors: dict[int, str] = {}
         group_errors: dict[int, str] = {}
         global_errors: list[str] = []
@@ -500,6 +543,20 @@ class SharingReader:
             blame,
         )
 
+        change_kind = kinds["membership_change"]
+        c_cols = change_kind.columns
+        c_group, c_partner = c_cols.index("group_id"), c_cols.index("partner_id")
+        changes_loaded = self._load_table(
+            "membership_change",
+            f"SELECT {change_kind.select('c')} FROM membership_change c",  # noqa: S608
+            events,
+            lambda v: (
+                f"Membership change #{v[0]} of {short_of(v[c_partner])} in {key_of(v[c_group])}"
+            ),
+            lambda v: [("partner", v[c_partner]), ("group", v[c_group])],
+            blame,
+        )
+
         note = kinds["note"]
         n_cols = note.columns
         notes_loaded = self._load_table(
@@ -544,6 +601,34 @@ class SharingReader:
             blame,
         )
 
+        flag_partner = {
+            flag_id: row[f_cols.index("partner_id")] for flag_id, row in flags_loaded.rows.items()
+        }
+        flag_partner.update(
+            (flag_id, raw[f_cols.index("partner_id")])
+            for flag_id, (raw, _) in flags_loaded.faulty.items()
+        )
+        retraction = kinds["flag_retraction"]
+        r_cols = retraction.columns
+        r_flag = r_cols.index("flag_id")
+        retractions_loaded = self._load_table(
+            "flag_retraction",
+            f"SELECT {retraction.select('r')} FROM flag_retraction r",  # noqa: S608
+            events,
+            lambda v: f"Retraction #{v[0]} of flag #{v[r_flag]!r}",
+            lambda v: [("partner", flag_partner.get(v[r_flag]))],
+            blame,
+        )
+        retracted: dict[int, datetime] = {}
+        for row in retractions_loaded.rows.values():
+            values = dict(zip(r_cols, row, strict=True))
+            if values["flag_id"] not in flag_partner:
+                global_errors.append(
+                    unreadable(f"Retraction #{row[0]}", "flag_id", values["flag_id"]).message
+                )
+                continue
+            retracted[values["flag_id"]] = values["recorded_at"]
+
         # Notes: each establishment with its version; the facts as the rules want them.
         establishments: dict[int, list[_Establishment]] = defaultdict(list)
         for row in establishments_loaded.rows.values():
@@ -566,23 +651,65 @@ class SharingReader:
         for row in withdrawals_loaded.rows.values():
             values = dict(zip(w_cols, row, strict=True))
             withdrawn[values["note_id"]] = values["withdrawn_at"]
-        flags: dict[int, list[tuple[datetime, str, Any]]] = defaultdict(list)
-        for row in flags_loaded.rows.values():
+        flags: dict[int, list[tuple[datetime, str, Any, datetime | None]]] = defaultdict(list)
+        for flag_id, row in flags_loaded.rows.items():
             values = dict(zip(f_cols, row, strict=True))
             flags[values["partner_id"]].append(
-                (values["recorded_at"], values["reason"], values["observed_on"])
+                (
+                    values["recorded_at"],
+                    values["reason"],
+                    values["observed_on"],
+                    retracted.get(flag_id),
+                )
             )
-        memberships: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-        members: dict[int, list[tuple[str, datetime, int]]] = defaultdict(list)
+        memberships: dict[int, list[MembershipFacts]] = defaultdict(list)
+        members: dict[int, set[tuple[str, int]]] = defaultdict(set)
+
+        def add_membership(
+            label: str,
+            group_id: Any,
+            partner_id: Any,
+            change: Any,
+            since: Any,
+            on: Any,
+        ) -> None:
+            joins = _MEMBERSHIP_CHANGES.get(change)
+            if group_id not in groups or partner_id not in names or joins is None:
+                fault = (
+                    unreadable(label, "change", change).message
+                    if joins is None
+                    else unreadable(label, "group_id", group_id).message
+                )
+                partner_errors.setdefault(partner_id, fault)
+                group_errors.setdefault(group_id, fault)
+                return
+            try:
+                fact = MembershipFacts(
+                    group=groups[group_id][0], joins=joins, valid_from=since, recorded_at=on
+                )
+            except WegingsError as exc:
+                partner_errors.setdefault(partner_id, exc.message)
+                group_errors.setdefault(group_id, exc.message)
+                return
+            memberships[partner_id].append(fact)
+            members[group_id].add((names[partner_id][0], partner_id))
+
         for row in memberships_loaded.rows.values():
-            group_id, partner_id, added = row[m_group], row[m_partner], row[m_added]
-            if group_id not in groups or partner_id not in names:
-                message = unreadable(f"Membership #{row[0]}", "group_id", group_id).message
-                partner_errors.setdefault(partner_id, message)
-                group_errors.setdefault(group_id, message)
-                continue
-            memberships[partner_id].append((added, groups[group_id][0]))
-            members[group_id].append((names[partner_id][0], added, partner_id))
+            # A membership row is a join from its start, recorded then.
+            added = row[m_added]
+            add_membership(
+                f"Membership #{row[0]}", row[m_group], row[m_partner], "join", added, added
+            )
+        for row in changes_loaded.rows.values():
+            values = dict(zip(c_cols, row, strict=True))
+            add_membership(
+                f"Membership change #{row[0]}",
+                values["group_id"],
+                values["partner_id"],
+                values["change"],
+                values["valid_from"],
+                values["recorded_at"],
+            )
 
         if global_errors and self._broken is None:
             self._broken = global_errors[0]
@@ -597,14 +724,14 @@ class SharingReader:
                     )
                 except WegingsError as exc:
                     entry.error = exc.message
-                entry.memberships = tuple(sorted(memberships.get(partner_id, [])))
+                entry.memberships = tuple(memberships.get(partner_id, []))
             self._partners[short] = entry
             self._partner_ids[partner_id] = short
         for group_id, (key, name) in groups.items():
             self._groups[key] = _Group(
                 key=key,
                 name=name,
-                members=tuple((added, pid) for _, added, pid in sorted(members[group_id])),
+                members=tuple(pid for _, pid in sorted(members[group_id])),
                 error=group_errors.get(group_id),
             )
         # A partner or group whose own row is faulty: checks naming it are errors; when even
@@ -632,21 +759,22 @@ class SharingReader:
             raise InvalidInput(f"The holder must be a partner or self, not the group {quote(key)}.")
         raise NotFound(_suggestion(value, sorted(self._partners), what="partner"))
 
-    def recipient(self, value: str, at: datetime) -> Recipient:
-        """The partner or group named `value`, with what was on record about it at `at`."""
+    def recipient(self, value: str, at: datetime, known_at: datetime | None = None) -> Recipient:
+        """The partner or group named `value` at `at`, as on record at `known_at` (default `at`)."""
         # Most checks of a batch share one moment, so the answers for it are kept (bounded by
         # the number of partners and groups) until a row asks about another moment.
-        if at != self._recipients_at:
+        moments = (at, at if known_at is None else known_at)
+        if moments != self._recipients_at:
             self._recipients.clear()
-            self._recipients_at = at
+            self._recipients_at = moments
         found = self._recipients.get(value)
         if found is None:
-            found = self._recipient(value, at)
+            found = self._recipient(value, *moments)
             if len(self._recipients) < _MAX_CACHED_NAMES:
                 self._recipients[value] = found
         return found
 
-    def _recipient(self, value: str, at: datetime) -> Recipient:
+    def _recipient(self, value: str, at: datetime, known_at: datetime) -> Recipient:
         key = value.strip().lower()
         if key == OWN_SERVICE:
             raise InvalidInput("'self' is our own service; give a partner or a group with --to.")
@@ -654,17 +782,20 @@ class SharingReader:
             raise UnreadableRecord(self._faulty_names[key])
         partner = self._partners.get(key)
         if partner is not None:
-            return self._partner_at(partner, at)
+            return self._partner_at(partner, at, known_at)
         group = self._groups.get(key)
         if group is not None:
             if group.error is not None:
                 raise UnreadableRecord(group.error)
-            member_ids = tuple(pid for added, pid in group.members if added <= at)
+            # A provision to a group goes to its members at T (DOMAIN.md, rule 5).
+            member_ids = tuple(
+                pid for pid in group.members if self._is_member(pid, key, at, known_at)
+            )
             cache_key = (key, member_ids)
             facts = self._group_facts.get(cache_key)
             if facts is None:
                 members = tuple(
-                    self._partner_at(self._partners[self._partner_ids[pid]], at)
+                    self._partner_at(self._partners[self._partner_ids[pid]], at, known_at)
                     for pid in member_ids
                 )
                 facts = GroupFacts(key=group.key, name=group.name, members=members)
@@ -673,13 +804,24 @@ class SharingReader:
         known = sorted([*self._partners, *self._groups])
         raise NotFound(_suggestion(value, known, what="partner or group"))
 
-    def _partner_at(self, partner: _Partner, at: datetime) -> PartnerFacts:
-        """The partner's facts with the groups it belonged to at `at` (cached; bounded)."""
+    def _is_member(self, partner_id: int, group: str, at: datetime, known_at: datetime) -> bool:
+        """Whether the partner belongs to `group` at `at` as on record at `known_at`; a partner
+        whose records are faulty counts, so that relying on it is an error, not a gap."""
+        partner = self._partners[self._partner_ids[partner_id]]
+        if partner.error is not None:
+            return True
+        return any(
+            g == group for g, _ in memberships_at(partner.memberships, at, known_at=known_at)
+        )
+
+    def _partner_at(self, partner: _Partner, at: datetime, known_at: datetime) -> PartnerFacts:
+        """The partner's facts with the groups it belonged to at `at` as on record at
+        `known_at`, each since the start of that membership (cached; bounded)."""
         if partner.error is not None:
             raise UnreadableRecord(partner.error)
-        joined = tuple((key, added) for added, key in partner.memberships if added <= at)
+        joined = memberships_at(partner.memberships, at, known_at=known_at)
         groups = frozenset(key for key, _ in joined)
-        cache_key = (partner.short, groups)
+        cache_key = (partner.short, joined)
         facts = self._partner_facts.get(cache_key)
         if facts is None:
             facts = PartnerFacts(
@@ -718,8 +860,11 @@ class SharingReader:
                     self._verified.add(key)
         return typed
 
-    def item(self, text: str, at: datetime) -> ItemFacts:
-        """The item addressed by REF or ORIGINATOR/REF, as it was on record at `at`."""
+    def item(self, text: str, at: datetime, known_at: datetime | None = None) -> ItemFacts:
+        """The item addressed by REF or ORIGINATOR/REF at `at`, as on record at `known_at`
+        (default `at`): registered by both, with the corrections recorded by `known_at`."""
+        known = at if known_at is None else known_at
+        at = effect_cutoff(at, known_at)
         originator, ref = split_handle(text)
         if not ref:
             raise InvalidInput("The item is empty; give REF or ORIGINATOR/REF.")
@@ -752,7 +897,7 @@ class SharingReader:
             tag_label = f"Tag #{tag_values[0]} of item {handle}"
             tag_typed = self._held(tag_kind, tag_values, row[-_EVENT_WIDTH:], tag_label)
             tags.add(tag_typed[tag_kind.columns.index("tag")])
-        return ItemFacts(
+        registered = ItemFacts(
             id=values["id"],
             handle=handle,
             originator=values["originator"],
@@ -760,7 +905,47 @@ class SharingReader:
             personal_data=values["personal_data"],
             unevaluated=values["unevaluated"],
             tags=frozenset(tags),
+            classification=values["classification"],
+            subject=values["subject"],
         )
+        return item_as_known(registered, self._corrections(registered, known), known)
+
+    def _corrections(self, item: ItemFacts, known_at: datetime) -> list[ItemCorrectionFacts]:
+        """The item's corrections recorded by `known_at`, each held to its audit event."""
+        kind = self._kinds["item_correction"]
+        width = kind.width
+        corrections = []
+        for row in self._rows(self._sql["item_correction"], (item.id,)):
+            label = f"Correction #{row[0]} of item {item.handle}"
+            values = dict(
+                zip(
+                    kind.columns,
+                    self._held(kind, row[:width], row[width : width + _EVENT_WIDTH], label),
+                    strict=True,
+                )
+            )
+            if values["item_id"] != item.id:
+                raise unreadable(label, "item_id", values["item_id"])
+            if values["recorded_at"] > known_at:
+                continue  # not on record then
+            try:
+                corrections.append(
+                    ItemCorrectionFacts(
+                        id=values["id"],
+                        recorded_at=values["recorded_at"],
+                        personal_data=values["personal_data"],
+                        unevaluated=values["unevaluated"],
+                        classification=values["classification"],
+                        subject=values["subject"],
+                        add_tags=frozenset(_text_list(values["add_tags"], label, "add_tags")),
+                        remove_tags=frozenset(
+                            _text_list(values["remove_tags"], label, "remove_tags")
+                        ),
+                    )
+                )
+            except InvalidInput:
+                raise unreadable(label, "add_tags", values["add_tags"]) from None
+        return corrections
 
     def _consent_query(self, recipients: int, tags: int) -> str:
         """The SQL for consents to some recipients for an item and some of its tags."""
@@ -861,8 +1046,8 @@ class SharingReader:
 
     def _permissions(self, item: ItemFacts, known_at: datetime) -> list[PermissionFacts]:
         """The higher permissions recorded for the item (by `known_at`)."""
-        kind = self._kinds["permission"]
-        width = kind.width
+        kind, revocation = self._kinds["permission"], self._kinds["permission_revocation"]
+        width, r_width = kind.width, revocation.width
         permissions = []
         for row in self._rows(self._sql["permission"], (item.id,)):
             label = f"Permission #{row[0]}"
@@ -875,6 +1060,14 @@ class SharingReader:
             )
             if values["recorded_at"] > known_at:
                 continue
+            revoked_at = self._permission_revoked_at(
+                values["id"],
+                row[width + _EVENT_WIDTH : width + _EVENT_WIDTH + r_width],
+                row[-_EVENT_WIDTH:],
+                label,
+            )
+            if revoked_at is not None and revoked_at > known_at:
+                revoked_at = None  # revoked only later, as far as the record then went
             if values["role"] not in _ROLES:
                 raise unreadable(label, "role", values["role"])
             permissions.append(
@@ -886,10 +1079,29 @@ class SharingReader:
                     # A back-dated permission counts only from when it was on record.
                     valid_from=max(values["valid_from"], values["recorded_at"]),
                     valid_until=values["valid_until"],
+                    revoked_at=revoked_at,
                     ctivd_notified=values["ctivd_notified"],
                 )
             )
         return permissions
+
+    def _permission_revoked_at(
+        self, permission_id: int, values: Sequence[Any], event: Sequence[Any], permission: str
+    ) -> datetime | None:
+        """When the permission was revoked (its revocation's recording), from a revocation row
+        that matches the trail."""
+        revocation = self._kinds["permission_revocation"]
+        expected = self._permission_revocation_events.get(permission_id)
+        if values[0] is None:
+            if self._verify and expected is not None:
+                raise vanished(f"Revocation #{expected[0]} of {permission.lower()}")
+            return None
+        label = f"Revocation #{values[0]} of {permission.lower()}"
+        typed = self._held(revocation, values, event, label)
+        if self._verify and (expected is None or expected[0] != typed[0]):
+            raise altered(label)
+        moment: datetime = typed[revocation.columns.index("recorded_at")]
+        return moment
 
     # ------------------------------------------------------------------ the check
 
@@ -902,16 +1114,27 @@ class SharingReader:
         holder: str | None = None,
         purpose: str | None = None,
         basis: str | None = None,
+        hindsight: bool = False,
     ) -> CheckResult:
         """Whether `holder` (default us) may pass `item` to `to` at `at`, with every reason.
 
         With `basis` (a decision's 'SEQ:HASH') only what was on record at that audit event
-        counts: the decision is replayed exactly; validity is still judged at `at`.
+        counts: the decision is replayed exactly; validity is still judged at `at`. With
+        `hindsight`, moment `at` is judged with everything on record in this snapshot (at its
+        read moment, `store.read_now`): corrections, late letters, retractions and joins or
+        leaves recorded later count.
         """
         if self._broken is not None:
             raise UnreadableRecord(self._broken)
+        if hindsight and basis is not None:
+            raise InvalidInput(
+                "--hindsight judges with everything on record now and --basis with what was "
+                "on record at a decision's basis: give one of them."
+            )
         known_at: datetime | None = None
         stated_basis = self.basis
+        if hindsight:
+            known_at = live_now(self._session)
         if basis is not None:
             stated_basis, cutoff = self.cutoff(basis)
             if at < cutoff:
@@ -923,8 +1146,8 @@ class SharingReader:
             known_at = cutoff
         cut = at if known_at is None else known_at
         owner = OWN_SERVICE if holder is None else self.holder(holder)
-        facts = self.item(item, cut)
-        recipient = self.recipient(to, cut)
+        facts = self.item(item, at, cut)
+        recipient = self.recipient(to, at, cut)
         clean_purpose = (
             clean_text(purpose, field="Purpose", required=False, max_length=200) or None
             if purpose is not None
@@ -961,6 +1184,7 @@ class SharingReader:
             decision=decision,
             basis=stated_basis,
             known_at=known_at,
+            hindsight=hindsight,
         )
 
 
@@ -1068,17 +1292,20 @@ def _suggestion(value: str, known: list[str], *, what: str) -> str:
 
 
 def _flag_facts(
-    flags: list[tuple[datetime, str, Any]], rewrites: list[tuple[datetime, datetime]]
+    flags: list[tuple[datetime, str, Any, datetime | None]],
+    rewrites: list[tuple[datetime, datetime]],
 ) -> tuple[FlagFacts, ...]:
-    """A partner's flags, each with the moment `lifecycle.flag_cleared_at` clears it."""
+    """A partner's flags, each with the moment `lifecycle.flag_cleared_at` clears it and the
+    recording of its retraction."""
     return tuple(
         FlagFacts(
             raised_at=raised,
             reason=reason,
             cleared_at=flag_cleared_at(raised, rewrites),
             observed_on=observed,
+            retracted_at=retracted,
         )
-        for raised, reason, observed in sorted(flags, key=lambda f: (f[0], f[1]))
+        for raised, reason, observed, retracted in sorted(flags, key=lambda f: (f[0], f[1]))
     )
 
 
