@@ -442,7 +442,8 @@ def test_batch_json_lines(db: Location) -> None:
     assert [r["error"] for r in rows[2:]] == [
         "Row 3: field 'to' must be text, not int.",
         "Row 4: the line is not a JSON object.",
-        "Row 5: unknown field 'tooo'; the fields are item, to, holder, purpose, as_of, basis.",
+        "Row 5: unknown field 'tooo'; the fields are item, to, holder, purpose, as_of, basis, "
+        "hindsight.",
         "Row 6: not valid JSON (Expecting property name enclosed in double quotes).",
     ]
     assert summary.exit_code == 2
@@ -461,7 +462,7 @@ def test_batch_exit_code_is_the_worst_outcome(db: Location) -> None:
         (
             "item,too\n",
             "The batch header names an unknown field 'too'; the fields are item, to, holder, "
-            "purpose, as_of, basis.",
+            "purpose, as_of, basis, hindsight.",
         ),
         ("item,purpose\n", "The batch header lacks the field 'to'; it needs item and to."),
         ("item,to,to\n", "The batch header names a field twice."),

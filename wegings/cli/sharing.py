@@ -58,13 +58,21 @@ def can_share(
             "counts (the basis a decision printed; needs --as-of, the moment it answered for).",
         ),
     ] = None,
+    hindsight: Annotated[
+        bool,
+        typer.Option(
+            "--hindsight",
+            help="Judge the moment of --as-of with everything on record now: corrections, late "
+            "letters, retractions, joins and leaves recorded since (not with --basis).",
+        ),
+    ] = False,
     batch: Annotated[
         str | None,
         typer.Option(
             "--batch",
             metavar="FILE",
             help="Check every row of a CSV (with header) or JSON Lines file; - for stdin. "
-            "Fields: item, to, holder, purpose, as_of, basis.",
+            "Fields: item, to, holder, purpose, as_of, basis, hindsight.",
         ),
     ] = None,
     as_json: Annotated[bool, _JSON] = False,
@@ -78,6 +86,7 @@ def can_share(
             ("--purpose", purpose),
             ("--as-of", as_of),
             ("--basis", basis),
+            ("--hindsight", True if hindsight else None),
         )
         given = [name for name, value in singles if value is not None]
         if given:
@@ -96,6 +105,16 @@ def can_share(
             "--basis replays a decision as of the moment it answered for; give that moment "
             "with --as-of too (its as_of)."
         )
+    if hindsight and as_of is None:
+        raise InvalidInput(
+            "--hindsight judges a past moment with what is on record now; give that moment "
+            "with --as-of."
+        )
+    if hindsight and basis is not None:
+        raise InvalidInput(
+            "--hindsight judges with everything on record now and --basis with what was on "
+            "record at a decision's basis: give one of them."
+        )
     from wegings.service import own_service
     from wegings.sharing.result import decision_json
     from wegings.sharing.store import SharingReader, live_now
@@ -108,7 +127,9 @@ def can_share(
         now = live_now(session)  # before the first read: "now" is that of this snapshot
         at = parse_as_of(as_of, now=now) if as_of else now
         reader = SharingReader(session, service_name=service)
-        result = reader.check(item, to, at=at, holder=holder, purpose=purpose, basis=basis)
+        result = reader.check(
+            item, to, at=at, holder=holder, purpose=purpose, basis=basis, hindsight=hindsight
+        )
     if as_json:
         output.emit_json(decision_json(result))
     else:
@@ -140,6 +161,8 @@ def _print_decision(result: CheckResult) -> None:
     ]
     if result.known_at is not None:
         fields.append(("On record by", iso(result.known_at)))
+    if result.hindsight:
+        fields.append(("Hindsight", "yes: judged with everything on record now"))
     fields.append(("Basis", result.basis))
     if decision.member_outcomes:
         fields.append(("Members", ", ".join(f"{m} {o.value}" for m, o in decision.member_outcomes)))
@@ -391,6 +414,7 @@ def register(app: typer.Typer) -> None:
         epilog=output.examples(
             "wegings can-share RVD-2026-0042 --to smi --purpose 'CT-onderzoek'",
             "wegings can-share RVD-2026-0042 --to ctg --as-of 2026-12-01 --json",
+            "wegings can-share RVD-2026-0042 --to smi --as-of 2026-11-02 --hindsight",
             "wegings can-share --batch checks.csv --json > answers.jsonl",
         ),
     )(can_share)

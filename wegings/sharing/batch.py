@@ -20,10 +20,14 @@ from wegings.sharing.outcome import Outcome
 from wegings.sharing.records import UnreadableRecord
 from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json
 from wegings.sharing.store import SharingReader
+from wegings.store.stored import shown
 from wegings.text import quote
 from wegings.timeutil import parse_as_of
 
-FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of", "basis")
+FIELDS: tuple[str, ...] = ("item", "to", "holder", "purpose", "as_of", "basis", "hindsight")
+_TEXT_FIELDS = FIELDS[:-1]
+# A CSV cell is text; JSON Lines gives true or false. An empty cell is false.
+_HINDSIGHT: dict[object, bool] = {"": False, "true": True, "false": False}
 REQUIRED: tuple[str, ...] = ("item", "to")
 ERROR = "error"
 
@@ -43,6 +47,7 @@ class BatchRow:
     purpose: str | None = None
     as_of: str | None = None
     basis: str | None = None
+    hindsight: bool = False
     problem: str | None = None
 
 
@@ -117,7 +122,7 @@ def _row(number: int, values: dict[str, Any]) -> BatchRow:
             problem=f"unknown field {quote(unknown[0])}; the fields are {', '.join(FIELDS)}",
         )
     clean: dict[str, str | None] = {}
-    for name in FIELDS:
+    for name in _TEXT_FIELDS:
         text, problem = _text(name, values.get(name))
         if problem is not None:
             return BatchRow(number, problem=problem)
@@ -130,6 +135,27 @@ def _row(number: int, values: dict[str, Any]) -> BatchRow:
                 to=clean["to"] or "",
                 problem=f"field {quote(name)} is empty",
             )
+    raw = values.get("hindsight")
+    hindsight = raw if isinstance(raw, bool) else None
+    if raw is None:
+        hindsight = False
+    elif isinstance(raw, str):
+        hindsight = _HINDSIGHT.get(raw.strip().lower())
+    if hindsight is None:
+        return BatchRow(
+            number,
+            item=clean["item"] or "",
+            to=clean["to"] or "",
+            problem=f"field 'hindsight' must be true or false, not {shown(raw)}",
+        )
+    if hindsight and not clean["as_of"]:
+        return BatchRow(
+            number,
+            item=clean["item"] or "",
+            to=clean["to"] or "",
+            problem="field 'hindsight' judges a past moment with what is on record now; give "
+            "that moment in 'as_of'",
+        )
     if clean["basis"] and not clean["as_of"]:
         return BatchRow(
             number,
@@ -146,6 +172,7 @@ def _row(number: int, values: dict[str, Any]) -> BatchRow:
         purpose=clean["purpose"],
         as_of=clean["as_of"],
         basis=clean["basis"],
+        hindsight=hindsight,
     )
 
 
@@ -242,7 +269,13 @@ def run_batch(
         try:
             at = parse_as_of(row.as_of, now=now, field="as_of") if row.as_of else now
             result = reader.check(
-                row.item, row.to, at=at, holder=row.holder, purpose=row.purpose, basis=row.basis
+                row.item,
+                row.to,
+                at=at,
+                holder=row.holder,
+                purpose=row.purpose,
+                basis=row.basis,
+                hindsight=row.hindsight,
             )
         except (InvalidInput, UnreadableRecord) as exc:
             # Bad input, an unknown name, or a record that cannot be relied on: this row only.
@@ -278,6 +311,7 @@ def result_json(result: BatchResult) -> dict[str, Any]:
         "purpose": row.purpose,
         "as_of": row.as_of,
         "basis": row.basis,
+        **({"hindsight": True} if row.hindsight else {}),
         "reasons": [],
         "conditions": [],
         "members": [],
