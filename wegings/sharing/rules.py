@@ -22,7 +22,10 @@ K = T is the answer given at T, K < T a replay with an earlier basis, K > T hind
   revocation, a flag's clearing) takes effect at its own instant: revoked at T means
   `revoked_at <= T`, so in hindsight it still does not reach back before it;
 - a flag holds from the date of its developments (`observed_on`, the start of that day in The
-  Hague) or, without one, from its recording;
+  Hague) or, without one, from its recording; a retraction ends it like a clearing;
+- the loader gives the item as corrected by what was on record at K (`facts.item_as_known`:
+  a correction holds from the registration) and the recipient's groups at T as on record at K
+  (`facts.memberships_at`), each since the start of the unbroken membership then;
 - a note is past review at its review date: in force requires `T < review_due`.
 """
 
