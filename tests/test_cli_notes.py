@@ -264,7 +264,10 @@ def test_export_without_a_note_is_refused(run: Run) -> None:
     result = run("score", "rvd", "--export-answers")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == "Error: rvd has no weighing note yet to export.\n"
+    assert result.stderr == (
+        "Error: rvd has no weighing note yet to export. For a blank answers file to fill in: "
+        "`wegings score rvd --template > rvd.toml`.\n"
+    )
 
 
 def test_export_edit_and_read_back_round_trips(rvd: Run, db_path: Path, tmp_path: Path) -> None:
@@ -422,9 +425,10 @@ def test_establishing_clears_an_open_flag(rvd: Run, db_path: Path, clock: Clock)
         "flag", "rvd", "--reason", "Politieke onrust na verkiezingen", "--date", "2026-12-08"
     )
     assert result.exit_code == 0
+    assert result.stdout == "1\n"
     assert result.stderr == (
-        "Flagged rvd: the note must be rewritten; until a new version is established every "
-        "transfer needs a recorded higher permission.\n"
+        "Flagged rvd (flag 1): the note must be rewritten; until a new version is established "
+        "every transfer needs a recorded higher permission.\n"
     )
     flags = show(rvd, "rvd")["flags"]
     assert [(f["observed_on"], f["reason"], f["recorded_by"]) for f in flags] == [
@@ -640,7 +644,7 @@ def test_diff_shows_scores_motivations_forms_and_conditions(smi: Run, tmp_path: 
     result = smi("diff", "smi", "1", "2", "--json")
     assert result.exit_code == 0
     changes = json.loads(result.stdout)
-    assert {k: v for k, v in changes.items() if k != "criteria"} == {
+    assert {k: v for k, v in changes.items() if k not in {"criteria", "context", "interest"}} == {
         "version_from": 1,
         "version_to": 2,
         "profile_from": "verhoogd",

@@ -60,7 +60,7 @@ def test_unknown_group_suggests(run: Run) -> None:
     add_partner(run, "rvd", "--group", "CTG")
     result = run("partners", "--group", "CGT")
     assert result.exit_code == 2
-    assert result.stderr == "Error: No group 'CGT'. Did you mean: CTG? See `wegings partners`.\n"
+    assert result.stderr == "Error: No group 'CGT'. Did you mean: CTG? See `wegings groups`.\n"
 
 
 def test_show_json_and_table(run: Run) -> None:

@@ -1,4 +1,4 @@
-"""Commands for weighing notes: establish, withdraw, flag, due, history, diff."""
+"""Commands for weighing notes: establish, withdraw, flag, retract-flag, due, history, diff."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def flag(
         ),
     ] = None,
 ) -> None:
-    """Record developments that require the note to be rewritten."""
+    """Record developments that require the note to be rewritten; print the flag's id."""
     from wegings.notes.notes import raise_flag
     from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
@@ -103,10 +103,48 @@ def flag(
         # Recorded, and "today" by default, as of when the write lock is held, not before.
         now = recorded_now(session)
         observed = given if given is not None else local_day(now)
-        raise_flag(session, partner=found, reason=reason, observed_on=observed, actor=who, now=now)
+        recorded = raise_flag(
+            session, partner=found, reason=reason, observed_on=observed, actor=who, now=now
+        )
+    # The id on stdout, so that `wegings retract-flag "$(wegings flag …)"` works.
+    typer.echo(str(recorded.id))
     output.say(
-        f"Flagged {found.short}: the note must be rewritten; until a new version is established "
-        "every transfer needs a recorded higher permission."
+        f"Flagged {found.short} (flag {recorded.id}): the note must be rewritten; until a new "
+        "version is established every transfer needs a recorded higher permission."
+    )
+
+
+def retract_flag(
+    ctx: typer.Context,
+    flag_id: Annotated[
+        int,
+        typer.Argument(
+            min=1,
+            help="The flag's id, as `flag` printed it or `show --json` lists it.",
+            show_default=False,
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the flag was a mistake.")
+    ],
+) -> None:
+    """Retract a flag recorded by mistake: it no longer counts from now on; history keeps it."""
+    from wegings.notes.notes import retract_flag as retract
+    from wegings.register.partners import current_values
+    from wegings.store.engine import recorded_now, session_scope
+    from wegings.store.models import Partner
+
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        flag_record, _ = retract(
+            session, flag_id=flag_id, reason=reason, actor=who, now=recorded_now(session)
+        )
+        partner = session.get(Partner, flag_record.partner_id)
+        assert partner is not None
+        shown = current_values(session, partner)
+    output.say(
+        f"Retracted flag {flag_id} of {shown.short} ({shown.name}): it no longer counts; "
+        f"`wegings show {shown.short} --history` keeps it."
     )
 
 
@@ -122,15 +160,17 @@ def due(
 ) -> None:
     """List partners that need attention, most urgent first."""
     from wegings.notes.notes import due as due_rows
+    from wegings.register.partners import current_values
     from wegings.store.engine import read_now, session_scope
     from wegings.timeutil import iso
 
     with session_scope(location(ctx), write=False) as session:
         rows = due_rows(session, now=read_now(session), within_days=within)
+        names = {row.partner.short: current_values(session, row.partner).name for row in rows}
     data: list[dict[str, Any]] = [
         {
             "partner": row.partner.short,
-            "name": row.partner.name,
+            "name": names[row.partner.short],
             "version": row.note.version if row.note else None,
             "status": row.note.status.value if row.note else None,
             "review_due": iso(row.note.establishment.review_due)
@@ -170,11 +210,12 @@ def history(
 ) -> None:
     """List every version of the partner's note with its status and who decided."""
     from wegings.notes.notes import note_states, state_json
-    from wegings.register.partners import get_partner
+    from wegings.register.partners import current_values, get_partner
     from wegings.store.engine import session_scope
 
     with session_scope(location(ctx), write=False) as session:
         found = get_partner(session, partner)
+        name = current_values(session, found).name
         states = [state_json(s) for s in note_states(session, found)]
     if as_json:
         for entry in states:
@@ -187,7 +228,7 @@ def history(
         )
         return
     output.print_table(
-        f"Weighing notes of {found.name} ({found.short})",
+        f"Weighing notes of {name} ({found.short})",
         ["v", "Status", "Profile", "Author", "Created", "Established", "Review due"],
         [
             (
@@ -214,12 +255,10 @@ def diff(
     second: Annotated[int, typer.Argument(help="The newer version.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """Show what changed between two versions: scores, motivations, forms, conditions."""
-    import dataclasses
-
+    """Show what changed between two versions: every field, with its old and new text."""
     from wegings.domain import CRITERIA_BY_KEY
     from wegings.notes.notes import diff as note_diff
-    from wegings.notes.notes import get_version, note_states
+    from wegings.notes.notes import diff_json, get_version, note_states
     from wegings.register.partners import get_partner
     from wegings.store.engine import session_scope
 
@@ -230,13 +269,18 @@ def diff(
         states = note_states(session, found)
         result = note_diff(get_version(states, first, found), get_version(states, second, found))
     if as_json:
-        data: dict[str, Any] = dataclasses.asdict(result)
-        output.emit_json(data)
+        output.emit_json(diff_json(result))
         return
+
+    def sources(change: Any) -> str:
+        lines = [f"+ {s}" for s in change.sources_added]
+        lines += [f"- {s}" for s in change.sources_removed]
+        return "\n".join(lines) or "unchanged"
+
     output.print_table(
         f"{found.short}: version {first} → {second} (profile {result.profile_from} → "
         f"{result.profile_to})",
-        ["Criterion", "Score", "Motivation"],
+        ["Criterion", "Score", "Motivation", "Sources"],
         [
             (
                 CRITERIA_BY_KEY[c.key].label_nl,
@@ -244,17 +288,23 @@ def diff(
                 f"was: {c.motivation_from}\nnow: {c.motivation_to}"
                 if c.motivation_from != c.motivation_to
                 else "unchanged",
+                sources(c),
             )
             for c in result.criteria
         ],
     )
+    texts = [t for t in (result.context, *result.interest) if t.changed]
+    if texts:
+        output.print_table(
+            "Texts changed",
+            ["Field", "Was", "Now"],
+            [(t.field, t.text_from or "—", t.text_to or "—") for t in texts],
+        )
     changes = [
         ("Forms added", ", ".join(result.forms_added)),
         ("Forms removed", ", ".join(result.forms_removed)),
         ("Conditions added", "; ".join(result.conditions_added)),
         ("Conditions removed", "; ".join(result.conditions_removed)),
-        ("Interest changed", ", ".join(result.interest_changed)),
-        ("Context changed", "yes" if result.context_changed else ""),
     ]
     output.print_fields("Other changes", [(k, v) for k, v in changes if v] or [("None", "")])
 
@@ -270,6 +320,7 @@ def register(app: typer.Typer) -> None:
         epilog=ex(
             "wegings score rvd",
             "wegings score rvd --editor",
+            "wegings score rvd --template > rvd.toml",
             "wegings score rvd --export-answers > rvd.toml",
             "wegings score rvd --answers rvd.toml",
         ),
@@ -290,8 +341,19 @@ def register(app: typer.Typer) -> None:
     app.command(
         "flag",
         rich_help_panel="Weighing notes",
-        epilog=ex("wegings flag smi --reason 'Politieke onrust na verkiezingen' --date 2026-11-20"),
+        epilog=ex(
+            "wegings flag smi --reason 'Politieke onrust na verkiezingen' --date 2026-11-20",
+            "FLAG=$(wegings flag smi --reason 'Staatsgreep')",
+        ),
     )(flag)
+    app.command(
+        "retract-flag",
+        rich_help_panel="Weighing notes",
+        epilog=ex(
+            "wegings retract-flag 3 --reason 'Geregistreerd bij de verkeerde partner.'",
+            "wegings show smi --json | jq '.flags[].id'",
+        ),
+    )(retract_flag)
     app.command(
         "due",
         rich_help_panel="Weighing notes",

@@ -1,4 +1,5 @@
-"""Commands for the partner register: new-partner, partners, show."""
+"""Commands for the partner register: new-partner, edit-partner, partners, show, groups, join,
+leave."""
 
 from __future__ import annotations
 
@@ -39,10 +40,11 @@ def new_partner(
 
     who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        now = recorded_now(session)
         partner = create_partner(
             session,
             actor=who,
-            now=recorded_now(session),
+            now=now,
             name=name,
             short=short,
             country=country,
@@ -50,9 +52,67 @@ def new_partner(
             groups=group or [],
             notes=notes,
         )
-        groups = groups_of(session, partner)
+        groups = groups_of(session, partner, at=now)
     suffix = f" in {', '.join(groups)}" if groups else ""
     output.say(f"Registered partner {partner.short} ({partner.name}){suffix}.")
+
+
+def edit_partner(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the correction is made.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="TEXT", help="The service's full name.")
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option(
+            "--country", metavar="CC", help="ISO 3166-1 alpha-2 code; XA–XZ for fictitious ones."
+        ),
+    ] = None,
+    kind: Annotated[
+        PartnerKind | None, typer.Option("--kind", help="What sort of service it is.")
+    ] = None,
+    notes: Annotated[
+        str | None, typer.Option("--notes", metavar="TEXT", help="Free notes.")
+    ] = None,
+) -> None:
+    """Correct a partner's name, country, kind or notes; the handle never changes."""
+    from wegings.register.partners import correct_partner, current_values, get_partner
+    from wegings.store.engine import recorded_now, session_scope
+
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        found = get_partner(session, partner)
+        correction = correct_partner(
+            session,
+            partner=found,
+            actor=who,
+            now=recorded_now(session),
+            reason=reason,
+            name=name,
+            country=country,
+            kind=kind.value if kind is not None else None,
+            notes=notes,
+        )
+        values = current_values(session, found)
+    fields = [f for f in ("name", "country", "kind", "notes") if getattr(correction, f) is not None]
+    output.say(f"Corrected {', '.join(fields)} of {found.short} ({values.name}).")
+
+
+def _as_of(text: str | None, now: Any) -> Any:
+    """The moment `--as-of` names (default `now`); the future is refused."""
+    from wegings.timeutil import parse_as_of
+
+    return now if text is None else parse_as_of(text, now=now)
+
+
+AS_OF_HELP = (
+    "The moment to answer for: a date (the start of that day in The Hague) or a date-time; "
+    "with what was on record then. Default: now."
+)
 
 
 def partners(
@@ -60,32 +120,39 @@ def partners(
     group: Annotated[
         str | None, typer.Option("--group", metavar="NAME", help="Only members of this group.")
     ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="WHEN", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """List the registered partner services."""
+    """List the registered partner services, or a group's members at a moment."""
     from wegings.register.countries import country_label
     from wegings.register.partners import list_partners
-    from wegings.store.engine import session_scope
+    from wegings.store.engine import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
-        rows = list_partners(session, group=group)
+        moment = _as_of(as_of, read_now(session))
+        rows = list_partners(session, group=group, at=moment, known_at=moment)
     if as_json:
         from wegings.register.overview import partner_json
 
         output.emit_json([partner_json(row) for row in rows])
         return
     if not rows:
-        output.say("No partners registered yet. Add one with `wegings new-partner`.")
+        output.say(
+            f"No members of {group} then."
+            if group
+            else "No partners registered yet. Add one with `wegings new-partner`."
+        )
         return
     output.print_table(
-        f"Partners{f' in {group}' if group else ''} ({len(rows)})",
+        f"Partners{f' in {group}' if group else ''}{f' as of {as_of}' if as_of else ''} "
+        f"({len(rows)})",
         ["Handle", "Name", "Country", "Kind", "Groups"],
         [
             (
                 r.partner.short,
-                r.partner.name,
-                country_label(r.partner.country, "nl"),
-                r.partner.kind,
+                r.values.name,
+                country_label(r.values.country, "nl"),
+                r.values.kind,
                 ", ".join(r.groups),
             )
             for r in rows
@@ -93,21 +160,191 @@ def partners(
     )
 
 
+def groups(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="WHEN", help=AS_OF_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """List the groups of partners with their members at a moment."""
+    from wegings.register.partners import list_groups
+    from wegings.store.engine import read_now, session_scope
+    from wegings.timeutil import iso
+
+    with session_scope(location(ctx), write=False) as session:
+        moment = _as_of(as_of, read_now(session))
+        rows = list_groups(session, at=moment, known_at=moment)
+    if as_json:
+        output.emit_json(
+            [
+                {
+                    "key": r.group.key,
+                    "name": r.group.name,
+                    "members": list(r.members),
+                    "created_at": iso(r.group.created_at),
+                    "created_by": r.group.created_by,
+                }
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        output.say("No groups yet. A partner joins one with `wegings join PARTNER GROUP`.")
+        return
+    output.print_table(
+        f"Groups{f' as of {as_of}' if as_of else ''} ({len(rows)})",
+        ["Handle", "Name", "Members"],
+        [(r.group.key, r.group.name, ", ".join(r.members) or "none") for r in rows],
+    )
+
+
+FROM_HELP = "The day it holds from (YYYY-MM-DD, in The Hague). Default: today."
+
+
+def _start_of_day(text: str | None, now: Any) -> Any:
+    """The start of the day `--from` names (default today), in UTC."""
+    from wegings.timeutil import local_day, parse_day, parse_when
+
+    day = parse_day(text, field="--from") if text is not None else local_day(now)
+    return parse_when(day.isoformat(), field="--from")
+
+
+def join(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    group: Annotated[
+        str, typer.Argument(help="The group's handle, e.g. ctg; created on first join.")
+    ],
+    valid_from: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help=FROM_HELP)
+    ] = None,
+    reference: Annotated[
+        str, typer.Option("--reference", metavar="TEXT", help="The letter or decision behind it.")
+    ] = "",
+    display_name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="TEXT",
+            help="The group's display name when this join creates it; may hold spaces.",
+        ),
+    ] = None,
+) -> None:
+    """Record that a partner joins a group from a day."""
+    from wegings.register.partners import get_partner, join_group
+    from wegings.store.engine import recorded_now, session_scope
+    from wegings.timeutil import display_day
+
+    if valid_from is not None:
+        _start_of_day(valid_from, None)  # refuse a bad date before opening the store
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        now = recorded_now(session)
+        found = get_partner(session, partner)
+        joined, record = join_group(
+            session,
+            partner=found,
+            group=group,
+            valid_from=_start_of_day(valid_from, now),
+            actor=who,
+            now=now,
+            reference=reference,
+            display_name=display_name,
+        )
+    output.say(f"{found.short} joins {joined.name} from {display_day(record.valid_from)}.")
+
+
+def leave(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    group: Annotated[str, typer.Argument(help="The group's handle or name.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why it leaves.")],
+    valid_from: Annotated[
+        str | None, typer.Option("--from", metavar="DATE", help=FROM_HELP)
+    ] = None,
+) -> None:
+    """Record that a partner leaves a group from a day."""
+    from wegings.register.partners import get_partner, leave_group
+    from wegings.store.engine import recorded_now, session_scope
+    from wegings.timeutil import display_day
+
+    if valid_from is not None:
+        _start_of_day(valid_from, None)
+    who = actor(ctx)
+    with session_scope(location(ctx), write=True) as session:
+        now = recorded_now(session)
+        found = get_partner(session, partner)
+        left, record = leave_group(
+            session,
+            partner=found,
+            group=group,
+            valid_from=_start_of_day(valid_from, now),
+            reason=reason,
+            actor=who,
+            now=now,
+        )
+    output.say(f"{found.short} leaves {left.name} from {display_day(record.valid_from)}.")
+
+
 def show(
     ctx: typer.Context,
     partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="Also list every correction, join, leave and flag: who, when, why."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """Show one partner service with its groups, current note and open flags."""
+    """Show one partner service with its current values, groups, note and open flags."""
     from wegings.register.overview import partner_overview
     from wegings.store.engine import read_now, session_scope
 
     with session_scope(location(ctx), write=False) as session:
-        details = partner_overview(session, partner, now=read_now(session))
+        details = partner_overview(session, partner, now=read_now(session), with_history=history)
     if as_json:
         output.emit_json(details)
         return
     show_overview(details)
+    if history:
+        show_history(details["history"])
+
+
+def _history_what(entry: dict[str, Any]) -> str:
+    """One history entry in words."""
+    kind = entry["kind"]
+    if kind == "correction":
+        return "; ".join(
+            f"{field}: {change['from'] or '—'} → {change['to'] or '—'}"
+            for field, change in entry["changes"].items()
+        )
+    if kind in {"join", "leave"}:
+        from wegings.timeutil import display_day
+
+        verb = "joins" if kind == "join" else "leaves"
+        reference = f" ({entry['reference']})" if entry["reference"] else ""
+        return f"{verb} {entry['group']} from {display_day(entry['valid_from'])}{reference}"
+    if kind == "flag":
+        retracted = " (retracted)" if entry["retraction"] else ""
+        return f"flag {entry['id']}: developments on {entry['observed_on']}{retracted}"
+    return f"flag {entry['flag_id']} retracted"
+
+
+def show_history(entries: list[dict[str, Any]]) -> None:
+    """Print a partner's history: what, who, when (in The Hague) and why."""
+    from wegings.timeutil import display_minute
+
+    if not entries:
+        output.say("No corrections, joins, leaves or flags recorded.")
+        return
+    output.print_table(
+        f"History ({len(entries)})",
+        ["Recorded", "By", "What", "Why"],
+        [
+            (display_minute(e["recorded_at"]), e["recorded_by"], _history_what(e), e["reason"])
+            for e in entries
+        ],
+    )
 
 
 def show_overview(details: dict[str, Any]) -> None:
@@ -158,8 +395,8 @@ def show_overview(details: dict[str, Any]) -> None:
     if details["flags"]:
         output.print_table(
             "Open flags: the note must be rewritten; transfers need a higher permission",
-            ["Developments on", "Reason", "Recorded by"],
-            [(f["observed_on"], f["reason"], f["recorded_by"]) for f in details["flags"]],
+            ["Flag", "Developments on", "Reason", "Recorded by"],
+            [(f["id"], f["observed_on"], f["reason"], f["recorded_by"]) for f in details["flags"]],
         )
     from wegings.cli.items import print_consents
     from wegings.cli.sharing import print_transfers
@@ -185,10 +422,45 @@ def register(app: typer.Typer) -> None:
     app.command(
         "partners",
         rich_help_panel="Partner register",
-        epilog=output.examples("wegings partners", "wegings partners --group CTG --json"),
+        epilog=output.examples(
+            "wegings partners",
+            "wegings partners --group CTG --json",
+            "wegings partners --group CTG --as-of 2026-06-01",
+        ),
     )(partners)
     app.command(
         "show",
         rich_help_panel="Partner register",
-        epilog=output.examples("wegings show rvd", "wegings show rvd --json"),
+        epilog=output.examples(
+            "wegings show rvd", "wegings show rvd --history", "wegings show rvd --json"
+        ),
     )(show)
+    app.command(
+        "edit-partner",
+        rich_help_panel="Partner register",
+        epilog=output.examples(
+            "wegings edit-partner rvd --name 'Ruritaanse Algemene Veiligheidsdienst' "
+            "--reason 'Naam gewijzigd per 1 januari.'",
+            "wegings edit-partner rvd --country XR --kind combined --reason 'Typefout bij invoer.'",
+        ),
+    )(edit_partner)
+    app.command(
+        "groups",
+        rich_help_panel="Partner register",
+        epilog=output.examples("wegings groups", "wegings groups --as-of 2026-06-01 --json"),
+    )(groups)
+    app.command(
+        "join",
+        rich_help_panel="Partner register",
+        epilog=output.examples(
+            "wegings join rvd ctg --from 2026-01-01 --reference 'CTG-brief 2026/3'",
+            "wegings join rvd cdb --name 'Club de Berne'",
+        ),
+    )(join)
+    app.command(
+        "leave",
+        rich_help_panel="Partner register",
+        epilog=output.examples(
+            "wegings leave rvd ctg --from 2026-12-01 --reason 'Uitgetreden uit de CTG.'"
+        ),
+    )(leave)

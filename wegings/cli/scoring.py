@@ -320,26 +320,49 @@ def score(
         bool,
         typer.Option("--export-answers", help="Print the latest version's answers as TOML."),
     ] = False,
+    template: Annotated[
+        bool,
+        typer.Option(
+            "--template",
+            help="Print a blank answers file (TOML) with the questions and the scale, to fill in.",
+        ),
+    ] = False,
     editor: Annotated[bool, typer.Option("--editor", help="Write long texts in $EDITOR.")] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Save without asking for confirmation.")
     ] = False,
 ) -> None:
     """Score the five criteria and save the weighing as a new draft version."""
-    from wegings.notes.answers import answers_to_toml, validate_answers
+    from wegings.notes.answers import answers_template, answers_to_toml, validate_answers
     from wegings.notes.notes import note_states, save_draft
-    from wegings.register.partners import get_partner
+    from wegings.register.partners import current_values, get_partner
     from wegings.store.engine import recorded_now, session_scope
 
-    if export and answers_file:
-        raise InvalidInput("Give either --answers or --export-answers, not both.")
+    chosen = [
+        name
+        for name, given in (
+            ("--answers", answers_file is not None),
+            ("--export-answers", export),
+            ("--template", template),
+        )
+        if given
+    ]
+    if len(chosen) > 1:
+        raise InvalidInput(f"Give either {' or '.join(chosen)}, not both.")
     with session_scope(location(ctx), write=False) as session:
         found = get_partner(session, partner)
+        name = current_values(session, found).name
         states = note_states(session, found)
     previous = states[-1] if states else None
+    if template:
+        sys.stdout.write(answers_template(f"{name} ({found.short})", found.short))
+        return
     if export:
         if previous is None:
-            raise Refused(f"{found.short} has no weighing note yet to export.")
+            raise Refused(
+                f"{found.short} has no weighing note yet to export. For a blank answers file to "
+                f"fill in: `wegings score {found.short} --template > {found.short}.toml`."
+            )
         sys.stdout.write(answers_to_toml(previous.answers))
         return
     who = actor(ctx)
@@ -348,7 +371,7 @@ def score(
     else:
         raw = interview(
             previous.answers if previous else None,
-            f"{found.name} ({found.short})",
+            f"{name} ({found.short})",
             use_editor=editor,
         )
         answers = validate_answers(raw)

@@ -457,3 +457,70 @@ def answers_to_toml(answers: Answers) -> str:
     """The answers as a TOML weighing file that `validate_answers` reads back unchanged."""
     # Multi-line strings keep motivations readable when the export is edited by hand.
     return tomli_w.dumps(answers_to_mapping(answers), multiline_strings=True)
+
+
+def answers_template(partner_label: str, handle: str) -> str:
+    """A blank answers file in TOML: every field, the guiding questions and the scale as comments.
+
+    Filled in, it is read by `validate_answers` like any other answers file.
+    """
+    from wegings.domain import CRITERIA, FORMS, SCORES, STANDARD_ONLY_FORMS
+
+    def comment(text: str) -> str:
+        return f"# {text}".rstrip()
+
+    lines = [
+        comment(f"Answers for a weighing note of {partner_label}."),
+        comment(f"Fill in every field, then: wegings score {handle} --answers {handle}.toml"),
+        "#",
+        comment("Score scale, for each of the five criteria:"),
+        *(
+            comment(f"  {level.score}  {level.label_nl} ({level.label_en}), risk {level.risk}")
+            for level in (SCORES[s] for s in sorted(SCORES, reverse=True))
+        ),
+        comment("Risk profile: standaard when every criterion scores 4 or 5; otherwise verhoogd,"),
+        comment("and then operational_interest and at least one condition are mandatory."),
+        "",
+        comment("Developments in the country that prompted this weighing (optional)."),
+        'context = ""',
+    ]
+    for number, criterion in enumerate(CRITERIA, start=1):
+        lines += [
+            "",
+            f"[criteria.{criterion.key}]",
+            comment(f"{number}/5 {criterion.label_nl} ({criterion.label_en})"),
+            comment(criterion.question_nl),
+            comment(criterion.question_en),
+            comment(
+                f"score: a whole number from {MIN_SCORE} to {MAX_SCORE} (see the scale above)."
+            ),
+            "score = 0",
+            comment("motivation: mandatory, at least one real sentence."),
+            'motivation = ""',
+            comment('sources: optional, one line each, e.g. ["Jaarverslag toezichthouder 2025"].'),
+            "sources = []",
+        ]
+    lines += [
+        "",
+        "[interest]",
+        comment("Toegevoegde waarde / added value of the relationship (mandatory)."),
+        'added_value = ""',
+        comment("Internationale verplichtingen / international obligations (optional)."),
+        'international_obligations = ""',
+        comment("Quid pro quo / reciprocity (optional)."),
+        'quid_pro_quo = ""',
+        comment(
+            "Zwaarwegend operationeel belang / weighty operational interest that outweighs the"
+        ),
+        comment("risk (mandatory for a verhoogd profile)."),
+        'operational_interest = ""',
+        "",
+        "[cooperation]",
+        comment("forms: the permitted forms of cooperation, any of:"),
+        *(comment(f"  {form.key}: {form.label_nl} ({form.label_en})") for form in FORMS),
+        comment(f"{', '.join(sorted(STANDARD_ONLY_FORMS))} only in a standaard note."),
+        "forms = []",
+        comment("conditions: mitigating measures, one line each (at least one when verhoogd)."),
+        "conditions = []",
+    ]
+    return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from wegings.domain import CRITERION_KEYS, NoteStatus
 from wegings.errors import Refused
 from wegings.notes.notes import NoteState, get_version, note_states, open_flags
 from wegings.notes.weighing import profile_causes
-from wegings.register.partners import get_partner, groups_of
+from wegings.register.partners import current_values, get_partner, groups_of
 from wegings.render.document import (
     CriterionAssessment,
     Flag,
@@ -70,14 +70,16 @@ def note_document(
     answers = state.answers
     establishment = state.establishment
     withdrawal = state.withdrawal
+    # A retracted flag is not an open flag, so it does not print.
     flags = open_flags(session, partner, now) if state.status is not NoteStatus.superseded else []
+    values = current_values(session, partner)
     return NoteDocument(
         partner=PartnerInfo(
-            name=partner.name,
+            name=values.name,
             short=partner.short,
-            country_code=partner.country,
-            kind=partner.kind,  # type: ignore[arg-type]
-            groups=groups_of(session, partner),
+            country_code=values.country,
+            kind=values.kind,  # type: ignore[arg-type]
+            groups=groups_of(session, partner, at=now),
         ),
         own_service=service,
         classification=marking,

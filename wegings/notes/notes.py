@@ -24,6 +24,7 @@ from wegings.register.partners import list_partners
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
 from wegings.store.models import (
+    FlagRetraction,
     NoteEstablishment,
     NoteVersion,
     NoteWithdrawal,
@@ -322,16 +323,72 @@ def rewrites_of(session: Session, partner: Partner) -> list[tuple[datetime, date
     return [(established, written) for established, written in session.exec(query)]
 
 
+def retractions_of(session: Session, partner: Partner) -> dict[int, FlagRetraction]:
+    """The retractions of the partner's flags, by flag id."""
+    query = (
+        select(FlagRetraction)
+        .join(PartnerFlag, col(PartnerFlag.id) == col(FlagRetraction.flag_id))
+        .where(PartnerFlag.partner_id == partner.id)
+    )
+    return {r.flag_id: r for r in session.exec(query)}
+
+
+def flags_of(session: Session, partner: Partner) -> list[PartnerFlag]:
+    """Every flag recorded on the partner, retracted or not, in the order recorded."""
+    query = (
+        select(PartnerFlag)
+        .where(PartnerFlag.partner_id == partner.id)
+        .order_by(col(PartnerFlag.recorded_at), col(PartnerFlag.id))
+    )
+    return list(session.exec(query))
+
+
 def open_flags(session: Session, partner: Partner, at: datetime) -> list[PartnerFlag]:
-    """Flags recorded by `at` and not cleared by an establishment by then."""
-    flags = list(session.exec(select(PartnerFlag).where(PartnerFlag.partner_id == partner.id)))
+    """Flags recorded by `at`, not cleared by an establishment and not retracted by then."""
     rewrites = rewrites_of(session, partner)
+    retractions = retractions_of(session, partner)
     result = []
-    for flag in sorted(flags, key=lambda f: f.recorded_at):
+    for flag in flags_of(session, partner):
         cleared = flag_cleared_at(flag.recorded_at, rewrites)
-        if lifecycle.flag_holds(raised_at=flag.recorded_at, cleared_at=cleared, at=at):
+        retraction = retractions.get(flag.id or -1)
+        if lifecycle.flag_holds(
+            raised_at=flag.recorded_at,
+            cleared_at=cleared,
+            at=at,
+            retracted_at=retraction.recorded_at if retraction is not None else None,
+        ):
             result.append(flag)
     return result
+
+
+def get_flag(session: Session, flag_id: int) -> PartnerFlag:
+    """The flag with this id, or NotFound pointing to where flag ids are shown."""
+    flag = session.get(PartnerFlag, flag_id)
+    if flag is None:
+        raise NotFound(
+            f"No flag {flag_id}. A partner's flags and their ids are in "
+            "`wegings show PARTNER --json`."
+        )
+    return flag
+
+
+def retract_flag(
+    session: Session, *, flag_id: int, reason: str, actor: str, now: datetime
+) -> tuple[PartnerFlag, FlagRetraction]:
+    """Retract a flag recorded by mistake: from now on it no longer counts; it stays on record."""
+    text = clean_text(reason, field="Reason", multiline=True, max_length=MAX_TEXT_LENGTH)
+    flag = get_flag(session, flag_id)
+    existing = session.exec(select(FlagRetraction).where(FlagRetraction.flag_id == flag_id)).first()
+    if existing is not None:
+        partner = session.get(Partner, flag.partner_id)
+        handle = partner.short if partner is not None else "PARTNER"
+        raise Refused(
+            f"Flag {flag_id} was retracted already on {local_day(existing.recorded_at).isoformat()}"
+            f" by {existing.recorded_by}. See `wegings show {handle} --history`."
+        )
+    retraction = FlagRetraction(flag_id=flag_id, reason=text, recorded_at=now, recorded_by=actor)
+    record_change(session, actor=actor, action="flag.retract", record=retraction, now=now)
+    return flag, retraction
 
 
 @dataclass(frozen=True)
@@ -350,7 +407,7 @@ def due(session: Session, *, now: datetime, within_days: int) -> list[DueRow]:
     if within_days < 0:
         raise InvalidInput("--within must be 0 or more days.")
     rows = []
-    for entry in list_partners(session):
+    for entry in list_partners(session, at=now):
         partner = entry.partner
         states = note_states(session, partner)
         standing = latest_established(states)
@@ -397,11 +454,39 @@ class CriterionChange:
     score_to: int
     motivation_from: str
     motivation_to: str
+    sources_added: tuple[str, ...] = ()
+    sources_removed: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
-        """Whether score or motivation differs."""
-        return self.score_from != self.score_to or self.motivation_from != self.motivation_to
+        """Whether score, motivation or sources differ."""
+        return (
+            self.score_from != self.score_to
+            or self.motivation_from != self.motivation_to
+            or bool(self.sources_added or self.sources_removed)
+        )
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """A text field of the note, as it was and as it is (the same when unchanged)."""
+
+    field: str
+    text_from: str
+    text_to: str
+
+    @property
+    def changed(self) -> bool:
+        """Whether the text differs."""
+        return self.text_from != self.text_to
+
+
+INTEREST_FIELDS = (
+    "added_value",
+    "international_obligations",
+    "quid_pro_quo",
+    "operational_interest",
+)
 
 
 @dataclass(frozen=True)
@@ -417,19 +502,28 @@ class NoteDiff:
     forms_removed: tuple[str, ...]
     conditions_added: tuple[str, ...]
     conditions_removed: tuple[str, ...]
-    interest_changed: tuple[str, ...]
-    context_changed: bool
+    interest: tuple[TextChange, ...]
+    context: TextChange
+
+    @property
+    def interest_changed(self) -> tuple[str, ...]:
+        """The interest fields whose text differs."""
+        return tuple(change.field for change in self.interest if change.changed)
+
+    @property
+    def context_changed(self) -> bool:
+        """Whether the context differs."""
+        return self.context.changed
+
+
+def _added(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[str, ...]:
+    """The entries of `after` not in `before`, in their order."""
+    return tuple(entry for entry in after if entry not in before)
 
 
 def diff(first: NoteState, second: NoteState) -> NoteDiff:
-    """What changed from `first` to `second`."""
+    """What changed from `first` to `second`, with the old and the new text of each field."""
     a, b = first.answers, second.answers
-    interest_fields = (
-        "added_value",
-        "international_obligations",
-        "quid_pro_quo",
-        "operational_interest",
-    )
     return NoteDiff(
         version_from=first.version,
         version_to=second.version,
@@ -442,20 +536,59 @@ def diff(first: NoteState, second: NoteState) -> NoteDiff:
                 b.criteria[key].score,
                 a.criteria[key].motivation,
                 b.criteria[key].motivation,
+                sources_added=_added(a.criteria[key].sources, b.criteria[key].sources),
+                sources_removed=_added(b.criteria[key].sources, a.criteria[key].sources),
             )
             for key in CRITERION_KEYS
         ),
-        forms_added=tuple(f for f in b.forms if f not in a.forms),
-        forms_removed=tuple(f for f in a.forms if f not in b.forms),
-        conditions_added=tuple(c for c in b.conditions if c not in a.conditions),
-        conditions_removed=tuple(c for c in a.conditions if c not in b.conditions),
-        interest_changed=tuple(
-            name
-            for name in interest_fields
-            if getattr(a.interest, name) != getattr(b.interest, name)
+        forms_added=_added(a.forms, b.forms),
+        forms_removed=_added(b.forms, a.forms),
+        conditions_added=_added(a.conditions, b.conditions),
+        conditions_removed=_added(b.conditions, a.conditions),
+        interest=tuple(
+            TextChange(name, getattr(a.interest, name), getattr(b.interest, name))
+            for name in INTEREST_FIELDS
         ),
-        context_changed=a.context != b.context,
+        context=TextChange("context", a.context, b.context),
     )
+
+
+def diff_json(result: NoteDiff) -> dict[str, Any]:
+    """A diff as plain JSON: every field with its old and new value and whether it changed."""
+    return {
+        "version_from": result.version_from,
+        "version_to": result.version_to,
+        "profile_from": result.profile_from,
+        "profile_to": result.profile_to,
+        "criteria": [
+            {
+                "key": c.key,
+                "changed": c.changed,
+                "score_from": c.score_from,
+                "score_to": c.score_to,
+                "motivation_from": c.motivation_from,
+                "motivation_to": c.motivation_to,
+                "sources_added": list(c.sources_added),
+                "sources_removed": list(c.sources_removed),
+            }
+            for c in result.criteria
+        ],
+        "forms_added": list(result.forms_added),
+        "forms_removed": list(result.forms_removed),
+        "conditions_added": list(result.conditions_added),
+        "conditions_removed": list(result.conditions_removed),
+        "context": {
+            "changed": result.context.changed,
+            "from": result.context.text_from,
+            "to": result.context.text_to,
+        },
+        "interest": {
+            c.field: {"changed": c.changed, "from": c.text_from, "to": c.text_to}
+            for c in result.interest
+        },
+        "interest_changed": list(result.interest_changed),
+        "context_changed": result.context_changed,
+    }
 
 
 def state_json(state: NoteState) -> dict[str, Any]:

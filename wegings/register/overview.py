@@ -8,44 +8,137 @@ from typing import Any
 from sqlmodel import Session
 
 from wegings.domain import RiskProfile
-from wegings.notes.notes import current_note, note_states, open_flags, state_json
+from wegings.notes.notes import (
+    current_note,
+    flags_of,
+    note_states,
+    open_flags,
+    retractions_of,
+    state_json,
+)
 from wegings.register.countries import country_label, country_name
-from wegings.register.partners import PartnerRow, get_partner, groups_of
+from wegings.register.partners import (
+    CORRECTED_FIELDS,
+    PartnerRow,
+    apply_corrections,
+    corrections_of,
+    get_partner,
+    groups_at,
+    membership_history,
+    partner_row,
+)
+from wegings.store.models import Partner
 from wegings.timeutil import iso
 
 
 def partner_json(row: PartnerRow) -> dict[str, Any]:
-    """A partner as plain JSON."""
-    partner = row.partner
+    """A partner as plain JSON, with its current (corrected) values."""
+    partner, values = row.partner, row.values
     return {
         "short": partner.short,
-        "name": partner.name,
-        "country": partner.country,
-        "country_name": country_name(partner.country, "nl"),
-        "country_label": country_label(partner.country, "nl"),
-        "kind": partner.kind,
+        "name": values.name,
+        "country": values.country,
+        "country_name": country_name(values.country, "nl"),
+        "country_label": country_label(values.country, "nl"),
+        "kind": values.kind,
         "groups": list(row.groups),
-        "notes": partner.notes,
+        "notes": values.notes,
         "created_at": iso(partner.created_at),
         "created_by": partner.created_by,
     }
 
 
-def partner_overview(session: Session, handle: str, *, now: datetime) -> dict[str, Any]:
+def partner_history(session: Session, partner: Partner) -> list[dict[str, Any]]:
+    """Every correction, join, leave, flag and retraction of the partner, in recorded order.
+
+    Each entry says what (`kind`), who (`recorded_by`), when (`recorded_at`) and why.
+    """
+    entries: list[dict[str, Any]] = []
+    corrections = corrections_of(session, partner)
+    for index, correction in enumerate(corrections):
+        before = apply_corrections(partner, corrections[:index])
+        changes = {
+            field: {"from": getattr(before, field), "to": getattr(correction, field)}
+            for field in CORRECTED_FIELDS
+            if getattr(correction, field) is not None
+        }
+        entries.append(
+            {
+                "kind": "correction",
+                "id": correction.id,
+                "recorded_at": iso(correction.recorded_at),
+                "recorded_by": correction.recorded_by,
+                "reason": correction.reason,
+                "changes": changes,
+            }
+        )
+    for group_name, change in membership_history(session, partner):
+        entries.append(
+            {
+                "kind": change.change,
+                "id": change.id,
+                "recorded_at": iso(change.recorded_at),
+                "recorded_by": change.recorded_by,
+                "reason": change.reason,
+                "group": group_name,
+                "valid_from": iso(change.valid_from),
+                "reference": change.reference,
+            }
+        )
+    retractions = retractions_of(session, partner)
+    for flag in flags_of(session, partner):
+        retraction = retractions.get(flag.id or -1)
+        entries.append(
+            {
+                "kind": "flag",
+                "id": flag.id,
+                "recorded_at": iso(flag.recorded_at),
+                "recorded_by": flag.recorded_by,
+                "reason": flag.reason,
+                "observed_on": flag.observed_on.isoformat(),
+                "retraction": None
+                if retraction is None
+                else {
+                    "id": retraction.id,
+                    "recorded_at": iso(retraction.recorded_at),
+                    "recorded_by": retraction.recorded_by,
+                    "reason": retraction.reason,
+                },
+            }
+        )
+        if retraction is not None:
+            entries.append(
+                {
+                    "kind": "flag_retraction",
+                    "id": retraction.id,
+                    "recorded_at": iso(retraction.recorded_at),
+                    "recorded_by": retraction.recorded_by,
+                    "reason": retraction.reason,
+                    "flag_id": flag.id,
+                }
+            )
+    # ISO UTC texts of one format sort as the moments do; the kind keeps ties stable.
+    return sorted(entries, key=lambda e: (e["recorded_at"], e["kind"], e["id"]))
+
+
+def partner_overview(
+    session: Session, handle: str, *, now: datetime, with_history: bool = False
+) -> dict[str, Any]:
     """The partner, its note, whether it is a risicodienst, open flags, consents, transfers."""
     from wegings.sharing.consents import consent_json, consents_about
     from wegings.sharing.transfers import list_transfers, transfer_json
 
     partner = get_partner(session, handle)
-    group_keys = tuple(g.lower() for g in groups_of(session, partner))
+    row = partner_row(session, partner, at=now)
+    group_keys = groups_at(session, partner, at=now, keys=True)
     states = note_states(session, partner)
     current = current_note(states)
     note = state_json(current) if current is not None else None
     if note is not None and current is not None:
         note["in_force"] = current.in_force(now)
         del note["answers"]
-    return {
-        "partner": partner_json(PartnerRow(partner, groups_of(session, partner))),
+    details: dict[str, Any] = {
+        "partner": partner_json(row),
         "note": note,
         # A risicodienst is a partner whose current (established) note is verhoogd, also while
         # that note is overdue or withdrawn: the label does not lapse with the note.
@@ -57,6 +150,7 @@ def partner_overview(session: Session, handle: str, *, now: datetime) -> dict[st
         "versions": len(states),
         "flags": [
             {
+                "id": flag.id,
                 "observed_on": flag.observed_on.isoformat(),
                 "reason": flag.reason,
                 "recorded_at": iso(flag.recorded_at),
@@ -69,3 +163,6 @@ def partner_overview(session: Session, handle: str, *, now: datetime) -> dict[st
         ],
         "transfers": [transfer_json(row) for row in list_transfers(session, to=partner.short)],
     }
+    if with_history:
+        details["history"] = partner_history(session, partner)
+    return details
