@@ -236,9 +236,20 @@ def test_a_left_member_is_shown_after_it_left_only_in_history(run: Run, clock: C
     assert run("leave", "rvd", "ctg", "--reason", "Uitgetreden.").exit_code == 0
     assert json_of(run, "show", "rvd")["partner"]["groups"] == []
     history = json_of(run, "show", "rvd", "--history")["history"]
+    # Without --from a leave holds from the moment it is recorded.
     assert [(h["kind"], h["group"], h["valid_from"]) for h in history] == [
-        ("leave", "CTG", "2026-11-30T23:00:00Z")
+        ("leave", "CTG", "2026-12-01T12:00:02Z")
     ]
+
+
+def test_a_member_that_joined_today_can_leave_today(run: Run, clock: Clock) -> None:
+    add_partner(run, "rvd", "--group", "CTG")
+    left = run("leave", "rvd", "ctg", "--reason", "Uitgetreden.")
+    assert left.exit_code == 0, left.output
+    assert json_of(run, "show", "rvd")["partner"]["groups"] == []
+    again = run("leave", "rvd", "ctg", "--reason", "Nogmaals.")
+    assert again.exit_code != 0
+    assert again.stderr.startswith("Error: rvd is not a member of CTG on ")
 
 
 # flag ids and retract-flag

@@ -197,14 +197,17 @@ def groups(
     )
 
 
-FROM_HELP = "The day it holds from (YYYY-MM-DD, in The Hague). Default: today."
+FROM_HELP = "The day it holds from (YYYY-MM-DD, in The Hague). Default: now."
 
 
 def _start_of_day(text: str | None, now: Any) -> Any:
-    """The start of the day `--from` names (default today), in UTC."""
-    from wegings.timeutil import local_day, parse_day, parse_when
+    """The start of the day `--from` names, in UTC; without --from, the moment of recording
+    (so a partner that joined a group today can leave it today)."""
+    from wegings.timeutil import parse_day, parse_when
 
-    day = parse_day(text, field="--from") if text is not None else local_day(now)
+    if text is None:
+        return now
+    day = parse_day(text, field="--from")
     return parse_when(day.isoformat(), field="--from")
 
 
