@@ -313,12 +313,20 @@ class MembershipEvent:
 
 
 def is_member(events: Iterable[MembershipEvent], *, at: datetime, known_at: datetime) -> bool:
-    """Whether the last join or leave valid by `at` and on record by `known_at` is a join."""
-    relevant = sorted(
-        (e for e in events if e.valid_from <= at and e.recorded_at <= known_at),
-        key=lambda e: (e.valid_from, e.recorded_at),
-    )
-    return bool(relevant) and relevant[-1].change == JOIN
+    """Whether the joins and leaves of one partner and group, valid by `at` and on record by
+    `known_at`, leave it a member: decided by the one rule the can-share check uses too."""
+    from wegings.sharing.facts import MembershipFacts, memberships_at
+
+    changes = [
+        MembershipFacts(
+            group="group",
+            joins=e.change == JOIN,
+            valid_from=e.valid_from,
+            recorded_at=e.recorded_at,
+        )
+        for e in events
+    ]
+    return bool(memberships_at(changes, at, known_at=known_at))
 
 
 def membership_events(
