@@ -94,6 +94,7 @@ def test_item_is_recorded_with_tags_and_audited(db: Location) -> None:
         "tags": ["ct", "cyber"],
         "recorded_at": "2026-01-05T10:00:00Z",
         "recorded_by": "analist",
+        "corrections": 0,
     }
     assert events(db) == before + 3  # the item and its two tags
     with session_scope(db, write=False) as session:

@@ -113,21 +113,159 @@ def items(
                 r.item.originator,
                 r.item.received_from,
                 r.item.received_on.isoformat(),
-                ", ".join(
-                    name
-                    for name, flag in (
-                        ("personal", r.item.personal_data),
-                        ("unevaluated", r.item.unevaluated),
-                    )
-                    if flag
-                )
-                or "evaluated",
+                data_kind(r.values.personal_data, r.values.unevaluated),
                 ", ".join(r.tags),
-                r.item.subject,
+                r.values.subject + (" (corrected)" if r.corrections else ""),
             )
             for r in rows
         ],
     )
+
+
+def data_kind(personal_data: bool, unevaluated: bool) -> str:
+    """personal, unevaluated, both, or evaluated: the kind of data an item is."""
+    kinds = [
+        name for name, flag in (("personal", personal_data), ("unevaluated", unevaluated)) if flag
+    ]
+    return ", ".join(kinds) or "evaluated"
+
+
+def correct_item(
+    ctx: typer.Context,
+    item: Annotated[
+        str, typer.Argument(help="The item (REF or ORIGINATOR/REF).", show_default=False)
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the registration was wrong.")
+    ],
+    personal_data: Annotated[
+        bool | None,
+        typer.Option(
+            "--personal-data/--no-personal-data",
+            help="It holds personal data / it does not.",
+            show_default=False,
+        ),
+    ] = None,
+    unevaluated: Annotated[
+        bool | None,
+        typer.Option(
+            "--unevaluated/--no-unevaluated",
+            help="It is unevaluated data / it is evaluated.",
+            show_default=False,
+        ),
+    ] = None,
+    classification: Annotated[
+        str | None,
+        typer.Option("--classification", metavar="TEXT", help="Its right classification."),
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", metavar="TEXT", help="What it is about, in short.")
+    ] = None,
+    add_tag: Annotated[
+        list[str] | None,
+        typer.Option("--add-tag", metavar="TAG", help="A tag it should have. Repeatable."),
+    ] = None,
+    remove_tag: Annotated[
+        list[str] | None,
+        typer.Option("--remove-tag", metavar="TAG", help="A tag it should not have. Repeatable."),
+    ] = None,
+) -> None:
+    """Correct an item's flags, classification, subject or tags (a new record; nothing is
+    edited). It holds from the registration but is on record only from now: `can-share
+    --as-of` an earlier moment keeps the old answer, `--hindsight` shows the new one."""
+    from wegings.sharing.items import correct_item as record_correction
+    from wegings.store.engine import recorded_now, session_scope
+
+    with session_scope(location(ctx), write=True) as session:
+        correction, row = record_correction(
+            session,
+            actor=actor(ctx),
+            now=recorded_now(session),
+            item=item,
+            reason=reason,
+            personal_data=personal_data,
+            unevaluated=unevaluated,
+            classification=classification,
+            subject=subject,
+            add_tags=add_tag or [],
+            remove_tags=remove_tag or [],
+        )
+    typer.echo(str(correction.id))
+    output.say(
+        f"Recorded correction #{correction.id} of item {row.handle}: now "
+        f"{data_kind(row.values.personal_data, row.values.unevaluated)} data"
+        + (f", tags {', '.join(row.tags)}" if row.tags else ", no tags")
+        + ". Checks as of before now keep the old values; see `wegings show-item "
+        f"{row.handle}`."
+    )
+
+
+def show_item(
+    ctx: typer.Context,
+    item: Annotated[
+        str, typer.Argument(help="The item (REF or ORIGINATOR/REF).", show_default=False)
+    ],
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Show an item's current values and every correction: who, when, why, from what to what."""
+    from wegings.sharing.items import item_history, item_json, item_row
+    from wegings.store.engine import session_scope
+    from wegings.timeutil import display_minute
+
+    with session_scope(location(ctx), write=False) as session:
+        row = item_row(session, item)
+    details = item_json(row)
+    history = item_history(row)
+    if as_json:
+        output.emit_json({**details, "history": history})
+        return
+    values = row.values
+    output.print_fields(
+        f"Item {row.handle}",
+        [
+            ("Originator", row.item.originator),
+            ("Received from", row.item.received_from),
+            ("Date", row.item.received_on.isoformat()),
+            ("Data", data_kind(values.personal_data, values.unevaluated)),
+            ("Classification", values.classification),
+            ("Subject", values.subject),
+            ("Tags", ", ".join(values.tags)),
+            ("Registered", f"{display_minute(row.item.recorded_at)} by {row.item.recorded_by}"),
+        ],
+    )
+    if not history:
+        output.say(f"No corrections. Correct it with `wegings correct-item {row.handle}`.")
+        return
+    output.print_table(
+        f"Corrections ({len(history)})",
+        ["Id", "Recorded", "By", "Changes", "Reason"],
+        [
+            (
+                f"#{entry['id']}",
+                display_minute(entry["recorded_at"]),
+                entry["recorded_by"],
+                "; ".join(_change_text(key, change) for key, change in entry["changes"].items()),
+                entry["reason"],
+            )
+            for entry in history
+        ],
+    )
+
+
+def _change_text(key: str, change: Any) -> str:
+    """One change of a correction, as a person reads it."""
+    if key == "add_tags":
+        return "tags added: " + ", ".join(change)
+    if key == "remove_tags":
+        return "tags removed: " + ", ".join(change)
+    label = key.replace("_", " ")
+    return f"{label}: {_shown(change['from'])} → {_shown(change['to'])}"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"'{value}'" if value != "" else "(empty)"
 
 
 def consent(
@@ -334,6 +472,22 @@ def register(app: typer.Typer) -> None:
         rich_help_panel="Third-party rule",
         epilog=output.examples("wegings items", "wegings items --originator rvd --json"),
     )(items)
+    app.command(
+        "correct-item",
+        rich_help_panel="Third-party rule",
+        epilog=output.examples(
+            "wegings correct-item RVD-2026-0042 --personal-data "
+            "--reason 'Bevat namen; bij registratie gemist'",
+            "wegings correct-item AIVD-7 --add-tag ct --remove-tag cyber --reason 'Fout getagd'",
+        ),
+    )(correct_item)
+    app.command(
+        "show-item",
+        rich_help_panel="Third-party rule",
+        epilog=output.examples(
+            "wegings show-item RVD-2026-0042", "wegings show-item rvd/RVD-2026-0042 --json"
+        ),
+    )(show_item)
     app.command(
         "consent",
         rich_help_panel="Third-party rule",

@@ -18,11 +18,11 @@ from wegings.sharing.handles import full_handle
 from wegings.sharing.items import (
     get_item,
     handle_of,
+    item_row,
     item_rows,
     normalise_tag,
     resolve_party,
     resolve_recipient,
-    tags_of,
 )
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
@@ -233,8 +233,9 @@ def list_consents(session: Session, *, item: str | None = None) -> list[ConsentR
     """All consents, or those that bear on one item (its own and standing ones for its tags)."""
     query = select(Consent).order_by(col(Consent.id))
     if item is not None:
-        found = get_item(session, item)
-        tags = tags_of(session, [found.id or -1]).get(found.id or -1, ())
+        # Its tags now, corrections included: the standing consents that bear on it today.
+        row = item_row(session, item)
+        found, tags = row.item, row.tags
         scope = col(Consent.item_id) == found.id
         if tags:
             scope = scope | (

@@ -1,13 +1,16 @@
 """The items of the third-party rule: registering, finding and listing them.
 
 An item is addressed by its reference when no other originator used the same one, else as
-ORIGINATOR/REF. Items are never edited.
+ORIGINATOR/REF. Items are never edited: a correction is a new record (ItemCorrection), and
+`current_values` gives an item's values with its corrections applied.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,12 +22,14 @@ from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.register.partners import find_group, get_partner
 from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
 from wegings.store.audit import record_change
-from wegings.store.models import Item, ItemTag, Partner, PartnerGroup
-from wegings.text import clean_text, quote, reject_invisible, suggestion
+from wegings.store.models import Item, ItemCorrection, ItemTag, Partner, PartnerGroup
+from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible, suggestion
 from wegings.timeutil import iso, local_day
 
 _REF = re.compile(r"^[^\s/]{1,100}$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")
+MAX_CLASSIFICATION_LENGTH = 100
+MAX_SUBJECT_LENGTH = 500
 
 
 # --------------------------------------------------------------------------- names
@@ -85,13 +90,66 @@ def resolve_recipient(session: Session, value: str) -> str:
 # --------------------------------------------------------------------------- items
 
 
+CORRECTED_FIELDS = ("personal_data", "unevaluated", "classification", "subject")
+"""The values of an item a correction sets (tags are added and removed instead)."""
+
+
+@dataclass(frozen=True)
+class ItemValues:
+    """The values of an item that a correction can change."""
+
+    personal_data: bool
+    unevaluated: bool
+    classification: str
+    subject: str
+    tags: tuple[str, ...]
+
+
+def correction_tags(correction: ItemCorrection) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tags a correction adds and removes, as stored (JSON lists)."""
+    from wegings.store.engine import stored_json
+
+    added = stored_json(correction.add_tags, "tags added by an item correction")
+    removed = stored_json(correction.remove_tags, "tags removed by an item correction")
+    return tuple(added), tuple(removed)
+
+
+def current_values(
+    item: Item, tags: Iterable[str], corrections: Iterable[ItemCorrection]
+) -> ItemValues:
+    """An item's values now: its registration (with its registered `tags`) and every
+    correction applied in the order recorded. Pure: give it the corrections to apply (for a
+    moment in the past, those recorded by then)."""
+    personal_data, unevaluated = item.personal_data, item.unevaluated
+    classification, subject, current = item.classification, item.subject, set(tags)
+    for correction in sorted(corrections, key=lambda c: (c.recorded_at, c.id or 0)):
+        if correction.personal_data is not None:
+            personal_data = correction.personal_data
+        if correction.unevaluated is not None:
+            unevaluated = correction.unevaluated
+        if correction.classification is not None:
+            classification = correction.classification
+        if correction.subject is not None:
+            subject = correction.subject
+        added, removed = correction_tags(correction)
+        current = (current - set(removed)) | set(added)
+    return ItemValues(personal_data, unevaluated, classification, subject, tuple(sorted(current)))
+
+
 @dataclass(frozen=True)
 class ItemRow:
-    """An item with its tags and the handle it is addressed by."""
+    """An item with its current values, its corrections and the handle it is addressed by."""
 
     item: Item
-    tags: tuple[str, ...]
+    values: ItemValues
     handle: str
+    corrections: tuple[ItemCorrection, ...] = ()
+    registered_tags: tuple[str, ...] = ()
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Its tags now."""
+        return self.values.tags
 
 
 def handle_of(item: Item) -> str:
@@ -114,6 +172,16 @@ def get_item(session: Session, text: str) -> Item:
     return found[0]
 
 
+def _classification(text: str) -> str:
+    return clean_text(
+        text, field="Classification", required=False, max_length=MAX_CLASSIFICATION_LENGTH
+    )
+
+
+def _subject(text: str) -> str:
+    return clean_text(text, field="Subject", required=False, max_length=MAX_SUBJECT_LENGTH)
+
+
 def create_item(
     session: Session,
     *,
@@ -131,10 +199,8 @@ def create_item(
 ) -> ItemRow:
     """Register an item with its tags, and audit it all."""
     clean_ref = normalise_ref(ref)
-    clean_classification = clean_text(
-        classification, field="Classification", required=False, max_length=100
-    )
-    clean_subject = clean_text(subject, field="Subject", required=False, max_length=500)
+    clean_classification = _classification(classification)
+    clean_subject = _subject(subject)
     clean_tags = sorted({normalise_tag(t) for t in tags or []})
     day = received_on or local_day(now)
     if day > local_day(now):
@@ -185,7 +251,8 @@ def create_item(
             record=ItemTag(item_id=item.id, tag=tag),
             now=now,
         )
-    return ItemRow(item, tuple(clean_tags), handle_of(item))
+    registered = tuple(clean_tags)
+    return ItemRow(item, current_values(item, registered, ()), handle_of(item), (), registered)
 
 
 def tags_of(session: Session, item_ids: list[int]) -> dict[int, tuple[str, ...]]:
@@ -199,14 +266,38 @@ def tags_of(session: Session, item_ids: list[int]) -> dict[int, tuple[str, ...]]
     return {key: tuple(value) for key, value in tags.items()}
 
 
+def corrections_of(session: Session, item_ids: list[int]) -> dict[int, list[ItemCorrection]]:
+    """The corrections of each of the items, in the order recorded."""
+    found: dict[int, list[ItemCorrection]] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start : start + 500]
+        query = (
+            select(ItemCorrection)
+            .where(col(ItemCorrection.item_id).in_(chunk))
+            .order_by(col(ItemCorrection.recorded_at), col(ItemCorrection.id))
+        )
+        for correction in session.exec(query):
+            found.setdefault(correction.item_id, []).append(correction)
+    return found
+
+
 def item_rows(session: Session, items: list[Item]) -> list[ItemRow]:
-    """The items with their tags and handles."""
+    """The items with their current values, corrections and handles."""
     ids = [i.id for i in items if i.id is not None]
     tags = tags_of(session, ids)
-    return [
-        ItemRow(item, tags.get(item.id or -1, ()), full_handle(item.originator, item.ref))
-        for item in items
-    ]
+    corrections = corrections_of(session, ids)
+    rows = []
+    for item in items:
+        own = tuple(corrections.get(item.id or -1, []))
+        registered = tags.get(item.id or -1, ())
+        values = current_values(item, registered, own)
+        rows.append(ItemRow(item, values, handle_of(item), own, registered))
+    return rows
+
+
+def item_row(session: Session, text: str) -> ItemRow:
+    """The item addressed by REF or ORIGINATOR/REF, with its current values."""
+    return item_rows(session, [get_item(session, text)])[0]
 
 
 def list_items(
@@ -218,27 +309,145 @@ def list_items(
         query = query.where(
             Item.originator == resolve_party(session, originator, what="--originator")
         )
-    if tag is not None:
-        query = query.join(ItemTag, col(ItemTag.item_id) == col(Item.id)).where(
-            ItemTag.tag == normalise_tag(tag)
-        )
-    return item_rows(session, list(session.exec(query)))
+    rows = item_rows(session, list(session.exec(query)))
+    if tag is None:
+        return rows
+    # A tag added or removed by a correction counts: match the current tags.
+    wanted = normalise_tag(tag)
+    return [row for row in rows if wanted in row.tags]
 
 
 def item_json(row: ItemRow) -> dict[str, Any]:
-    """An item as plain JSON."""
-    item = row.item
+    """An item as plain JSON, with its current (corrected) values."""
+    item, values = row.item, row.values
     return {
         "handle": row.handle,
         "originator": item.originator,
         "ref": item.ref,
         "received_from": item.received_from,
         "received_on": item.received_on.isoformat(),
-        "personal_data": item.personal_data,
-        "unevaluated": item.unevaluated,
-        "classification": item.classification,
-        "subject": item.subject,
-        "tags": list(row.tags),
+        "personal_data": values.personal_data,
+        "unevaluated": values.unevaluated,
+        "classification": values.classification,
+        "subject": values.subject,
+        "tags": list(values.tags),
         "recorded_at": iso(item.recorded_at),
         "recorded_by": item.recorded_by,
+        "corrections": len(row.corrections),
     }
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def correct_item(
+    session: Session,
+    *,
+    actor: str,
+    now: datetime,
+    item: str,
+    reason: str,
+    personal_data: bool | None = None,
+    unevaluated: bool | None = None,
+    classification: str | None = None,
+    subject: str | None = None,
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+) -> tuple[ItemCorrection, ItemRow]:
+    """Record a correction of an item (it holds from the registration, on record from now);
+    returns it and the item with the correction applied."""
+    text = clean_text(reason, field="Reason", multiline=True, max_length=MAX_TEXT_LENGTH)
+    added = sorted({normalise_tag(t) for t in add_tags})
+    removed = sorted({normalise_tag(t) for t in remove_tags})
+    new_classification = _classification(classification) if classification is not None else None
+    new_subject = _subject(subject) if subject is not None else None
+    both = sorted(set(added) & set(removed))
+    if both:
+        raise InvalidInput(f"Tag {quote(both[0])} is both added and removed; give it once.")
+    if (
+        personal_data is None
+        and unevaluated is None
+        and new_classification is None
+        and new_subject is None
+        and not added
+        and not removed
+    ):
+        raise InvalidInput(
+            "Nothing to correct: give --personal-data/--no-personal-data, "
+            "--unevaluated/--no-unevaluated, --classification, --subject, --add-tag or "
+            "--remove-tag."
+        )
+    row = item_row(session, item)
+    values, handle = row.values, row.handle
+    unchanged = [
+        text
+        for same, text in (
+            (
+                personal_data == values.personal_data,
+                "holds personal data" if personal_data else "holds no personal data",
+            ),
+            (
+                unevaluated == values.unevaluated,
+                "is unevaluated" if unevaluated else "is evaluated",
+            ),
+            (
+                new_classification == values.classification,
+                f"has the classification {quote(new_classification or '')}",
+            ),
+            (new_subject == values.subject, f"has the subject {quote(new_subject or '')}"),
+        )
+        if same
+    ]
+    if unchanged:
+        raise Refused(f"Item {handle} {unchanged[0]} already; nothing to correct there.")
+    present = [t for t in added if t in values.tags]
+    if present:
+        raise Refused(f"Item {handle} has the tag {quote(present[0])} already.")
+    missing = [t for t in removed if t not in values.tags]
+    if missing:
+        tags = ", ".join(values.tags) or "none"
+        raise Refused(f"Item {handle} has no tag {quote(missing[0])} to remove (its tags: {tags}).")
+    correction = ItemCorrection(
+        item_id=row.item.id or -1,
+        personal_data=personal_data,
+        unevaluated=unevaluated,
+        classification=new_classification,
+        subject=new_subject,
+        add_tags=json.dumps(added, ensure_ascii=False),
+        remove_tags=json.dumps(removed, ensure_ascii=False),
+        reason=text,
+        recorded_at=now,
+        recorded_by=actor,
+    )
+    record_change(session, actor=actor, action="item.correct", record=correction, now=now)
+    corrections = (*row.corrections, correction)
+    corrected = current_values(row.item, row.registered_tags, corrections)
+    return correction, ItemRow(row.item, corrected, handle, corrections, row.registered_tags)
+
+
+def item_history(row: ItemRow) -> list[dict[str, Any]]:
+    """Every correction of the item in the order recorded: who, when, why, and each value it
+    changed, from what to what."""
+    entries: list[dict[str, Any]] = []
+    for index, correction in enumerate(row.corrections):
+        before = current_values(row.item, row.registered_tags, row.corrections[:index])
+        changes: dict[str, Any] = {
+            field: {"from": getattr(before, field), "to": getattr(correction, field)}
+            for field in CORRECTED_FIELDS
+            if getattr(correction, field) is not None
+        }
+        added, removed = correction_tags(correction)
+        if added:
+            changes["add_tags"] = list(added)
+        if removed:
+            changes["remove_tags"] = list(removed)
+        entries.append(
+            {
+                "id": correction.id,
+                "recorded_at": iso(correction.recorded_at),
+                "recorded_by": correction.recorded_by,
+                "reason": correction.reason,
+                "changes": changes,
+            }
+        )
+    return entries
