@@ -215,3 +215,52 @@ def test_a_correction_holds_in_hindsight_but_not_in_replay(run: Run, db: Locatio
     assert decision() == "needs_permission"
     assert decision("--as-of", moment) == "allowed"
     assert decision("--as-of", moment, "--hindsight") == "needs_permission"
+
+
+# --------------------------------------------------------------------------- late letters
+
+
+def test_a_late_letter_is_recorded_and_counts_only_in_hindsight(
+    run: Run, db: Location, db_path: Path
+) -> None:
+    """A consent for rvd's item to smi whose window began last week: recorded with a note; the
+    check as of before its recording still denies, in hindsight it is counted."""
+    start = (utcnow() - timedelta(days=7)).date().isoformat()
+    end = (utcnow() + timedelta(days=30)).date().isoformat()
+    earlier = json_of(run, "can-share", "RVD-1", "--to", "rvd")["as_of"]
+    before = events(db_path)
+    result = run("consent", "RVD-1", "--to", "smi", "--from", start, "--until", end)
+    assert result.exit_code == 0, result.output
+    assert events(db_path) == before + 1
+    number = result.stdout.strip()
+    assert result.stderr.splitlines()[1] == (
+        f"Note: consent #{number} is recorded late (its window starts {start} 00:00, before "
+        "now). It is on record only from now: `can-share --as-of` an earlier moment does not "
+        "count it; `--hindsight` does."
+    )
+
+    def reasons(*args: str) -> list[str]:
+        answer = run("can-share", "RVD-1", "--to", "smi", *args, "--json")
+        assert answer.exit_code in (0, 1, 3), answer.output
+        return [r["code"] for r in json.loads(answer.stdout)["reasons"]]
+
+    assert "no_consent" in reasons("--as-of", earlier)
+    assert "no_consent" not in reasons("--as-of", earlier, "--hindsight")
+    assert "no_consent" not in reasons()
+
+
+def test_a_window_wholly_in_the_past_needs_its_start(run: Run, db: Location, db_path: Path) -> None:
+    past = (utcnow() - timedelta(days=3)).date()
+    ended = run(
+        "consent", "RVD-1", "--to", "smi", "--from", (past - timedelta(days=30)).isoformat(),
+        "--until", past.isoformat(),
+    )  # fmt: skip
+    assert ended.exit_code == 0, ended.output
+    assert "is recorded late" in ended.stderr
+    [row] = [c for c in json_of(run, "consents") if c["id"] == int(ended.stdout)]
+    assert row["status"] == "expired"
+    refused(
+        run, db_path, "consent", "RVD-1", "--to", "smi", "--until", past.isoformat(), code=2,
+        message=f"--until {past.isoformat()} 23:59 lies in the past: for a letter recorded late, "
+        "give the start of its window with --from DATE.",
+    )  # fmt: skip

@@ -310,7 +310,8 @@ def test_our_consent_for_a_partner_holder(db: Location) -> None:
         (
             {"item": "RVD-1", "valid_until": end_of_day(date(2026, 1, 4))},
             InvalidInput,
-            "--until 2026-01-04 23:59 lies in the past; the record would never apply.",
+            "--until 2026-01-04 23:59 lies in the past: for a letter recorded late, give the "
+            "start of its window with --from DATE.",
         ),
         (
             {

@@ -316,10 +316,13 @@ def consent(
         str, typer.Option("--reference", metavar="TEXT", help="The originator's reference.")
     ] = "",
 ) -> None:
-    """Record an originator's consent to pass an item (or tagged items) on; prints its id."""
-    from wegings.sharing.consents import parse_end, record_consent
+    """Record an originator's consent to pass an item (or tagged items) on; prints its id.
+
+    A letter that arrives late is recorded with its real window, also one in the past; it is on
+    record only from now (a check --as-of an earlier moment does not count it)."""
+    from wegings.sharing.consents import parse_end, record_consent, recorded_late
     from wegings.store.engine import recorded_now, session_scope
-    from wegings.timeutil import parse_when
+    from wegings.timeutil import display_minute, parse_when
 
     start = parse_when(valid_from, field="--from") if valid_from else None
     end = parse_end(until, field="--until") if until else None
@@ -346,6 +349,12 @@ def consent(
         f"Recorded consent #{record.id} from {record.originator} for {holder_text} to pass "
         f"{scope} to {record.recipient}."
     )
+    if recorded_late(record):
+        output.say(
+            f"Note: consent #{record.id} is recorded late (its window starts "
+            f"{display_minute(record.valid_from)}, before now). It is on record only from now: "
+            "`can-share --as-of` an earlier moment does not count it; `--hindsight` does."
+        )
 
 
 def revoke(
@@ -496,6 +505,8 @@ def register(app: typer.Typer) -> None:
             "--condition 'Alleen parafraseren'",
             "wegings consent --tag ct --originator rvd --to ctg --until 2027-12-31",
             "wegings consent AIVD-7 --holder rvd --to smi --until 2027-01-31",
+            "wegings consent RVD-2026-0042 --to smi --from 2026-10-01 --until 2026-11-30 "
+            "--reference 'Brief RVD 2026/71, laat ontvangen'",
         ),
     )(consent)
     app.command(

@@ -62,6 +62,13 @@ def _check_window(valid_from: datetime, valid_until: datetime | None, now: datet
         raise InvalidInput(
             f"--until {display_minute(valid_until)} lies in the past; the record would never apply."
         )
+    _check_order(valid_from, valid_until)
+
+
+def _check_order(valid_from: datetime, valid_until: datetime | None) -> None:
+    """The end lies after the start."""
+    if valid_until is None:
+        return
     if valid_until < valid_from:
         raise InvalidInput(
             f"--until {display_minute(valid_until)} lies before --from "
@@ -108,7 +115,14 @@ def record_consent(
     clean_reference = clean_text(reference, field="Reference", required=False, max_length=200)
     clean_conditions = _clean_conditions(conditions)
     start = valid_from or now
-    _check_window(start, valid_until, now)
+    if valid_from is None and valid_until is not None and valid_until < now:
+        raise InvalidInput(
+            f"--until {display_minute(valid_until)} lies in the past: for a letter recorded late, "
+            "give the start of its window with --from DATE."
+        )
+    # A letter that arrives late is recorded with its real window, also one in the past: it is
+    # on record only from now, so a replay of an earlier moment does not count it.
+    _check_order(start, valid_until)
 
     found: Item | None = None
     clean_tag: str | None = None
@@ -151,6 +165,11 @@ def record_consent(
     )
     record_change(session, actor=actor, action="consent.record", record=consent, now=now)
     return consent
+
+
+def recorded_late(consent: Consent) -> bool:
+    """Whether a consent's window began before it was recorded (a letter recorded late)."""
+    return consent.valid_from < consent.recorded_at
 
 
 def parse_consent_id(text: str) -> int:
