@@ -95,7 +95,8 @@ wegings can-share --batch "$demo_dir/checks.csv" || echo "(exit $?: the worst ro
 step "Transfers: recorded only when allowed; personal data needs reliability and age"
 wegings share RVD-2026-0042 --to smi --purpose "CT-onderzoek"
 wegings share AIVD-2026-7 --to smi || echo "(exit $?: refused, nothing recorded)" >&2
-wegings --as minister.bz permit AIVD-2026-7 --to smi --role minister --until "$until_date" \
+wegings --as minister.bz permit AIVD-2026-7 --to smi --role minister --granted-by "mr. A. de Vries" \
+  --until "$until_date" \
   --reason "Ministerieel besluit 2026/21 (demo): zwaarwegend operationeel belang"
 wegings share AIVD-2026-7 --to smi --purpose "Dreigingsanalyse" \
   --reliability "B2: meestal betrouwbaar, bevestigd door eigen bron" --age "Gegevens van oktober 2026"

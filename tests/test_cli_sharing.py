@@ -186,7 +186,18 @@ def test_consent_refusals(run: Run, db: Location, db_path: Path) -> None:
 def test_permit(run: Run, db: Location, db_path: Path) -> None:
     before = events(db_path)
     refused = run(
-        "permit", "AIVD-2", "--to", "rvd", "--role", "dg", "--until", until(), "--reason", "x"
+        "permit",
+        "--granted-by",
+        "mr. A. Minister",
+        "AIVD-2",
+        "--to",
+        "rvd",
+        "--role",
+        "dg",
+        "--until",
+        until(),
+        "--reason",
+        "x",
     )
     assert refused.exit_code == 1
     assert refused.stderr == (
@@ -195,6 +206,8 @@ def test_permit(run: Run, db: Location, db_path: Path) -> None:
     )
     unnotified = run(
         "permit",
+        "--granted-by",
+        "mr. A. Minister",
         "AIVD-2",
         "--to",
         "rvd",
@@ -215,6 +228,8 @@ def test_permit(run: Run, db: Location, db_path: Path) -> None:
         "--as",
         "minister.bz",
         "permit",
+        "--granted-by",
+        "mr. A. Minister",
         "AIVD-2",
         "--to",
         "rvd",
@@ -229,7 +244,8 @@ def test_permit(run: Run, db: Location, db_path: Path) -> None:
     assert granted.exit_code == 0
     assert granted.stdout == "1\n"
     assert granted.stderr == (
-        f"Recorded permission #1 by the minister for item self/AIVD-2 to rvd until {until()}.\n"
+        f"Recorded permission #1 by the minister (mr. A. Minister) for item self/AIVD-2 to rvd "
+        f"until {until()}.\n"
     )
     assert run("can-share", "AIVD-2", "--to", "rvd").exit_code == 0
 

@@ -260,6 +260,8 @@ def test_every_writing_command_stamps_its_records_in_trail_order(
         ("revoke", "1", "--reason", "Brief van RVD."),
         (
             "permit",
+            "--granted-by",
+            "mr. A. Minister",
             "AIVD-1",
             "--to",
             "rvd",

@@ -394,6 +394,7 @@ def permission(session: Any, item: str, role: Role, *, notified: bool = False) -
         role=role,
         valid_until=UNTIL,
         reason="Besluit 2026/1",
+        granted_by="mr. A. Minister",
         ctivd_notified=notified,
     )
 
@@ -437,6 +438,7 @@ def test_permission_end_date_must_lie_ahead(db: Location) -> None:
             role=Role.dg,
             valid_until=end_of_day(date(2026, 1, 4)),
             reason="x",
+            granted_by="mr. A. Minister",
         ),
     )
 

@@ -117,6 +117,7 @@ def permit(location: Location, item: str, to: str, *, now: datetime) -> int:
             role=Role.minister,
             valid_until=end_of_day((now + timedelta(days=30)).date()),
             reason="Besluit",
+            granted_by="mr. A. Minister",
             ctivd_notified=True,
         )
     assert permission.id is not None

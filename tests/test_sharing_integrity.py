@@ -44,7 +44,8 @@ def db(location: Location, run: Run, migrated_db: Path) -> Location:
     assert run("revoke", "#1", "--reason", "Brief van RVD").exit_code == 0
     assert run("consent", "RVD-1", "--to", "bsv", "--until", until()).exit_code == 0
     granted = run(
-        "--as", "minister.bz", "permit", "AIVD-2", "--to", "rvd", "--role", "minister",
+        "--as", "minister.bz", "permit", "--granted-by", "mr. A. Minister", "AIVD-2",
+        "--to", "rvd", "--role", "minister",
         "--until", until(), "--reason", "Besluit 2026/3", "--ctivd-notified",
     )  # fmt: skip
     assert granted.exit_code == 0, granted.output

@@ -25,7 +25,6 @@ from wegings.store.models import (
     ItemCorrection,
     MembershipChange,
     PartnerCorrection,
-    PermissionGrant,
     PermissionRevocation,
 )
 from wegings.store.stored import (
@@ -61,7 +60,8 @@ def full(location: Location, run: Run, migrated_db: Path) -> Location:
     assert run("consent", "--tag", "ct", "--originator", "rvd", "--to", "ctg",
                "--until", until()).exit_code == 0  # fmt: skip
     assert run("revoke", "#1", "--reason", "Brief").exit_code == 0
-    permit = ("permit", "AIVD-2", "--to", "rvd", "--role", "minister", "--until", until())
+    permit = ("permit", "AIVD-2", "--to", "rvd", "--role", "minister", "--until", until(),
+              "--granted-by", "mr. A. Minister")  # fmt: skip
     assert run("--as", "minister.bz", *permit, "--reason", "B", "--ctivd-notified").exit_code == 0
     shared = run("share", "AIVD-1", "--to", "rvd", "--reliability", "B2", "--age", "2025")
     assert shared.exit_code == 0, shared.output
@@ -79,7 +79,6 @@ def full(location: Location, run: Run, migrated_db: Path) -> Location:
                            recorded_at=now, recorded_by="analist"),
             PermissionRevocation(permission_id=1, reason="Ingetrokken", recorded_at=now,
                                  recorded_by="analist"),
-            PermissionGrant(permission_id=1, granted_by="mr. A. Minister"),
             FlagRetraction(flag_id=1, reason="Vergissing", recorded_at=now, recorded_by="dg"),
         ):  # fmt: skip
             record_change(session, actor="tester", action="test.record", record=record, now=now)

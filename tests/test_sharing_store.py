@@ -72,6 +72,7 @@ def permit(location: Location, item: str, to: str, role: Role, *, now: datetime)
             role=role,
             valid_until=end_of_day((now + timedelta(days=30)).date()),
             reason="Besluit",
+            granted_by="mr. A. Minister",
             ctivd_notified=True,
         )
 

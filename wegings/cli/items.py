@@ -436,15 +436,31 @@ def permit(
     reason: Annotated[
         str, typer.Option("--reason", metavar="TEXT", help="The motivation and decision.")
     ],
+    granted_by: Annotated[
+        str | None,
+        typer.Option(
+            "--granted-by",
+            metavar="NAME",
+            help="Required: who decided, the minister or DG by name (you record it).",
+        ),
+    ] = None,
     ctivd_notified: Annotated[
         bool,
         typer.Option("--ctivd-notified", help="The CTIVD has been notified (unevaluated data)."),
     ] = False,
 ) -> None:
-    """Record a higher permission for passing one item to one recipient."""
+    """Record a higher permission for passing one item to one recipient, with who granted it."""
+    from wegings.errors import InvalidInput
     from wegings.sharing.consents import parse_end, record_permission
     from wegings.store.engine import recorded_now, session_scope
 
+    if granted_by is None:
+        # Every change is made by a known person: the one who decided is named, not only the
+        # desk officer who records it.
+        raise InvalidInput(
+            f"Give --granted-by NAME: the {role.value} who decided on the permission "
+            "(you are recorded as who entered it)."
+        )
     end = parse_end(until, field="--until")
     with session_scope(location(ctx), write=True) as session:
         permission, handle = record_permission(
@@ -456,13 +472,96 @@ def permit(
             role=role,
             valid_until=end,
             reason=reason,
+            granted_by=granted_by,
             ctivd_notified=ctivd_notified,
         )
     typer.echo(str(permission.id))
     output.say(
-        f"Recorded permission #{permission.id} by the {role.value} for item {handle} to "
-        f"{permission.recipient} until {end.date().isoformat()}."
+        f"Recorded permission #{permission.id} by the {role.value} ({granted_by.strip()}) for "
+        f"item {handle} to {permission.recipient} until {end.date().isoformat()}."
     )
+
+
+def permissions(
+    ctx: typer.Context,
+    item: Annotated[
+        str | None, typer.Option("--item", metavar="ITEM", help="Only those for this item.")
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="RECIPIENT",
+            help="Only those to this partner (also through its groups) or group.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """List permissions with their status now: valid, expired, revoked, not yet valid, or no
+    longer counts (granted before what it must weigh: a newer note, a flag), and why."""
+    from wegings.sharing.permissions import list_permissions, permission_json
+    from wegings.store.engine import read_now, session_scope
+
+    with session_scope(location(ctx), write=False) as session:
+        now = read_now(session)
+        rows = [
+            permission_json(session, row, now)
+            for row in list_permissions(session, now=now, item=item, to=to)
+        ]
+    if as_json:
+        output.emit_json(rows)
+        return
+    if not rows:
+        output.say("No permissions found. Record one with `wegings permit`.")
+        return
+    print_permissions(f"Permissions ({len(rows)})", rows)
+
+
+def print_permissions(title: str, rows: list[dict[str, Any]]) -> None:
+    """Print permissions (as permission_json gives them) as a table."""
+    from wegings.timeutil import display_day
+
+    output.print_table(
+        title,
+        ["Id", "Item", "To", "Granted by", "Valid", "Status", "Reason"],
+        [
+            (
+                f"#{r['id']}",
+                r["item"],
+                r["recipient"],
+                f"{r['role']}" + (f" ({r['granted_by']})" if r["granted_by"] else ""),
+                f"{display_day(r['valid_from'])} – {display_day(r['valid_until'])}",
+                r["status"] + (f": {r['status_reason']}" if r["status_reason"] else ""),
+                r["reason"],
+            )
+            for r in rows
+        ],
+    )
+
+
+def revoke_permission(
+    ctx: typer.Context,
+    permission_id: Annotated[
+        str,
+        typer.Argument(metavar="PERMISSION_ID", help="The permission's id.", show_default=False),
+    ],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why it is revoked.")],
+) -> None:
+    """Revoke a permission from now on (earlier checks as of before now still count it)."""
+    from wegings.sharing.permissions import parse_permission_id
+    from wegings.sharing.permissions import revoke_permission as record_revocation
+    from wegings.store.engine import recorded_now, session_scope
+
+    number = parse_permission_id(permission_id)
+    with session_scope(location(ctx), write=True) as session:
+        record_revocation(
+            session,
+            permission_id=number,
+            reason=reason,
+            actor=actor(ctx),
+            now=recorded_now(session),
+        )
+    output.say(f"Revoked permission #{number} from now on.")
 
 
 def register(app: typer.Typer) -> None:
@@ -523,9 +622,21 @@ def register(app: typer.Typer) -> None:
         "permit",
         rich_help_panel="Third-party rule",
         epilog=output.examples(
-            "wegings permit RVD-2026-0042 --to smi --role minister --until 2027-03-31 "
-            "--reason 'Ministerieel besluit 2026/12'",
-            "wegings permit AIVD-9 --to rvd --role minister --until 2027-01-31 "
-            "--reason 'Besluit 2026/15' --ctivd-notified",
+            "wegings permit RVD-2026-0042 --to smi --role minister --granted-by 'mr. A. de Vries' "
+            "--until 2027-03-31 --reason 'Ministerieel besluit 2026/12'",
+            "wegings permit AIVD-9 --to rvd --role minister --granted-by 'mr. A. de Vries' "
+            "--until 2027-01-31 --reason 'Besluit 2026/15' --ctivd-notified",
         ),
     )(permit)
+    app.command(
+        "permissions",
+        rich_help_panel="Third-party rule",
+        epilog=output.examples("wegings permissions", "wegings permissions --to smi --json"),
+    )(permissions)
+    app.command(
+        "revoke-permission",
+        rich_help_panel="Third-party rule",
+        epilog=output.examples(
+            "wegings revoke-permission 4 --reason 'Ingetrokken bij ministerieel besluit 2026/20'"
+        ),
+    )(revoke_permission)

@@ -26,7 +26,7 @@ from wegings.sharing.items import (
 )
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
-from wegings.store.models import Consent, ConsentRevocation, Item, Permission
+from wegings.store.models import Consent, ConsentRevocation, Item, Permission, PermissionGrant
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote
 from wegings.timeutil import display_minute, iso
 
@@ -317,10 +317,13 @@ def record_permission(
     role: Role,
     valid_until: datetime,
     reason: str,
+    granted_by: str,
     ctivd_notified: bool = False,
 ) -> tuple[Permission, str]:
-    """Record a higher permission for one item to one recipient; returns it and the handle."""
+    """Record a higher permission for one item to one recipient, with who granted it (the
+    minister or DG who decided; `actor` is who recorded it); returns it and the handle."""
     text = clean_text(reason, field="Reason", multiline=True, max_length=MAX_TEXT_LENGTH)
+    grantor = clean_text(granted_by, field="--granted-by", max_length=200)
     _check_window(now, valid_until, now)
     found = get_item(session, item)
     handle = handle_of(found)
@@ -349,4 +352,6 @@ def record_permission(
         recorded_by=actor,
     )
     record_change(session, actor=actor, action="permission.record", record=permission, now=now)
+    grant = PermissionGrant(permission_id=permission.id or -1, granted_by=grantor)
+    record_change(session, actor=actor, action="permission.grant", record=grant, now=now)
     return permission, handle
