@@ -10,6 +10,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from wegings.domain import (
     FORM_KEYS,
@@ -138,6 +139,45 @@ class ItemCorrectionFacts:
         )
 
 
+class ItemValues(NamedTuple):
+    """What a correction can change about an item: its flags, classification, subject, tags."""
+
+    personal_data: bool
+    unevaluated: bool
+    classification: str
+    subject: str
+    tags: frozenset[str]
+
+
+class ItemChange(NamedTuple):
+    """One correction of an item: the corrected values (None: unchanged), tags added, removed."""
+
+    personal_data: bool | None
+    unevaluated: bool | None
+    classification: str | None
+    subject: str | None
+    add_tags: Iterable[str]
+    remove_tags: Iterable[str]
+
+
+def corrected_values(registered: ItemValues, changes: Iterable[ItemChange]) -> ItemValues:
+    """An item's values with `changes` applied in the order given (the order recorded): the
+    one rule for what an item is after corrections, used by the check and the lists alike."""
+    personal_data, unevaluated, classification, subject, tags = registered
+    current = set(tags)
+    for change in changes:
+        if change.personal_data is not None:
+            personal_data = change.personal_data
+        if change.unevaluated is not None:
+            unevaluated = change.unevaluated
+        if change.classification is not None:
+            classification = change.classification
+        if change.subject is not None:
+            subject = change.subject
+        current = (current - set(change.remove_tags)) | set(change.add_tags)
+    return ItemValues(personal_data, unevaluated, classification, subject, frozenset(current))
+
+
 def item_as_known(
     item: ItemFacts, corrections: Iterable[ItemCorrectionFacts], known_at: datetime
 ) -> ItemFacts:
@@ -150,18 +190,15 @@ def item_as_known(
     known = sorted((c for c in corrections if c.recorded_at <= known_at), key=_recorded_order)
     if not known:
         return item
-    personal_data, unevaluated = item.personal_data, item.unevaluated
-    classification, subject, tags = item.classification, item.subject, set(item.tags)
-    for correction in known:
-        if correction.personal_data is not None:
-            personal_data = correction.personal_data
-        if correction.unevaluated is not None:
-            unevaluated = correction.unevaluated
-        if correction.classification is not None:
-            classification = correction.classification
-        if correction.subject is not None:
-            subject = correction.subject
-        tags = (tags - correction.remove_tags) | correction.add_tags
+    personal_data, unevaluated, classification, subject, tags = corrected_values(
+        ItemValues(item.personal_data, item.unevaluated, item.classification, item.subject,
+                   item.tags),
+        (
+            ItemChange(c.personal_data, c.unevaluated, c.classification, c.subject, c.add_tags,
+                       c.remove_tags)
+            for c in known
+        ),
+    )  # fmt: skip
     return replace(
         item,
         personal_data=personal_data,

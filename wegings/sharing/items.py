@@ -120,19 +120,22 @@ def current_values(
     """An item's values now: its registration (with its registered `tags`) and every
     correction applied in the order recorded. Pure: give it the corrections to apply (for a
     moment in the past, those recorded by then)."""
-    personal_data, unevaluated = item.personal_data, item.unevaluated
-    classification, subject, current = item.classification, item.subject, set(tags)
-    for correction in sorted(corrections, key=lambda c: (c.recorded_at, c.id or 0)):
-        if correction.personal_data is not None:
-            personal_data = correction.personal_data
-        if correction.unevaluated is not None:
-            unevaluated = correction.unevaluated
-        if correction.classification is not None:
-            classification = correction.classification
-        if correction.subject is not None:
-            subject = correction.subject
+    from wegings.sharing.facts import ItemChange, corrected_values
+    from wegings.sharing.facts import ItemValues as Values
+
+    ordered = sorted(corrections, key=lambda c: (c.recorded_at, c.id or 0))
+    changes = []
+    for correction in ordered:
         added, removed = correction_tags(correction)
-        current = (current - set(removed)) | set(added)
+        changes.append(
+            ItemChange(correction.personal_data, correction.unevaluated,
+                       correction.classification, correction.subject, added, removed)
+        )  # fmt: skip
+    personal_data, unevaluated, classification, subject, current = corrected_values(
+        Values(item.personal_data, item.unevaluated, item.classification, item.subject,
+               frozenset(tags)),
+        changes,
+    )  # fmt: skip
     return ItemValues(personal_data, unevaluated, classification, subject, tuple(sorted(current)))
 
 
