@@ -410,3 +410,20 @@ def test_diff_gives_sources_and_the_old_and_new_texts(
     assert "+ Rapport Amnesty 2026" in out
     assert "Nieuwe wet aangenomen." in out
     assert "Wederkerigheid in dreigingsinformatie." in out
+
+
+def test_show_lists_the_partners_permissions(run: Run) -> None:
+    add_partner(run, "rvd")
+    assert run("new-item", "AIVD-9", "--originator", "self", "--personal-data").exit_code == 0
+    until = "2099-12-31"
+    granted = run(
+        "--as", "minister.bz", "permit", "AIVD-9", "--to", "rvd", "--role", "minister",
+        "--until", until, "--reason", "Besluit 2026/9", "--granted-by", "mr. A. Minister",
+    )  # fmt: skip
+    assert granted.exit_code == 0, granted.output
+    shown = json_of(run, "show", "rvd")
+    assert [(p["id"], p["item"], p["status"]) for p in shown["permissions"]] == [
+        (1, "self/AIVD-9", "valid")
+    ]
+    table = run("show", "rvd")
+    assert "Permissions for transfers to it" in table.stdout

@@ -401,11 +401,13 @@ def show_overview(details: dict[str, Any]) -> None:
             ["Flag", "Developments on", "Reason", "Recorded by"],
             [(f["id"], f["observed_on"], f["reason"], f["recorded_by"]) for f in details["flags"]],
         )
-    from wegings.cli.items import print_consents
+    from wegings.cli.items import print_consents, print_permissions
     from wegings.cli.sharing import print_transfers
 
     if details["consents"]:
         print_consents("Consents it gave, holds or receives", details["consents"])
+    if details["permissions"]:
+        print_permissions("Permissions for transfers to it", details["permissions"])
     if details["transfers"]:
         print_transfers("Transfers to it", details["transfers"])
 

@@ -124,8 +124,10 @@ def partner_history(session: Session, partner: Partner) -> list[dict[str, Any]]:
 def partner_overview(
     session: Session, handle: str, *, now: datetime, with_history: bool = False
 ) -> dict[str, Any]:
-    """The partner, its note, whether it is a risicodienst, open flags, consents, transfers."""
+    """The partner, its note, whether it is a risicodienst, open flags, consents, permissions
+    and transfers."""
     from wegings.sharing.consents import consent_json, consents_about
+    from wegings.sharing.permissions import permissions_about
     from wegings.sharing.transfers import list_transfers, transfer_json
 
     partner = get_partner(session, handle)
@@ -161,6 +163,7 @@ def partner_overview(
         "consents": [
             consent_json(row, now) for row in consents_about(session, partner.short, group_keys)
         ],
+        "permissions": permissions_about(session, partner.short, now),
         "transfers": [transfer_json(row) for row in list_transfers(session, to=partner.short)],
     }
     if with_history:
