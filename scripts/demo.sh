@@ -95,13 +95,33 @@ wegings can-share --batch "$demo_dir/checks.csv" || echo "(exit $?: the worst ro
 step "Transfers: recorded only when allowed; personal data needs reliability and age"
 wegings share RVD-2026-0042 --to smi --purpose "CT-onderzoek"
 wegings share AIVD-2026-7 --to smi || echo "(exit $?: refused, nothing recorded)" >&2
-wegings --as minister.bz permit AIVD-2026-7 --to smi --role minister --granted-by "mr. A. de Vries" \
-  --until "$until_date" \
-  --reason "Ministerieel besluit 2026/21 (demo): zwaarwegend operationeel belang"
+permission="$(wegings --as minister.bz permit AIVD-2026-7 --to smi --role minister \
+  --granted-by "mr. A. de Vries" --until "$until_date" \
+  --reason "Ministerieel besluit 2026/21 (demo): zwaarwegend operationeel belang")"
 wegings share AIVD-2026-7 --to smi --purpose "Dreigingsanalyse" \
   --reliability "B2: meestal betrouwbaar, bevestigd door eigen bron" --age "Gegevens van oktober 2026"
 wegings transfers
 wegings show smi
+
+step "Corrections without deleting anything: an item turns out to hold personal data"
+before_correction="$(python -c 'import datetime as d; print(d.datetime.now(d.UTC).isoformat())')"
+wegings correct-item RVD-2026-0042 --personal-data \
+  --reason "Bevat bij nader inzien persoonsgegevens (demo)"
+wegings show-item RVD-2026-0042
+step "Replay: as of before the correction, the answer given then"
+wegings can-share RVD-2026-0042 --to smi --as-of "$before_correction"
+step "Hindsight: the same moment with what we know now (personal data to a risicodienst)"
+wegings can-share RVD-2026-0042 --to smi --as-of "$before_correction" --hindsight \
+  || echo "(exit $?: in hindsight that transfer needed a permission)" >&2
+
+step "A member leaves the CTG; a permission is revoked; a partner's name is corrected"
+wegings leave smi ctg --reason "Syldavië treedt uit de CTG (demo)"
+wegings groups
+wegings revoke-permission "$permission" --reason "Ingetrokken bij ministerieel besluit 2026/30 (demo)"
+wegings permissions
+wegings edit-partner bsv --name "Borduriaanse Staatsveiligheidsdienst" \
+  --reason "Officiële naam volgens hun brief (demo)"
+wegings show bsv --history
 
 step "The audit trail"
 wegings audit log --limit 5
