@@ -278,6 +278,8 @@ class SharingReader:
         self._revocation_events: dict[int, tuple[int, str]] = {}
         # Likewise the revocation the trail records for each permission.
         self._permission_revocation_events: dict[int, tuple[int, str]] = {}
+        # The corrections the trail records for each item, by item id.
+        self._correction_events: dict[int, set[int]] = {}
         # A fault that makes every check on this snapshot an error (a count that differs).
         self._broken: str | None = None
         self._faulty_names: dict[str, str] = {}
@@ -468,7 +470,7 @@ class SharingReader:
         """Partners with their established notes, flags and memberships; groups."""
         kinds = self._kinds
         events = (
-            self._events_of((*_LOADED, "revocation", "permission_revocation"))
+            self._events_of((*_LOADED, "revocation", "permission_revocation", "item_correction"))
             if self._verify
             else {}
         )
@@ -478,6 +480,13 @@ class SharingReader:
                 "permission_revocation": (self._permission_revocation_events, "permission_id"),
             }
             for (entity, revocation_id), change in events.items():
+                if entity == "item_correction":
+                    # What the trail says each item's corrections are: a correction moved to
+                    # another item must not silently stop counting for this one.
+                    corrected = _parse_snapshot(change).get("item_id")
+                    if type(corrected) is int:
+                        self._correction_events.setdefault(corrected, set()).add(revocation_id)
+                    continue
                 if entity not in revoked:
                     continue
                 expected, column = revoked[entity]
@@ -915,7 +924,13 @@ class SharingReader:
         kind = self._kinds["item_correction"]
         width = kind.width
         corrections = []
-        for row in self._rows(self._sql["item_correction"], (item.id,)):
+        rows = self._rows(self._sql["item_correction"], (item.id,))
+        if self._verify:
+            expected = self._correction_events.get(item.id, set())
+            missing = sorted(expected - {row[0] for row in rows})
+            if missing:
+                raise vanished(f"Correction #{missing[0]} of item {item.handle}")
+        for row in rows:
             label = f"Correction #{row[0]} of item {item.handle}"
             values = dict(
                 zip(
