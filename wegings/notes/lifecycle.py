@@ -91,9 +91,10 @@ def flag_holds(
     """Whether a flag holds at `at`: on record by `known_at`, begun, not cleared or retracted.
 
     It holds from `holds_from` (default: its recording); `known_at` (default `at`) is the
-    on-record cutoff. A clearing (a new note) and a retraction (the flag was recorded by
-    mistake) each count only once on record and by `at`: from then on the flag no longer
-    counts, and before then it did, as far as anyone could know.
+    on-record cutoff. A clearing (a new note) counts only once on record and by `at`: from then
+    on the flag no longer counts. A retraction says the flag was recorded by mistake: whoever
+    knows of it (on record by `known_at`) does not count the flag at all, so hindsight never
+    holds a mistaken flag against a transfer; a replay from before it still does.
     """
     on_record = at if known_at is None else known_at
     by = cutoff(at, known_at)
@@ -110,8 +111,9 @@ def flag_retracted(
     retracted_at: datetime | None, at: datetime, *, known_at: datetime | None = None
 ) -> bool:
     """Whether a flag retracted at `retracted_at` (None: it was not) no longer counts at `at`:
-    the retraction is on record by `known_at` (default `at`) and took effect by `at`.
+    the retraction is on record by `known_at` (default `at`). A retraction undoes a mistake,
+    so once known it holds for every moment, also one before it was recorded (hindsight).
 
     The note store and the note document call this to leave a retracted flag out.
     """
-    return retracted_at is not None and retracted_at <= cutoff(at, known_at)
+    return retracted_at is not None and retracted_at <= (at if known_at is None else known_at)
