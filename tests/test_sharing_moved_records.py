@@ -29,3 +29,27 @@ def test_an_item_correction_moved_to_another_item_is_an_error(run: Run, db_path:
     shared = run("share", "S2", "--to", "smi", "--reliability", "B2", "--age", "2026")
     assert shared.exit_code == 2, shared.output
     assert sql(db_path, "SELECT count(*) FROM audit_event") == events
+
+
+def test_an_empty_as_of_is_refused_not_taken_as_now(run: Run) -> None:
+    add_partner(run, "smi")
+    assert run("new-item", "S2", "--originator", "self").exit_code == 0
+    result = run("can-share", "S2", "--to", "smi", "--as-of", "")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("Error: --as-of '' ")
+
+
+def test_ids_beyond_any_record_name_no_record(run: Run, db_path: Path) -> None:
+    add_partner(run, "smi")
+    events = sql(db_path, "SELECT count(*) FROM audit_event")
+    huge = "99999999999999999999999"
+    for command, message in (
+        (("revoke", huge), f"Error: No consent #{huge}. See `wegings consents`.\n"),
+        (("revoke-permission", huge), f"Error: No permission #{huge}. See `wegings permissions`.\n"),
+        (("retract-flag", huge), f"Error: No flag {huge}. A partner's flags and their ids are in "
+                                 "`wegings show PARTNER --json`.\n"),
+    ):  # fmt: skip
+        result = run(*command, "--reason", "x")
+        assert result.exit_code != 0, result.output
+        assert result.stderr == message
+    assert sql(db_path, "SELECT count(*) FROM audit_event") == events

@@ -11,6 +11,9 @@ from wegings.errors import InvalidInput
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 20_000
 
+MAX_RECORD_ID = 2**63 - 1
+"""The largest id a record can have (a signed 64-bit integer); a larger one names no record."""
+
 
 # Unicode line and paragraph separators are not control characters (their categories are Zl
 # and Zp) but renderers break lines on them, so they count as line breaks here.

@@ -125,7 +125,7 @@ def can_share(
     # Reads only: the database is opened read-only, so this works on a read-only copy too.
     with _store_fault_is_an_error(), session_scope(location(ctx), write=False) as session:
         now = live_now(session)  # before the first read: "now" is that of this snapshot
-        at = parse_as_of(as_of, now=now) if as_of else now
+        at = parse_as_of(as_of, now=now) if as_of is not None else now
         reader = SharingReader(session, service_name=service)
         result = reader.check(
             item, to, at=at, holder=holder, purpose=purpose, basis=basis, hindsight=hindsight

@@ -31,7 +31,7 @@ from wegings.store.models import (
     Partner,
     PartnerFlag,
 )
-from wegings.text import MAX_TEXT_LENGTH, clean_text
+from wegings.text import MAX_RECORD_ID, MAX_TEXT_LENGTH, clean_text
 from wegings.timeutil import local_day
 
 
@@ -363,7 +363,7 @@ def open_flags(session: Session, partner: Partner, at: datetime) -> list[Partner
 
 def get_flag(session: Session, flag_id: int) -> PartnerFlag:
     """The flag with this id, or NotFound pointing to where flag ids are shown."""
-    flag = session.get(PartnerFlag, flag_id)
+    flag = session.get(PartnerFlag, flag_id) if 0 < flag_id <= MAX_RECORD_ID else None
     if flag is None:
         raise NotFound(
             f"No flag {flag_id}. A partner's flags and their ids are in "

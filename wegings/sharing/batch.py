@@ -267,7 +267,7 @@ def run_batch(
             yield BatchResult(row, None, f"Row {row.number}: {row.problem}.")
             continue
         try:
-            at = parse_as_of(row.as_of, now=now, field="as_of") if row.as_of else now
+            at = parse_as_of(row.as_of, now=now, field="as_of") if row.as_of is not None else now
             result = reader.check(
                 row.item,
                 row.to,

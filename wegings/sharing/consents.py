@@ -27,7 +27,7 @@ from wegings.sharing.items import (
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
 from wegings.store.models import Consent, ConsentRevocation, Item, Permission, PermissionGrant
-from wegings.text import MAX_TEXT_LENGTH, clean_text, quote
+from wegings.text import MAX_RECORD_ID, MAX_TEXT_LENGTH, clean_text, quote
 from wegings.timeutil import display_minute, iso
 
 MAX_CONDITION_LENGTH = 500
@@ -177,7 +177,10 @@ def parse_consent_id(text: str) -> int:
     raw = text.strip().removeprefix("#")
     if not raw.isdigit() or not raw.isascii():
         raise InvalidInput(f"Consent id {quote(text)} is not a number; see `wegings consents`.")
-    return int(raw)
+    number = int(raw)
+    if number > MAX_RECORD_ID:
+        raise NotFound(f"No consent #{number}. See `wegings consents`.")
+    return number
 
 
 def revoke_consent(

@@ -24,7 +24,7 @@ from wegings.store.models import (
     PermissionGrant,
     PermissionRevocation,
 )
-from wegings.text import MAX_TEXT_LENGTH, clean_text, quote
+from wegings.text import MAX_RECORD_ID, MAX_TEXT_LENGTH, clean_text, quote
 from wegings.timeutil import display_minute, iso
 
 VALID = "valid"
@@ -216,7 +216,10 @@ def parse_permission_id(text: str) -> int:
         raise InvalidInput(
             f"Permission id {quote(text)} is not a number; see `wegings permissions`."
         )
-    return int(raw)
+    number = int(raw)
+    if number > MAX_RECORD_ID:
+        raise NotFound(f"No permission #{number}. See `wegings permissions`.")
+    return number
 
 
 def revoke_permission(
