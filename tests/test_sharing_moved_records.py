@@ -45,7 +45,8 @@ def test_ids_beyond_any_record_name_no_record(run: Run, db_path: Path) -> None:
     huge = "99999999999999999999999"
     for command, message in (
         (("revoke", huge), f"Error: No consent #{huge}. See `wegings consents`.\n"),
-        (("revoke-permission", huge), f"Error: No permission #{huge}. See `wegings permissions`.\n"),
+        (("revoke-permission", huge),
+         f"Error: No permission #{huge}. See `wegings permissions`.\n"),
         (("retract-flag", huge), f"Error: No flag {huge}. A partner's flags and their ids are in "
                                  "`wegings show PARTNER --json`.\n"),
     ):  # fmt: skip
