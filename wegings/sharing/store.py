@@ -579,36 +579,24 @@ class SharingReader:
             lambda v: [("partner", v[n_cols.index("partner_id")])],
             blame,
         )
-        establishment = kinds["establishment"]
-        e_cols = establishment.columns
-        establishments_loaded = self._load_table(
-            "establishment",
-            f"SELECT {establishment.select('e')} FROM note_establishment e",  # noqa: S608
-            events,
-            lambda v: f"Establishment #{v[0]} of {short_of(v[e_cols.index('partner_id')])}",
-            lambda v: [("partner", v[e_cols.index("partner_id")])],
-            blame,
-        )
-        withdrawal = kinds["withdrawal"]
-        w_cols = withdrawal.columns
-        withdrawals_loaded = self._load_table(
-            "withdrawal",
-            f"SELECT {withdrawal.select('w')} FROM note_withdrawal w",  # noqa: S608
-            events,
-            lambda v: f"Withdrawal #{v[0]} of {short_of(v[w_cols.index('partner_id')])}",
-            lambda v: [("partner", v[w_cols.index("partner_id")])],
-            blame,
-        )
-        flag = kinds["flag"]
-        f_cols = flag.columns
-        flags_loaded = self._load_table(
-            "flag",
-            f"SELECT {flag.select('f')} FROM partner_flag f",  # noqa: S608
-            events,
-            lambda v: f"Flag #{v[0]} of {short_of(v[f_cols.index('partner_id')])}",
-            lambda v: [("partner", v[f_cols.index("partner_id")])],
-            blame,
-        )
+
+        def of_partner(entity: str, what: str) -> tuple[_Loaded, tuple[str, ...]]:
+            """A small table whose rows belong to one partner each, and its columns."""
+            kind = kinds[entity]
+            at = kind.columns.index("partner_id")
+            loaded = self._load_table(
+                entity,
+                f"SELECT {kind.select('t')} FROM {kind.table} t",  # noqa: S608
+                events,
+                lambda v: f"{what} #{v[0]} of {short_of(v[at])}",
+                lambda v: [("partner", v[at])],
+                blame,
+            )
+            return loaded, kind.columns
+
+        establishments_loaded, e_cols = of_partner("establishment", "Establishment")
+        withdrawals_loaded, w_cols = of_partner("withdrawal", "Withdrawal")
+        flags_loaded, f_cols = of_partner("flag", "Flag")
 
         flag_partner = {
             flag_id: row[f_cols.index("partner_id")] for flag_id, row in flags_loaded.rows.items()
