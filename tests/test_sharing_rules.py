@@ -1816,3 +1816,14 @@ def test_each_rule_of_domain_md_is_one_function_that_states_it(number: int, name
 
     rule = getattr(sharing, name)
     assert (rule.__doc__ or "").startswith(f"Rule {number}: ")
+
+
+def test_a_late_letter_to_a_group_covers_only_members_it_had_when_it_was_written() -> None:
+    # Recorded today (T-1), the letter's window opens 30 days back: it was given then.
+    letter = make_consent(recipient="ctg", valid_from=at(-30), recorded_at=at(-1))
+    joined_before = make_partner("mi5", groups=frozenset({"ctg"}), joined=(("ctg", at(-40)),))
+    joined_after = make_partner("cia", groups=frozenset({"ctg"}), joined=(("ctg", at(-10)),))
+    assert check(recipient=joined_before, consents=(letter,)).outcome is Outcome.allowed
+    later = check(recipient=joined_after, consents=(letter,))
+    assert later.outcome is Outcome.denied
+    assert later.reasons[0].code is ReasonCode.no_consent

@@ -281,10 +281,12 @@ def rule_1_third_party(
         if target == short:
             directness = 0
         elif target == group_key or target in groups:
-            # The originator consented to the group as it was: a member who joined later was
-            # not weighed by it (the same holds for permissions).
+            # The originator consented to the group as it was when it gave the consent: a
+            # member who joined later was not weighed by it (the same holds for permissions).
+            # A letter recorded late was given no later than its window opens.
+            given = min(consent.valid_from, consent.recorded_at)
             joined = joined_at.get(target)
-            if joined is None or joined > consent.recorded_at:
+            if joined is None or joined > given:
                 continue
             directness = 1
         else:
