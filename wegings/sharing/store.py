@@ -1034,17 +1034,34 @@ class SharingReader:
         self, consent_id: int, values: Sequence[Any], event: Sequence[Any], consent: str
     ) -> datetime | None:
         """When the consent was revoked, from a revocation row that matches the trail."""
-        revocation = self._kinds["revocation"]
-        expected = self._revocation_events.get(consent_id)
+        return self._revocation_moment(
+            "revocation", self._revocation_events.get(consent_id), values, event, consent,
+            at_column="revoked_at",
+        )  # fmt: skip
+
+    def _revocation_moment(
+        self,
+        entity: str,
+        expected: tuple[int, str] | None,
+        values: Sequence[Any],
+        event: Sequence[Any],
+        owner: str,
+        *,
+        at_column: str,
+    ) -> datetime | None:
+        """The moment (`at_column`) of the revocation row `values` of a consent or permission,
+        held to the trail: `expected` is the revocation the trail records for that owner, so a
+        revocation deleted or moved to another record is an error, never a silent return."""
+        revocation = self._kinds[entity]
         if values[0] is None:
             if self._verify and expected is not None:
-                raise vanished(f"Revocation #{expected[0]} of {consent.lower()}")
+                raise vanished(f"Revocation #{expected[0]} of {owner.lower()}")
             return None
-        label = f"Revocation #{values[0]} of {consent.lower()}"
+        label = f"Revocation #{values[0]} of {owner.lower()}"
         typed = self._held(revocation, values, event, label)
         if self._verify and (expected is None or expected[0] != typed[0]):
             raise altered(label)
-        moment: datetime = typed[revocation.columns.index("revoked_at")]
+        moment: datetime = typed[revocation.columns.index(at_column)]
         return moment
 
     def _permissions(self, item: ItemFacts, known_at: datetime) -> list[PermissionFacts]:
@@ -1063,11 +1080,14 @@ class SharingReader:
             )
             if values["recorded_at"] > known_at:
                 continue
-            revoked_at = self._permission_revoked_at(
-                values["id"],
+            # A permission's revocation counts from its recording.
+            revoked_at = self._revocation_moment(
+                "permission_revocation",
+                self._permission_revocation_events.get(values["id"]),
                 row[width + _EVENT_WIDTH : width + _EVENT_WIDTH + r_width],
                 row[-_EVENT_WIDTH:],
                 label,
+                at_column="recorded_at",
             )
             if revoked_at is not None and revoked_at > known_at:
                 revoked_at = None  # revoked only later, as far as the record then went
@@ -1087,24 +1107,6 @@ class SharingReader:
                 )
             )
         return permissions
-
-    def _permission_revoked_at(
-        self, permission_id: int, values: Sequence[Any], event: Sequence[Any], permission: str
-    ) -> datetime | None:
-        """When the permission was revoked (its revocation's recording), from a revocation row
-        that matches the trail."""
-        revocation = self._kinds["permission_revocation"]
-        expected = self._permission_revocation_events.get(permission_id)
-        if values[0] is None:
-            if self._verify and expected is not None:
-                raise vanished(f"Revocation #{expected[0]} of {permission.lower()}")
-            return None
-        label = f"Revocation #{values[0]} of {permission.lower()}"
-        typed = self._held(revocation, values, event, label)
-        if self._verify and (expected is None or expected[0] != typed[0]):
-            raise altered(label)
-        moment: datetime = typed[revocation.columns.index("recorded_at")]
-        return moment
 
     # ------------------------------------------------------------------ the check
 
