@@ -6,7 +6,7 @@ import difflib
 import unicodedata
 from collections.abc import Sequence
 
-from wegings.errors import InvalidInput
+from wegings.errors import InvalidInput, NotFound
 
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 20_000
@@ -117,3 +117,18 @@ def suggestion(wanted: str, known: list[str], *, what: str, listing: str) -> str
     else:
         hint = "None are registered yet."
     return f"No {what} {quote(wanted)}. {hint} See `{listing}`."
+
+
+def parse_record_id(text: str, *, what: str, listing: str) -> int:
+    """A record id as typed (12 or #12): InvalidInput when it is no number, NotFound when no
+    record can have it. `what` names the record ("consent"), `listing` the command that
+    shows the ids."""
+    raw = text.strip().removeprefix("#")
+    if not raw.isdigit() or not raw.isascii():
+        raise InvalidInput(
+            f"{what.capitalize()} id {quote(text)} is not a number; see `{listing}`."
+        )
+    number = int(raw)
+    if number > MAX_RECORD_ID:
+        raise NotFound(f"No {what} #{number}. See `{listing}`.")
+    return number

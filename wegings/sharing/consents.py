@@ -27,7 +27,7 @@ from wegings.sharing.items import (
 from wegings.store.audit import record_change
 from wegings.store.engine import stored_json
 from wegings.store.models import Consent, ConsentRevocation, Item, Permission, PermissionGrant
-from wegings.text import MAX_RECORD_ID, MAX_TEXT_LENGTH, clean_text, quote
+from wegings.text import MAX_TEXT_LENGTH, clean_text, parse_record_id, quote
 from wegings.timeutil import display_minute, iso
 
 MAX_CONDITION_LENGTH = 500
@@ -174,13 +174,7 @@ def recorded_late(consent: Consent) -> bool:
 
 def parse_consent_id(text: str) -> int:
     """A consent id as typed: 12 or #12."""
-    raw = text.strip().removeprefix("#")
-    if not raw.isdigit() or not raw.isascii():
-        raise InvalidInput(f"Consent id {quote(text)} is not a number; see `wegings consents`.")
-    number = int(raw)
-    if number > MAX_RECORD_ID:
-        raise NotFound(f"No consent #{number}. See `wegings consents`.")
-    return number
+    return parse_record_id(text, what="consent", listing="wegings consents")
 
 
 def revoke_consent(

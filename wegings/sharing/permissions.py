@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from wegings.domain import RiskProfile
-from wegings.errors import InvalidInput, NotFound, Refused
+from wegings.errors import NotFound, Refused
 from wegings.sharing.items import ItemValues, item_row, item_rows, resolve_recipient
 from wegings.store.audit import record_change
 from wegings.store.models import (
@@ -24,7 +24,7 @@ from wegings.store.models import (
     PermissionGrant,
     PermissionRevocation,
 )
-from wegings.text import MAX_RECORD_ID, MAX_TEXT_LENGTH, clean_text, quote
+from wegings.text import MAX_TEXT_LENGTH, clean_text, parse_record_id
 from wegings.timeutil import display_minute, iso
 
 VALID = "valid"
@@ -211,15 +211,7 @@ def permissions_about(session: Session, short: str, now: datetime) -> list[dict[
 
 def parse_permission_id(text: str) -> int:
     """A permission id as typed: 12 or #12."""
-    raw = text.strip().removeprefix("#")
-    if not raw.isdigit() or not raw.isascii():
-        raise InvalidInput(
-            f"Permission id {quote(text)} is not a number; see `wegings permissions`."
-        )
-    number = int(raw)
-    if number > MAX_RECORD_ID:
-        raise NotFound(f"No permission #{number}. See `wegings permissions`.")
-    return number
+    return parse_record_id(text, what="permission", listing="wegings permissions")
 
 
 def revoke_permission(
