@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 COG := $(BIN)/cog -I scripts
+# The tests run on every core; `make unit PYTEST_ARGS=` runs them in one process.
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,13 +36,13 @@ fix: $(STAMP)
 	$(COG) -r docs/cli.md
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint types unit
 
 # The tests on the lowest versions pyproject.toml allows, in .venv-lowest (CI runs it after `make test`).
 test-lowest: $(STAMP)
-	PYTHON=$(PYTHON) UV=$(BIN)/uv bash scripts/lowest-deps.sh
+	PYTHON=$(PYTHON) UV=$(BIN)/uv bash scripts/lowest-deps.sh $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
