@@ -211,14 +211,32 @@ def record_kinds() -> dict[str, RecordKind]:
     return kinds
 
 
-def count_sql(entities: Sequence[str]) -> str:
-    """One row: per entity the number of rows of its table and of its audit events."""
+def known_kinds() -> tuple[str, ...]:
+    """Every kind of event the trail may hold: each audited table's, and transfer's.
+
+    Read from `wegings.store.audit.AUDITED` each time, so a table audited later (a people
+    register) counts as known without a change here.
+    """
+    from wegings.store.audit import AUDITED
+
+    kinds = tuple(AUDITED)
+    return kinds if "transfer" in AUDITED else (*kinds, "transfer")
+
+
+def count_sql(entities: Sequence[str], events_only: Sequence[str] = ()) -> str:
+    """One row: per entity of `entities` the number of rows of its table and of its audit
+    events; then per entity of `events_only` the number of its events; then the first seq."""
     kinds = record_kinds()
     parts = []
     for entity in entities:
         table = kinds[entity].table
         parts.append(f"(SELECT count(*) FROM {table})")  # noqa: S608
         parts.append(f"(SELECT count(*) FROM audit_event WHERE entity = '{entity}')")  # noqa: S608
+    for entity in events_only:
+        if not entity.isidentifier():
+            raise RuntimeError(f"not an entity name: {entity!r}")  # names are code, not input
+        parts.append(f"(SELECT count(*) FROM audit_event WHERE entity = '{entity}')")  # noqa: S608
+    parts.append("(SELECT min(seq) FROM audit_event)")
     return "SELECT " + ", ".join(parts)
 
 

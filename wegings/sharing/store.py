@@ -61,6 +61,7 @@ from wegings.sharing.records import (
     altered,
     count_problem,
     count_sql,
+    known_kinds,
     record_kinds,
     unaudited,
     unreadable,
@@ -320,19 +321,18 @@ class SharingReader:
     def _count_problem(self) -> str | None:
         """A fault of the whole trail, or the first relied-on table whose row count differs.
 
-        The trail must hold exactly the events 1..head, each of a known kind: sequence numbers
+        The trail must hold exactly the events 1..head, each of a known kind (every audited
+        table's, `records.known_kinds`, not only those a decision relies on): sequence numbers
         are unique, so when the events of the known kinds number as many as the head's
         sequence number and the first is 1, none is missing (removed from the middle) and none
         was relabelled away from its record. The per-kind counts this takes are the ones the
         table check needs anyway, so the trail costs no scan of its own. The head must hash
         right; then each relied-on table must have as many rows as events.
         """
-        counts = self._rows(count_sql(RELIED_ON))[0]
-        ((transfers, first),) = self._rows(
-            "SELECT (SELECT count(*) FROM audit_event WHERE entity = 'transfer'), "
-            "(SELECT min(seq) FROM audit_event)"
-        )
-        known = transfers + sum(counts[1::2])
+        others = tuple(kind for kind in known_kinds() if kind not in RELIED_ON)
+        row = self._rows(count_sql(RELIED_ON, others))[0]
+        counts, first = row[: 2 * len(RELIED_ON)], row[-1]
+        known = sum(counts[1::2]) + sum(row[2 * len(RELIED_ON) : -1])
         if known != self.head_seq or (known and first != 1):
             return (
                 f"The audit trail ends at event {self.head_seq} but holds {known} events of a "
