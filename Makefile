@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 COG := $(BIN)/cog -I scripts
 # The tests run on every core; `make unit PYTEST_ARGS=` runs them in one process.
 PYTEST_ARGS ?= -n auto --dist worksteal
+# The tests run on SQLite and on PostgreSQL: WEGINGS_TEST_DATABASE_URL names a server, or
+# scripts/pg-cluster.sh starts a throwaway one (and says so when it cannot; CI=true fails then).
+WITH_POSTGRES := bash scripts/with-postgres.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,13 +39,13 @@ fix: $(STAMP)
 	$(COG) -r docs/cli.md
 
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(WITH_POSTGRES) $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint types unit
 
 # The tests on the lowest versions pyproject.toml allows, in .venv-lowest (CI runs it after `make test`).
 test-lowest: $(STAMP)
-	PYTHON=$(PYTHON) UV=$(BIN)/uv bash scripts/lowest-deps.sh $(PYTEST_ARGS)
+	PYTHON=$(PYTHON) UV=$(BIN)/uv $(WITH_POSTGRES) bash scripts/lowest-deps.sh $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
