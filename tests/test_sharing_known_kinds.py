@@ -85,7 +85,7 @@ def test_an_event_of_a_newly_audited_kind_keeps_the_checks_answering(
 def test_an_event_of_no_audited_kind_is_still_an_error(
     run: Run, db: Location, db_path: Path
 ) -> None:
-    seq = append_event(db_path, "person")
+    seq = append_event(db_path, "no_such_kind")
     result = run("can-share", "self/AIVD-1", "--to", "rvd")
     assert result.exit_code == 2, result.output
     assert result.stderr == (

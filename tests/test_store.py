@@ -206,7 +206,7 @@ def test_status_reports_revision_and_counts(run: Run, db_path: Path) -> None:
     assert data["counts"]["partner"] == 1
     assert data["counts"]["audit_event"] == 3
     table = run("db", "status")
-    assert "0005_corrections (up to date)" in table.stdout
+    assert f"{HEAD_REVISION} (up to date)" in table.stdout
 
 
 def test_status_of_missing_database_creates_nothing(run: Run, db_path: Path) -> None:

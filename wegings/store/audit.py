@@ -34,6 +34,10 @@ from wegings.store.models import (
     Permission,
     PermissionGrant,
     PermissionRevocation,
+    Person,
+    PersonCorrection,
+    RoleGrant,
+    RoleRevocation,
     Transfer,
 )
 from wegings.store.stored import snapshot_value
@@ -61,6 +65,10 @@ AUDITED: dict[str, type[SQLModel]] = {
     "permission_revocation": PermissionRevocation,
     "permission_grant": PermissionGrant,
     "flag_retraction": FlagRetraction,
+    "person": Person,
+    "person_correction": PersonCorrection,
+    "role_grant": RoleGrant,
+    "role_revocation": RoleRevocation,
 }
 _ENTITY_OF: dict[type[SQLModel], str] = {model: name for name, model in AUDITED.items()}
 

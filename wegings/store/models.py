@@ -357,3 +357,61 @@ class FlagRetraction(SQLModel, table=True):
     reason: str = Field(sa_type=Text)
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     recorded_by: str = Field(max_length=100)
+
+
+# --------------------------------------------------------------------------- people and roles
+# The people register: who may act, under which full name and function, in which roles. A role
+# is granted by a record and revoked by a new record pointing at the grant; a correction of a
+# name or function is a new record too. Nothing here is updated in place.
+
+
+class Person(SQLModel, table=True):
+    """A person who may act: a login with the full name and function documents print."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, max_length=100)
+    name: str = Field(max_length=200)
+    function: str = Field(max_length=200)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class PersonCorrection(SQLModel, table=True):
+    """A correction of a person's full name or function (None: unchanged), from `recorded_at`."""
+
+    __tablename__ = "person_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    name: str | None = Field(default=None, max_length=200)
+    function: str | None = Field(default=None, max_length=200)
+    reason: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role (desk, assessor, dg, minister, overseer) granted to a person from `recorded_at`."""
+
+    __tablename__ = "role_grant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=20)
+    reason: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
+
+
+class RoleRevocation(SQLModel, table=True):
+    """The revocation of a role grant, from `recorded_at` on."""
+
+    __tablename__ = "role_revocation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="role_grant.id", unique=True)
+    reason: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=100)
