@@ -183,6 +183,17 @@ def test_equal_sizes_need_an_empty_proof_and_equal_roots() -> None:
         merkle.verify_consistency(2, 4, tree.root(2)[:31], tree.root(), [tree.root()])
 
 
+@given(st.integers(min_value=0, max_value=300))
+def test_a_compact_range_gives_the_nodes_and_root_of_the_stored_tree(size: int) -> None:
+    leaves = leaves_of(size)
+    tree, edge = MemoryTree(), merkle.CompactRange()
+    for data in leaves:
+        made = edge.append(merkle.leaf_hash(data))
+        tree.append(data)
+        assert all(tree.node(level, index) == digest for level, index, digest in made)
+    assert edge.root() == tree.root() == mth(leaves)
+
+
 def test_appending_makes_two_nodes_a_leaf_on_average() -> None:
     tree = MemoryTree(leaves_of(1024))
     assert len(tree.nodes) == 2 * 1024 - 1

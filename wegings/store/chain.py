@@ -24,6 +24,22 @@ def canonical(data: Any) -> str:
     return _CANONICAL.encode(data)
 
 
+def event_bytes(
+    seq: int,
+    at_iso: str | None,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    change: str,
+    prev_hash: str,
+) -> bytes:
+    """An event's canonical bytes (its time as ISO UTC text), chained to the hash before it:
+    what the hash chain hashes, and the leaf of the Merkle tree over the trail."""
+    payload = canonical([seq, at_iso, actor, action, entity, entity_id, change, prev_hash])
+    return payload.encode("utf-8")
+
+
 def chain_hash(
     seq: int,
     at_iso: str | None,
@@ -34,6 +50,7 @@ def chain_hash(
     change: str,
     prev_hash: str,
 ) -> str:
-    """SHA-256 over an event's content (its time as ISO UTC text) and the hash before it."""
-    payload = canonical([seq, at_iso, actor, action, entity, entity_id, change, prev_hash])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """SHA-256 over an event's canonical bytes."""
+    return hashlib.sha256(
+        event_bytes(seq, at_iso, actor, action, entity, entity_id, change, prev_hash)
+    ).hexdigest()

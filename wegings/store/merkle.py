@@ -198,6 +198,36 @@ def verify_consistency(
         raise ProofError("the consistency proof does not lead to the new root")
 
 
+class CompactRange:
+    """The right edge of a tree being built leaf by leaf: O(log n) hashes, for streaming over a
+    whole trail (audit verify) without holding its nodes."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._peaks: list[bytes] = []  # the perfect subtrees from the left, largest first
+
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add the leaf hash `leaf`; the complete subtrees it completes, as nodes_after_append."""
+        made = [(0, self.size, leaf)]
+        level, position, current = 0, self.size, leaf
+        while position & 1:
+            current = node_hash(self._peaks.pop(), current)
+            level, position = level + 1, position >> 1
+            made.append((level, position, current))
+        self._peaks.append(current)
+        self.size += 1
+        return made
+
+    def root(self) -> bytes:
+        """The root of the leaves appended so far."""
+        if not self._peaks:
+            return EMPTY_ROOT
+        result = self._peaks[-1]
+        for peak in reversed(self._peaks[:-1]):
+            result = node_hash(peak, result)
+        return result
+
+
 class MemoryTree:
     """A tree held in memory, built by appending: for tests, and for an overseer's check of a
     trail exported whole."""
