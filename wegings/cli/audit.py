@@ -1,14 +1,18 @@
-"""Commands for the audit trail: audit log, audit verify."""
+"""Commands for the audit trail: log, verify, and the log key, checkpoints and proofs."""
 
 from __future__ import annotations
 
+import base64
 import json
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from wegings.cli import output
 from wegings.cli.state import location
+from wegings.errors import InvalidInput
 
 app = typer.Typer(
     help="The hash-chained audit trail of every change.",
@@ -24,6 +28,10 @@ def _summary(change: str) -> str:
         return ""
     if "group_id" in data and "partner_id" in data:
         return f"partner #{data['partner_id']} in group #{data['group_id']}"
+    if "role" in data and "person_id" in data:
+        return f"{data['role']} for person #{data['person_id']}"
+    if "login" in data:
+        return f"{data['login']} ({data.get('name', '')})"
     for key in ("short", "name", "key", "reason"):
         if data.get(key):
             return str(data[key])
@@ -111,16 +119,45 @@ def verify(
             help="An anchor printed by an earlier verify: proves no event was cut off the end.",
         ),
     ] = None,
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="A checkpoint kept earlier (`audit checkpoint`): the trail must extend it.",
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="VERIFIER_KEY",
+            help="The log's verifier key, as `audit key init` printed it, or a file holding it.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """Check that no event or record was altered, removed or reordered."""
+    """Check that no event or record was altered, removed or reordered.
+
+    Also rebuilds the Merkle tree from the events and holds every stored node to it. With
+    --checkpoint and --key, the checkpoint's signature must hold and the trail's first events
+    must give its root: nothing it covered was changed or removed since.
+    """
     from wegings.store.audit import parse_anchor
     from wegings.store.audit import verify as verify_trail
     from wegings.store.engine import session_scope
+    from wegings.store.logkey import read_verifier
+    from wegings.store.proofs import check_tree
 
     anchor = parse_anchor(expect) if expect is not None else None
+    if (checkpoint_file is None) != (key is None):
+        raise InvalidInput("--checkpoint and --key go together: the checkpoint and the key.")
+    note = _read_text(checkpoint_file, "--checkpoint") if checkpoint_file is not None else None
+    verifier = read_verifier(key) if key is not None else None
     with session_scope(location(ctx), write=False) as session:
         result = verify_trail(session, expect=anchor)
+        tree = check_tree(session, note=note, verifier=verifier)
+    kept = tree.checkpoint
     if as_json:
         output.emit_json(
             {
@@ -129,10 +166,193 @@ def verify(
                 "records": result.records,
                 "head": result.head,
                 "head_hash": result.head_hash,
+                "tree_size": tree.size,
+                "root": base64.b64encode(tree.root).decode(),
+                "checkpoint": None
+                if kept is None
+                else {"origin": kept.origin, "size": kept.size, "consistent": True},
             }
         )
         return
+    extra = (
+        f" Consistent with the checkpoint of {kept.origin} at {kept.size} events."
+        if kept is not None
+        else ""
+    )
     typer.echo(
         f"Audit trail intact: {result.events} events and {result.records} records checked. "
-        f"Head {result.head} (write it down; check later with --expect)."
+        f"Head {result.head} (write it down; check later with --expect).{extra}"
     )
+
+
+def _read_text(path: Path, option: str) -> str:
+    """A small text file given to an option; one clear line if it cannot be read."""
+    try:
+        if path.stat().st_size > 1 << 20:
+            raise InvalidInput(f"{option} {path} is too large to be a checkpoint or proof.")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{option} {path}: no such file.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{option} {path} is a directory.") from None
+    except (OSError, UnicodeDecodeError):
+        raise InvalidInput(f"{option} {path} cannot be read as text.") from None
+
+
+def _write_or_print(text: str, out: Path | None, *, force: bool, ctx: typer.Context) -> None:
+    from wegings.cli.render import check_output_path
+    from wegings.render.files import write_atomically
+
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+        return
+    check_output_path(out, database=location(ctx).path, force=force)
+    write_atomically(out, text.encode("utf-8"))
+
+
+_KEY_PATH = typer.Option(
+    "--key-path",
+    metavar="FILE",
+    help="The log key. Default: $WEGINGS_LOG_KEY, else log-key in the user data directory.",
+)
+_OUT = typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+_FORCE = typer.Option("--force", help="Replace FILE if it exists.")
+
+key_app = typer.Typer(
+    help="The log key that signs checkpoints of the audit trail.",
+    no_args_is_help=True,
+    epilog=output.examples("wegings audit key init", "wegings audit key show"),
+)
+app.add_typer(key_app, name="key")
+
+
+@key_app.command(
+    "init",
+    epilog=output.examples(
+        "wegings audit key init",
+        "wegings audit key init --path /srv/wegings/log-key --origin aivd.wegings.nl/audit",
+    ),
+)
+def key_init(
+    path: Annotated[
+        Path | None,
+        typer.Option(
+            "--path",
+            metavar="FILE",
+            help="Where to create it. Default: $WEGINGS_LOG_KEY, else log-key in the user "
+            "data directory.",
+        ),
+    ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            metavar="NAME",
+            help="The log's name in its checkpoints (default: wegings.<service>/audit).",
+        ),
+    ] = None,
+) -> None:
+    """Create the Ed25519 log key (mode 0600) and print its verifier key.
+
+    Give the verifier key to the oversight committee: with it they check every checkpoint and
+    proof offline. A key is never replaced.
+    """
+    from wegings.service import own_service
+    from wegings.store.logkey import create_key, key_path
+
+    target = key_path(path)
+    name = origin if origin is not None else f"wegings.{own_service().lower()}/audit"
+    signer = create_key(target, name)
+    typer.echo(signer.verifier.text())
+    output.say(
+        f"Created the log key {target} (readable by you only). The line above is its verifier "
+        "key: give it to the oversight committee."
+    )
+
+
+@key_app.command("show", epilog=output.examples("wegings audit key show"))
+def key_show(key_path_option: Annotated[Path | None, _KEY_PATH] = None) -> None:
+    """Print the verifier key of the log key."""
+    from wegings.store.logkey import key_path, load_key
+
+    typer.echo(load_key(key_path(key_path_option)).verifier.text())
+
+
+@app.command(
+    "checkpoint",
+    epilog=output.examples(
+        "wegings audit checkpoint -o 2026-12-02.checkpoint",
+        "wegings audit checkpoint --key-path /srv/wegings/log-key",
+    ),
+)
+def checkpoint(
+    ctx: typer.Context,
+    out: Annotated[Path | None, _OUT] = None,
+    key_path_option: Annotated[Path | None, _KEY_PATH] = None,
+    force: Annotated[bool, _FORCE] = False,
+) -> None:
+    """Write a signed checkpoint of the whole trail (c2sp.org/tlog-checkpoint).
+
+    The oversight committee keeps it; later, `audit prove --since` shows that the trail then is
+    the start of the trail now, and `audit verify --checkpoint` checks a database against it.
+    """
+    from wegings.store.engine import session_scope
+    from wegings.store.logkey import key_path, load_key
+    from wegings.store.proofs import checkpoint as make_checkpoint
+
+    signer = load_key(key_path(key_path_option))
+    with session_scope(location(ctx), write=False) as session:
+        head, signed = make_checkpoint(session, signer)
+    _write_or_print(signed, out, force=force, ctx=ctx)
+    output.say(f"Checkpoint of {head.origin}: {head.size} events.")
+
+
+@app.command(
+    "prove",
+    epilog=output.examples(
+        "wegings audit prove --since 2026-11-01.checkpoint -o since-november.proof",
+        "wegings audit prove --event 42 -o transfer-42.tlog-proof",
+    ),
+)
+def prove(
+    ctx: typer.Context,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            metavar="OLD_CHECKPOINT",
+            help="Prove the trail now extends this older checkpoint (a consistency proof).",
+        ),
+    ] = None,
+    event: Annotated[
+        int | None,
+        typer.Option(
+            "--event",
+            metavar="SEQ",
+            min=1,
+            max=2**62,
+            help="Prove this event is in the trail now (an inclusion proof, c2sp.org/tlog-proof).",
+        ),
+    ] = None,
+    out: Annotated[Path | None, _OUT] = None,
+    key_path_option: Annotated[Path | None, _KEY_PATH] = None,
+    force: Annotated[bool, _FORCE] = False,
+) -> None:
+    """Write a proof, with the current signed checkpoint, that an overseer checks offline."""
+    from wegings.store.engine import session_scope
+    from wegings.store.logkey import key_path, load_key
+    from wegings.store.proofs import prove_event, prove_since
+
+    if (since is None) == (event is None):
+        raise InvalidInput("Give --since OLD_CHECKPOINT or --event SEQ (one of them).")
+    signer = load_key(key_path(key_path_option))
+    old = _read_text(since, "--since") if since is not None else None
+    with session_scope(location(ctx), write=False) as session:
+        if old is not None:
+            head, text = prove_since(session, signer, old)
+        else:
+            assert event is not None
+            head, text = prove_event(session, signer, event)
+    _write_or_print(text, out, force=force, ctx=ctx)
+    what = f"event {event}" if event is not None else "the older checkpoint"
+    output.say(f"Proof of {what} at the checkpoint of {head.origin}: {head.size} events.")

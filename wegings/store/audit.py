@@ -41,6 +41,7 @@ from wegings.store.models import (
     Transfer,
 )
 from wegings.store.stored import snapshot_value
+from wegings.store.tree import append_event
 from wegings.timeutil import as_utc, iso
 
 # Each audited table and the entity name its events carry. Every row of these tables must
@@ -135,6 +136,7 @@ def record_change(
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
+    append_event(session, event)
     return event
 
 

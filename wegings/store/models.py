@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -89,6 +89,20 @@ class AuditEvent(SQLModel, table=True):
     change: str = Field(sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditNode(SQLModel, table=True):
+    """A node of the Merkle tree over the audit trail (wegings.store.tree): the hash of the
+    complete subtree of the 2**level events from idx * 2**level on. Derived from the events,
+    never audited itself: `audit verify` rebuilds the tree and holds every node to it."""
+
+    __tablename__ = "audit_node"
+
+    level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    idx: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    hash: str = Field(max_length=64)
 
 
 class NoteVersion(SQLModel, table=True):
