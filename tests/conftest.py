@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +28,15 @@ Run = Callable[..., Result]
 # the profile: thorough in CI, quick while working.
 settings.register_profile("ci", max_examples=200, derandomize=True, deadline=None)
 settings.register_profile("dev", max_examples=25, deadline=None)
-settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE")
-    or ("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev")
-)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev"))
+
+PG_URL_VARIABLE = "WEGINGS_TEST_DATABASE_URL"
+"""Names the PostgreSQL server the tests use (a database on it they may connect to).
+
+`make unit` and CI set it (scripts/with-postgres.sh starts a throwaway cluster). Without it the
+PostgreSQL tests are skipped, and on CI (CI=true) they fail: there a missing server is a fault.
+"""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -163,3 +169,117 @@ def add_partner(run: Run, short: str = "rvd", *extra: str) -> Result:
     )
     assert result.exit_code == 0, result.output
     return result
+
+
+# PostgreSQL: every test gets a fresh database of its own, copied from a migrated template that
+# each xdist worker builds once; both are dropped afterwards.
+
+
+def _admin_engine(url: str) -> object:
+    """An engine on `url` outside any transaction (CREATE and DROP DATABASE need that)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def admin_sql(url: str, statement: str, **params: object) -> list[tuple[object, ...]]:
+    """Run one statement on the server of `url` as the tests' superuser, outside a transaction."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import Engine
+
+    engine = _admin_engine(url)
+    assert isinstance(engine, Engine)
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def database_url(url: str, database: str) -> str:
+    """`url` naming another database on the same server, password kept."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def _no_server(reason: str) -> None:
+    message = f"{reason}; the PostgreSQL tests need one (`make unit` starts a throwaway cluster)"
+    if IN_CI:
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The URL of the tests' PostgreSQL server; skipped without one (a failure on CI)."""
+    url = os.environ.get(PG_URL_VARIABLE, "").strip()
+    if not url:
+        _no_server(f"no PostgreSQL server: {PG_URL_VARIABLE} is not set")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _no_server("psycopg is not installed (pip install -e '.[test]')")
+    # A server that was named but cannot be used is a fault everywhere, never a skip.
+    admin_sql(url, "SELECT 1")
+    return url
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> Iterator[str]:
+    """A migrated, empty wegings database on the server, this worker's template; its name."""
+    from wegings.store.engine import upgrade_location
+
+    name = f"wegings_tpl_{_worker()}_{os.getpid()}"
+    admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{name}"')
+    admin_sql(pg_server, f'CREATE DATABASE "{name}" TEMPLATE template0')
+    try:
+        upgrade_location(Location(url=database_url(pg_server, name)))
+        yield name
+    finally:
+        admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _fresh_database(pg_server: str, template: str) -> Iterator[str]:
+    name = f"wegings_t_{_worker()}_{uuid.uuid4().hex[:12]}"
+    admin_sql(pg_server, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield database_url(pg_server, name)
+    finally:
+        admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_server: str, pg_template: str) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty wegings database of this test's own."""
+    yield from _fresh_database(pg_server, pg_template)
+
+
+@pytest.fixture
+def pg_empty_url(pg_server: str) -> Iterator[str]:
+    """The URL of a fresh database without any schema (a server database nobody set up)."""
+    yield from _fresh_database(pg_server, "template0")
+
+
+@pytest.fixture
+def pg_run(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Invoke the CLI on this test's PostgreSQL database: pg_run("partners", "--json").
+
+    The acting person is the login of the URL: on a server nobody acts as anyone else.
+    """
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.setenv("WEGINGS_DATABASE_URL", pg_url)
+    monkeypatch.setenv("WEGINGS_USER", make_url(pg_url).username or "postgres")
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input)
+
+    return invoke

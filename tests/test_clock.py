@@ -361,15 +361,10 @@ def test_read_now_waits_no_longer_than_the_busy_timeout(
     assert caught.value.message.startswith(f"The database {db_path} stayed busy for ")
 
 
-def test_read_now_on_a_database_url_reads_after_the_snapshot(
-    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "url.db"
-    monkeypatch.setenv("WEGINGS_DATABASE_URL", f"sqlite:///{target}")
-    result = run("new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "civil", db=None)
+def test_read_now_on_a_server_reads_after_the_snapshot(pg_run: Run, pg_url: str) -> None:
+    result = pg_run("new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "civil")
     assert result.exit_code == 0, result.output
-    location = Location(url=f"sqlite:///{target}")
-    with session_scope(location, write=False) as session:
+    with session_scope(Location(url=pg_url), write=False) as session:
         moment = read_now(session)
         last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
     assert last is not None

@@ -6,8 +6,10 @@ import getpass
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from wegings.errors import InvalidInput
 from wegings.text import clean_text, quote, reject_invisible
@@ -18,13 +20,27 @@ APP_NAME = "wegings"
 DB_FILENAME = "wegings.db"
 
 
+SERVER_DRIVER = "postgresql+psycopg"
+"""The one server backend: PostgreSQL through psycopg 3 (`pip install 'wegings[postgres]'`)."""
+
+
 @dataclass(frozen=True)
 class Location:
-    """A store: a SQLite file path, or any SQLAlchemy URL."""
+    """A store: a SQLite file path, or the URL of a PostgreSQL database.
+
+    `notify` is where the store's remarks for the person go (the CLI: stderr), e.g. that a
+    standby was read; the core never prints.
+    """
 
     path: Path | None = None
     url: str | None = None
     is_default: bool = False
+    notify: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_server(self) -> bool:
+        """Whether this is a PostgreSQL server rather than a SQLite file."""
+        return self.url is not None
 
     def describe(self) -> str:
         """How the location reads in messages: the path, or the URL without its password."""
@@ -33,7 +49,8 @@ class Location:
         from sqlalchemy.engine import make_url
 
         assert self.url is not None
-        return make_url(self.url).render_as_string(hide_password=True)
+        # A socket directory reads as itself (host=/run/postgresql), not percent-encoded.
+        return unquote(make_url(self.url).render_as_string(hide_password=True))
 
 
 def default_db_path() -> Path:
@@ -55,7 +72,8 @@ def _url_location(url: str) -> Location:
             "WEGINGS_DATABASE_URL is not a SQLAlchemy URL; use e.g. "
             "postgresql+psycopg://user@host/wegings."
         ) from None
-    if parsed.get_backend_name() == "sqlite":
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite":
         database = parsed.database or ""
         if database in ("", ":memory:") or database.startswith("file::memory:"):
             raise InvalidInput(
@@ -64,6 +82,18 @@ def _url_location(url: str) -> Location:
             )
         # The file gets the same care as --db: owner-only mode, WAL, read-only opens.
         return Location(path=Path(database).expanduser().absolute())
+    if backend not in ("postgresql", "postgres"):
+        raise InvalidInput(
+            f"WEGINGS_DATABASE_URL names a {backend} database; wegings keeps its records in a "
+            f"SQLite file or on PostgreSQL ({SERVER_DRIVER}://user@host/wegings)."
+        )
+    if driver not in ("", "psycopg"):
+        raise InvalidInput(
+            f"WEGINGS_DATABASE_URL asks for the {driver} driver; wegings speaks to PostgreSQL "
+            f"through psycopg 3: write {SERVER_DRIVER}://..."
+        )
+    # postgresql:// as psql and libpq write it means the one driver wegings speaks.
+    url = parsed.set(drivername=SERVER_DRIVER).render_as_string(hide_password=False)
     return Location(url=url)
 
 

@@ -1,4 +1,4 @@
-"""Commands for the store itself: db path, db status, db backup."""
+"""Commands for the store itself: db path, status, upgrade, backup, and a server's roles."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from wegings.cli import output
 from wegings.cli.state import location
 
 app = typer.Typer(
-    help="Where the database is, its state, and consistent backups.",
+    help="Where the database is, its state, schema upgrades, backups, and a server's roles.",
     no_args_is_help=True,
-    epilog=output.examples("wegings db status", "wegings db backup wegings-copy.db"),
+    epilog=output.examples(
+        "wegings db status", "wegings db upgrade", "wegings db backup wegings-copy.db"
+    ),
 )
 
 
@@ -34,20 +36,29 @@ def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """Show the location, schema revision and record counts."""
+    """Show the location, size, schema revision and record counts (a server: its database)."""
     from wegings.store.engine import status as store_status
+    from wegings.timeutil import iso
 
     result = store_status(location(ctx))
+    standby = result.standby
     if as_json:
         output.emit_json(
             {
                 "location": result.location,
                 "exists": result.exists,
+                "server": result.server,
                 "size_bytes": result.size_bytes,
                 "schema_revision": result.revision,
                 "schema_head": result.head,
                 "up_to_date": result.up_to_date,
                 "schema_note": result.schema_note if result.exists else None,
+                "standby": None
+                if standby is None
+                else {
+                    "replayed_to": iso(standby.replayed_to) if standby.replayed_to else None,
+                    "read_at": iso(standby.read_at),
+                },
                 "counts": result.counts,
             }
         )
@@ -60,10 +71,10 @@ def status(
         return
     schema = f"{result.revision or '—'} ({result.schema_note})"
     size = f"{result.size_bytes:,} bytes" if result.size_bytes is not None else "—"
-    output.print_fields(
-        "Database",
-        [("Location", result.location), ("Size", size), ("Schema revision", schema)],
-    )
+    fields = [("Location", result.location), ("Size", size), ("Schema revision", schema)]
+    if standby is not None:
+        fields.append(("Standby", standby.note))
+    output.print_fields("Database", fields)
     output.print_table("Records", ["Table", "Count"], sorted(result.counts.items()))
 
 
@@ -83,3 +94,63 @@ def backup(
 
     size = store_backup(location(ctx), file, overwrite=force)
     output.say(f"Backup written to {file} ({size:,} bytes).")
+
+
+@app.command(
+    "upgrade",
+    epilog=output.examples(
+        "wegings db upgrade",
+        "WEGINGS_DATABASE_URL=postgresql://wegings_admin@db.example/wegings wegings db upgrade",
+    ),
+)
+def upgrade(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+) -> None:
+    """Bring the database's schema up to date: on a server the only way (reads never do)."""
+    from wegings.store.engine import upgrade_location
+
+    result = upgrade_location(location(ctx))
+    if as_json:
+        output.emit_json(
+            {
+                "location": result.location,
+                "before": result.before,
+                "after": result.after,
+                "changed": result.changed,
+            }
+        )
+        return
+    if result.changed:
+        output.say(
+            f"Schema of {result.location} upgraded from {result.before or 'nothing'} "
+            f"to {result.after}."
+        )
+    else:
+        output.say(f"Schema of {result.location} is up to date ({result.after}).")
+
+
+@app.command(
+    "init-roles",
+    epilog=output.examples(
+        "wegings db init-roles",
+        "psql -c 'GRANT wegings_desk TO j_jansen' wegings",
+    ),
+)
+def init_roles(ctx: typer.Context) -> None:
+    """Create a server's wegings roles with least privileges (once, by the database's owner).
+
+    A NOLOGIN owner role (wegings_owner) owns the tables; the group roles wegings_desk,
+    wegings_assessor, wegings_dg, wegings_minister and wegings_overseer may SELECT, and INSERT
+    only where their commands write (the overseer: SELECT only); nobody may UPDATE, DELETE or
+    TRUNCATE, and a trigger refuses those even to the owner. Running it again changes nothing.
+    """
+    from wegings.store.server import init_roles_at
+
+    result = init_roles_at(location(ctx))
+    made = ", ".join(result.created) if result.created else "none (all existed)"
+    output.say(
+        f"Roles ready: created {made}; {result.tables} tables belong to wegings_owner and "
+        "refuse UPDATE, DELETE and TRUNCATE. Give people their roles with GRANT, e.g. "
+        "GRANT wegings_desk TO j_jansen;"
+    )

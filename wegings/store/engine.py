@@ -1,4 +1,12 @@
-"""Opening the store: location, SQLite settings, migrations on open, one transaction a command."""
+"""Opening the store: location, SQLite settings, migrations on open, one transaction a command.
+
+Two backends. A SQLite file is created by the first write and migrated whenever it is opened;
+writers queue on SQLite's write lock (BEGIN IMMEDIATE). A PostgreSQL server is set up and
+migrated only by `wegings db upgrade` (never by a read); writers serialize on one
+transaction-level advisory lock taken first (`WRITE_LOCK_KEY`), and readers read one snapshot
+(REPEATABLE READ, READ ONLY). Either way a command is one transaction and a database error is
+one line.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,8 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.request import pathname2url
@@ -26,6 +34,17 @@ HEAD_REVISION = "0007_audit_tree"
 
 BUSY_TIMEOUT_SECONDS = 30.0
 """How long a command waits for another writer before it gives up."""
+
+CONNECT_TIMEOUT_SECONDS = 10
+"""How long a command waits for a PostgreSQL server to answer a connection."""
+
+WRITE_LOCK_KEY = 0x77656769_6E6773
+"""The advisory lock ("wegings" in ASCII) every writer on a server holds for its transaction.
+
+It is the server's counterpart of SQLite's write lock: the audit sequence, the chain's hashes
+and the recorded times are read and extended by one writer at a time. A read takes it shared
+for a moment before its snapshot (see `read_now`); `db upgrade` holds it while it migrates.
+"""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -88,14 +107,23 @@ def _sqlite_engine(path: Path, *, readonly: bool) -> Engine:
     return engine
 
 
-def _url_engine(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL given in WEGINGS_DATABASE_URL."""
+def _server_engine(url: str) -> Engine:
+    """An engine for the PostgreSQL database at `url`: one connection, opened for the command."""
     from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from sqlalchemy.pool import NullPool
 
+    connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     try:
-        return create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        if "application_name" not in make_url(url).query:
+            connect_args["application_name"] = "wegings"
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    except (NoSuchModuleError, ImportError):
+        raise StoreError(
+            "A PostgreSQL database needs the psycopg driver: pip install 'wegings[postgres]'."
+        ) from None
+    except ArgumentError as exc:
         raise InvalidInput(f"WEGINGS_DATABASE_URL is not a usable SQLAlchemy URL: {exc}") from None
 
 
@@ -103,7 +131,15 @@ def read_schema_state(connection: Connection) -> SchemaState:
     """The schema revision recorded in the database, and whether it has any tables."""
     from sqlalchemy import inspect, text
 
-    names = inspect(connection).get_table_names()
+    if connection.dialect.name == "postgresql":
+        # One catalog query instead of the inspector's several: every command asks this.
+        has_version, has_tables = connection.exec_driver_sql(
+            "SELECT to_regclass('alembic_version') IS NOT NULL, EXISTS (SELECT 1 FROM "
+            "pg_catalog.pg_tables WHERE schemaname = current_schema())"
+        ).one()
+        names = ["alembic_version"] if has_version else (["?"] if has_tables else [])
+    else:
+        names = inspect(connection).get_table_names()
     if "alembic_version" not in names:
         return SchemaState(revision=None, has_tables=bool(names))
     revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -256,47 +292,284 @@ def _prepare_path(location: Location, *, write: bool) -> tuple[Path, bool]:
 
 
 def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
-    """An engine whose schema is current, and whether this call created the database file."""
+    """An engine on a SQLite file whose schema is current, and whether this call created it."""
     from sqlalchemy.exc import DBAPIError
 
-    created = False
     where = location.describe()
-    if location.url is not None:
-        engine = _url_engine(location.url)
-    else:
-        path, created = _prepare_path(location, write=write)
-        engine = _sqlite_engine(path, readonly=not write)
+    path, created = _prepare_path(location, write=write)
+    engine = _sqlite_engine(path, readonly=not write)
     try:
         try:
             with engine.connect() as connection:
-                needs_upgrade = _check_schema(
-                    read_schema_state(connection), where, write=write or location.path is None
-                )
+                needs_upgrade = _check_schema(read_schema_state(connection), where, write=write)
         except DBAPIError as exc:
             reading = location.path if not write else None
             raise _describe_db_error(exc, where, reading=reading) from None
-        if write and location.path is not None:
+        if write:
             # Only now that the file is known to be ours: never touch a foreign database.
             _use_wal(engine)
         if needs_upgrade:
-            if location.path is not None and not write:
+            if not write:
                 engine.dispose()
-                engine = _sqlite_engine(location.path, readonly=False)
+                engine = _sqlite_engine(path, readonly=False)
             try:
                 upgrade(engine)
             except DBAPIError as exc:
                 raise _describe_db_error(exc, where) from None
     except BaseException:
         engine.dispose()
-        if created and location.path is not None:
-            _remove_created(location.path)
+        if created:
+            _remove_created(path)
         raise
     return engine, created
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+
+
+def describe_server_error(exc: BaseException, where: str) -> StoreError:
+    """One line for a PostgreSQL error, chosen by its SQLSTATE (or, without one, its kind)."""
+    orig = getattr(exc, "orig", None) or exc
+    sqlstate = getattr(orig, "sqlstate", None)
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = " ".join((primary or str(orig) or type(orig).__name__).splitlines()[0].split())
+    lowered = text.lower()
+    unchanged = "nothing was changed"
+    if sqlstate == "55P03":
+        return StoreError(
+            f"The database {where} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s "
+            "(someone else is writing); try again."
+        )
+    if sqlstate in ("40001", "40P01"):
+        return StoreError(
+            f"The database {where} could not run this command alongside another one ({text}); "
+            f"{unchanged}; try again."
+        )
+    if sqlstate == "25006":
+        return read_only_error(where)
+    if sqlstate in ("28P01", "28000") or "authentication failed" in lowered:
+        return StoreError(
+            f"The server refused the login for {where} ({text}): check the user and password "
+            f"(in the URL, PGPASSWORD or ~/.pgpass); {unchanged}."
+        )
+    if sqlstate == "3D000":
+        return StoreError(
+            f"The server has no database {where} names ({text}): create it, then run "
+            "`wegings db upgrade`."
+        )
+    if sqlstate == "42501":
+        return StoreError(
+            f"The database refused this login at {where}: {text}; {unchanged}. The wegings roles "
+            "are granted by the database owner (`wegings db init-roles`, then GRANT)."
+        )
+    if sqlstate == "42P01":
+        return StoreError(
+            f"The database {where} lacks a table wegings needs ({text}): run "
+            f"`wegings db upgrade`; {unchanged}."
+        )
+    connection_failed = (sqlstate or "").startswith("08") or sqlstate in ("57P01", "57P03")
+    if connection_failed or (sqlstate is None and _is_operational(orig)):
+        return StoreError(f"Cannot reach the database server of {where}: {text}; {unchanged}.")
+    code = f" (SQLSTATE {sqlstate})" if sqlstate else ""
+    return StoreError(f"Database error at {where}: {text}{code}; {unchanged}.")
+
+
+def _is_operational(error: BaseException) -> bool:
+    """Whether a driver error is an OperationalError (a connection that failed or broke)."""
+    return any(kind.__name__ == "OperationalError" for kind in type(error).__mro__)
+
+
+def read_only_error(where: str) -> StoreError:
+    """A write on a read-only server: a standby, or a login whose transactions are read-only."""
+    return StoreError(
+        f"The database {where} is read-only (a standby, or read-only for this login); nothing "
+        "was changed. Record it on the primary."
+    )
+
+
+@dataclass(frozen=True)
+class Standby:
+    """A read on a standby: how far it has replayed the primary's transactions."""
+
+    replayed_to: datetime | None
+    """When the last transaction it replayed was committed on the primary (None: none yet)."""
+    read_at: datetime
+
+    @property
+    def note(self) -> str:
+        """What the person is told about the answer's age."""
+        if self.replayed_to is None:
+            return (
+                "Read on a standby that has replayed no transaction of the primary since it "
+                "started: anything recorded on the primary since its copy was made may be "
+                "missing from this answer."
+            )
+        behind = max((self.read_at - self.replayed_to).total_seconds(), 0.0)
+        return (
+            f"Read on a standby, which has the primary's transactions up to "
+            f"{timeutil.iso(self.replayed_to)} ({behind:.0f} s before this read): anything "
+            "recorded on the primary since may be missing from this answer."
+        )
+
+
+def _check_server_schema(state: SchemaState, where: str) -> None:
+    """Raises unless a server database is at this version's schema: never migrated in passing."""
+    if state.revision == HEAD_REVISION:
+        return
+    if state.revision is None and not state.has_tables:
+        raise StoreError(
+            f"The database {where} has no wegings schema yet: run `wegings db upgrade` (once, "
+            "as the database's owner); nothing was changed."
+        )
+    _check_schema(state, where)  # a foreign or a newer database: refused as on SQLite
+    raise StoreError(
+        f"The database {where} has schema revision {state.revision!r}, older than this "
+        f"version's {HEAD_REVISION!r}: run `wegings db upgrade`; nothing was changed."
+    )
+
+
+def _server_preflight(connection: Connection, where: str) -> Standby | None:
+    """Check the schema in a short transaction of its own; and whether this is a standby."""
+    try:
+        _check_server_schema(read_schema_state(connection), where)
+        in_recovery, replayed_to, clock = connection.exec_driver_sql(
+            "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp(), clock_timestamp()"
+        ).one()
+    finally:
+        connection.rollback()
+    if not in_recovery:
+        return None
+    return Standby(
+        replayed_to=as_utc(replayed_to) if replayed_to is not None else None,
+        read_at=as_utc(clock),
+    )
+
+
+def _lock_timeout_sql() -> str:
+    return f"SET LOCAL lock_timeout = '{int(BUSY_TIMEOUT_SECONDS * 1000)}ms'"
+
+
+def _take_write_lock(connection: Connection, where: str) -> None:
+    """Wait for the writer lock (busy after the timeout); refuse a read-only server."""
+    connection.exec_driver_sql(_lock_timeout_sql())
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    if connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
+        raise read_only_error(where)
+
+
+@contextlib.contextmanager
+def _server_session(location: Location, *, write: bool) -> Iterator[Session]:
+    """`session_scope` on PostgreSQL: a writer holds the lock, a reader reads one snapshot."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import DBAPIError
+    from sqlmodel import Session
+
+    assert location.url is not None
+    where = location.describe()
+    engine = _server_engine(location.url)
+    try:
+        connection = engine.connect()
+        try:
+            if write:
+                # Read committed: after the lock, every statement sees every earlier writer.
+                connection.execution_options(isolation_level="READ COMMITTED")
+            else:
+                connection.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            standby = _server_preflight(connection, where)
+            if standby is not None and location.notify is not None and not write:
+                location.notify(standby.note)
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                session.info[_WRITE] = write
+                session.info[_SQLITE_PATH] = None
+                session.info[_SERVER_CONNECTION] = connection
+                session.info[_STANDBY] = standby
+                if write:
+                    _take_write_lock(session.connection(), where)
+                else:
+                    event.listen(session, "after_begin", _note_snapshot)
+                yield session
+        finally:
+            connection.close()
+    except DBAPIError as exc:
+        raise describe_server_error(exc, where) from None
+    finally:
+        engine.dispose()
+
+
+def standby(session: Session) -> Standby | None:
+    """How far a read on a standby lags the primary; None on a primary or a SQLite file."""
+    value = session.info.get(_STANDBY)
+    return value if isinstance(value, Standby) else None
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """What `wegings db upgrade` did."""
+
+    location: str
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        """Whether a migration ran."""
+        return self.before != self.after
+
+
+def upgrade_location(location: Location) -> UpgradeResult:
+    """Bring the database's schema to this version's head: on a server, the only way.
+
+    On a server the migration runs in one transaction holding the writer lock, so four first
+    uses at once migrate once and the others find it done; a newer or foreign database is
+    refused. A SQLite file is created and migrated as the first write would.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    where = location.describe()
+    if location.url is None:
+        before = status(location).revision
+        engine, _ = _engine_for(location, write=True)
+        engine.dispose()
+        return UpgradeResult(where, before, HEAD_REVISION)
+    from sqlmodel import Session
+
+    from wegings.store import server
+
+    engine = _server_engine(location.url)
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="READ COMMITTED")
+            with Session(bind=connection) as session, session.begin():
+                connection = session.connection()  # joins the session's transaction
+                _take_write_lock(connection, where)
+                state = read_schema_state(connection)
+                if _check_schema(state, where):
+                    from alembic import command
+
+                    # Once `db init-roles` ran, new tables belong to the owner role too and get
+                    # their privileges and the append-only trigger in the same transaction.
+                    as_owner = server.roles_initialised(session) and server.is_owner_member(session)
+                    if as_owner:
+                        connection.exec_driver_sql(f"SET LOCAL ROLE {server.OWNER_ROLE}")
+                    command.upgrade(_alembic_config(connection), "head")
+                    if as_owner:
+                        connection.exec_driver_sql("RESET ROLE")
+                        server.apply_privileges(session)
+    except DBAPIError as exc:
+        raise describe_server_error(exc, where) from None
+    finally:
+        engine.dispose()
+    return UpgradeResult(where, state.revision, HEAD_REVISION)
 
 
 # What session_scope notes in `session.info` for the clock below.
 _WRITE = "wegings.write"
 _SQLITE_PATH = "wegings.sqlite_path"
+_SERVER_CONNECTION = "wegings.server_connection"
+_STANDBY = "wegings.standby"
 _SNAPSHOT_TAKEN = "wegings.snapshot_taken"
 _RECORDED_NOW = "wegings.recorded_now"
 _READ_NOW = "wegings.read_now"
@@ -316,13 +589,19 @@ def _note_snapshot(session: Session, transaction: Any, connection: Any) -> None:
 def session_scope(location: Location, *, write: bool) -> Iterator[Session]:
     """One transaction on an up-to-date store; rolled back (and a new file removed) on error.
 
-    A write session holds the write lock from its start (BEGIN IMMEDIATE on SQLite), so
-    `recorded_now` reads the clock only once no other writer can come between.
+    A write session holds the write lock from its start (BEGIN IMMEDIATE on SQLite, the
+    advisory lock on PostgreSQL), so `recorded_now` reads the clock only once no other writer
+    can come between. A read session on PostgreSQL is one REPEATABLE READ, READ ONLY snapshot;
+    a server whose schema is missing or older is refused (`wegings db upgrade`).
     """
     from sqlalchemy import event
     from sqlalchemy.exc import DBAPIError
     from sqlmodel import Session
 
+    if location.url is not None:
+        with _server_session(location, write=write) as server_session:
+            yield server_session
+        return
     engine, created = _engine_for(location, write=write)
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -357,6 +636,20 @@ def _newest_event_at(session: Session) -> datetime | None:
     return as_utc(at) if at is not None else None
 
 
+def _server_clock_and_newest(session: Session) -> tuple[datetime, datetime | None]:
+    """The server's clock and the recorded time of the newest audit event, in one query."""
+    from sqlalchemy import text
+
+    clock, newest = session.execute(
+        text(
+            "SELECT clock_timestamp(), "
+            "(SELECT at FROM audit_event ORDER BY seq DESC LIMIT 1) AS newest"
+        )
+    ).one()
+    # audit_event.at is naive UTC (models.UTCDateTime); the clock is a timestamptz.
+    return as_utc(clock), (newest.replace(tzinfo=UTC) if newest is not None else None)
+
+
 def recorded_now(session: Session) -> datetime:
     """The recorded time of this write transaction: one value for all its records.
 
@@ -372,10 +665,12 @@ def recorded_now(session: Session) -> datetime:
     cached = session.info.get(_RECORDED_NOW)
     if isinstance(cached, datetime):
         return cached
-    # On PostgreSQL writers do not exclude each other yet (team mode, a later issue): there the
-    # order of recorded times across concurrent writers is not yet guaranteed.
-    clock = as_utc(timeutil.utcnow())
-    newest = _newest_event_at(session)
+    if session.info.get(_SERVER_CONNECTION) is not None:
+        # The server's clock, so that client hosts with skewed clocks cannot disorder the trail.
+        clock, newest = _server_clock_and_newest(session)
+    else:
+        clock = as_utc(timeutil.utcnow())
+        newest = _newest_event_at(session)
     moment = clock if newest is None or clock > newest else newest + timedelta(microseconds=1)
     session.info[_RECORDED_NOW] = moment
     return moment
@@ -408,26 +703,42 @@ def read_now(session: Session) -> datetime:
             "read_now must come before the session's first query: the snapshot it describes "
             "is taken then"
         )
-    path = session.info.get(_SQLITE_PATH)
-    fence = _fence(path) if isinstance(path, Path) else None
-    try:
-        if fence is not None:
+    server = session.info.get(_SERVER_CONNECTION)
+    if server is not None:
+        clock, newest = _fenced_server_read(session, server)
+    else:
+        path = session.info.get(_SQLITE_PATH)
+        fence = _fence(path) if isinstance(path, Path) else None
+        try:
             clock = timeutil.utcnow()
             newest = _newest_event_at(session)  # this query fixes the read's snapshot
-        else:
-            # Not a SQLite file (PostgreSQL): snapshot first, then the clock. Exact only once
-            # team mode gives reads a repeatable snapshot and writers a lock to fence on.
-            newest = _newest_event_at(session)
-            clock = timeutil.utcnow()
-    finally:
-        if fence is not None:
-            fence.execute("ROLLBACK")
-            fence.close()
-    clock = as_utc(clock)
+        finally:
+            if fence is not None:
+                fence.execute("ROLLBACK")
+                fence.close()
+        clock = as_utc(clock)
     # A clock that stepped back must not answer for a moment before what is visible.
     moment = clock if newest is None or clock > newest else newest
     session.info[_READ_NOW] = moment
     return moment
+
+
+def _fenced_server_read(
+    session: Session, connection: Connection
+) -> tuple[datetime, datetime | None]:
+    """The clock and the newest event, read as the snapshot is taken, fenced against writers.
+
+    In a short transaction of its own, before the snapshot, the connection takes the writer
+    lock shared at session level: that waits for a writer in flight to commit, and keeps the
+    next one from reading its clock until the snapshot and this clock are taken; then the
+    lock is released. So every write recorded at or before this moment is in the snapshot.
+    """
+    connection.exec_driver_sql(_lock_timeout_sql())
+    connection.exec_driver_sql(f"SELECT pg_advisory_lock_shared({WRITE_LOCK_KEY})")
+    connection.commit()
+    result = _server_clock_and_newest(session)  # this query fixes the read's snapshot
+    connection.exec_driver_sql(f"SELECT pg_advisory_unlock_shared({WRITE_LOCK_KEY})")
+    return result
 
 
 def format_basis(seq: int, hash_text: str) -> str:
@@ -485,6 +796,8 @@ class StoreStatus:
     revision: str | None
     head: str
     counts: dict[str, int]
+    server: bool = False
+    standby: Standby | None = field(default=None)
 
     @property
     def up_to_date(self) -> bool:
@@ -497,8 +810,10 @@ class StoreStatus:
         if self.up_to_date:
             return "up to date"
         if self.revision is None:
-            return "empty"
+            return "empty; run `wegings db upgrade`" if self.server else "empty"
         if self.revision in known_revisions():
+            if self.server:
+                return "older; run `wegings db upgrade`"
             return "older; upgraded by the next command that opens it"
         return "written by a newer version of wegings"
 
@@ -519,9 +834,23 @@ def status(location: Location) -> StoreStatus:
         engine = _sqlite_engine(location.path, readonly=True)
     else:
         assert location.url is not None
-        engine = _url_engine(location.url)
+        engine = _server_engine(location.url)
+    size: int | None = None
+    standby_state: Standby | None = None
     try:
         with engine.connect() as connection:
+            if location.url is not None:
+                connection.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+                size, in_recovery, replayed_to, clock = connection.exec_driver_sql(
+                    "SELECT pg_database_size(current_database()), pg_is_in_recovery(), "
+                    "pg_last_xact_replay_timestamp(), clock_timestamp()"
+                ).one()
+                if in_recovery:
+                    standby_state = Standby(
+                        as_utc(replayed_to) if replayed_to is not None else None, as_utc(clock)
+                    )
             state = read_schema_state(connection)
             if state.revision is None and state.has_tables:
                 _check_schema(state, where)
@@ -534,19 +863,46 @@ def status(location: Location) -> StoreStatus:
                 if table.name in present
             }
     except DBAPIError as exc:
+        if location.url is not None:
+            raise describe_server_error(exc, where) from None
         raise _describe_db_error(exc, where) from None
     finally:
         engine.dispose()
-    size = location.path.stat().st_size if location.path is not None else None
-    return StoreStatus(where, True, size, state.revision, HEAD_REVISION, counts)
+    if location.path is not None:
+        size = location.path.stat().st_size
+    return StoreStatus(
+        where,
+        True,
+        size,
+        state.revision,
+        HEAD_REVISION,
+        counts,
+        server=location.url is not None,
+        standby=standby_state,
+    )
+
+
+def pg_dump_hint(location: Location, target: Path) -> str:
+    """How a server database is backed up to `target` and restored, instead of copied."""
+    import shlex
+
+    from sqlalchemy.engine import make_url
+
+    assert location.url is not None
+    libpq = make_url(location.url).set(drivername="postgresql", password=None)
+    url = libpq.render_as_string(hide_password=True)
+    return (
+        "A server database is backed up with PostgreSQL's pg_dump, not copied: "
+        f"pg_dump --format=custom --file={shlex.quote(str(target))} {shlex.quote(url)}; "
+        "restore it with pg_restore --dbname=URL into a new database and check it there with "
+        "`wegings audit verify --expect SEQ:HASH`, the head written down with the dump."
+    )
 
 
 def backup(location: Location, target: Path, *, overwrite: bool = False) -> int:
     """Copy the database consistently (even while in use) to `target`; returns its size."""
     if location.path is None:
-        raise InvalidInput(
-            "db backup copies SQLite files only; back up a server database with its own tools."
-        )
+        raise InvalidInput(pg_dump_hint(location, target))
     source_path = location.path
     target = target.expanduser().absolute()
     if not source_path.exists():
