@@ -111,12 +111,13 @@ def main_options(
 
 
 def _register() -> None:
-    from wegings.cli import audit, db, notes, oversight, partners, render, sharing
+    from wegings.cli import audit, db, notes, oversight, partners, people, render, sharing
 
     partners.register(app)
     notes.register(app)
     render.register(app)
     sharing.register(app)
+    people.register(app)
     oversight.register(app)
     app.add_typer(db.app, name="db", rich_help_panel="Store and audit trail")
     app.add_typer(audit.app, name="audit", rich_help_panel="Store and audit trail")

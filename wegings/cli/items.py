@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from wegings.cli import output
-from wegings.cli.state import actor, location
+from wegings.cli.state import acting, acting_person, location
 from wegings.domain import Role
 
 _JSON = typer.Option("--json", help="Print plain JSON.")
@@ -64,7 +64,7 @@ def new_item(
     with session_scope(location(ctx), write=True) as session:
         row = create_item(
             session,
-            actor=actor(ctx),
+            actor=acting(ctx, session, "new-item"),
             now=recorded_now(session),
             ref=ref,
             originator=originator,
@@ -179,7 +179,7 @@ def correct_item(
     with session_scope(location(ctx), write=True) as session:
         correction, row = record_correction(
             session,
-            actor=actor(ctx),
+            actor=acting(ctx, session, "correct-item"),
             now=recorded_now(session),
             item=item,
             reason=reason,
@@ -329,7 +329,7 @@ def consent(
     with session_scope(location(ctx), write=True) as session:
         record = record_consent(
             session,
-            actor=actor(ctx),
+            actor=acting(ctx, session, "consent"),
             now=recorded_now(session),
             to=to,
             item=item,
@@ -371,7 +371,11 @@ def revoke(
     number = parse_consent_id(consent_id)
     with session_scope(location(ctx), write=True) as session:
         revoke_consent(
-            session, consent_id=number, reason=reason, actor=actor(ctx), now=recorded_now(session)
+            session,
+            consent_id=number,
+            reason=reason,
+            actor=acting(ctx, session, "revoke"),
+            now=recorded_now(session),
         )
     output.say(f"Revoked consent #{number} from now on.")
 
@@ -441,7 +445,8 @@ def permit(
         typer.Option(
             "--granted-by",
             metavar="NAME",
-            help="Required: who decided, the minister or DG by name (you record it).",
+            help="Who decided, the minister or DG by name (you record it); required while "
+            "the people register is empty, else the one acting is who decided.",
         ),
     ] = None,
     ctivd_notified: Annotated[
@@ -450,34 +455,31 @@ def permit(
     ] = False,
 ) -> None:
     """Record a higher permission for passing one item to one recipient, with who granted it."""
-    from wegings.errors import InvalidInput
+    from wegings.register.people import grantor
     from wegings.sharing.consents import parse_end, record_permission
     from wegings.store.engine import recorded_now, session_scope
 
-    if granted_by is None:
-        # Every change is made by a known person: the one who decided is named, not only the
-        # desk officer who records it.
-        raise InvalidInput(
-            f"Give --granted-by NAME: the {role.value} who decided on the permission "
-            "(you are recorded as who entered it)."
-        )
     end = parse_end(until, field="--until")
     with session_scope(location(ctx), write=True) as session:
+        who = acting_person(ctx, session, "permit", role=role.value)
+        # Every change is made by a known person: the one who decided is named, not only the
+        # desk officer who records it; with a people register that is who acts.
+        decided_by = grantor(who, granted_by, role.value)
         permission, handle = record_permission(
             session,
-            actor=actor(ctx),
+            actor=who.login,
             now=recorded_now(session),
             item=item,
             to=to,
             role=role,
             valid_until=end,
             reason=reason,
-            granted_by=granted_by,
+            granted_by=decided_by,
             ctivd_notified=ctivd_notified,
         )
     typer.echo(str(permission.id))
     output.say(
-        f"Recorded permission #{permission.id} by the {role.value} ({granted_by.strip()}) for "
+        f"Recorded permission #{permission.id} by the {role.value} ({decided_by.strip()}) for "
         f"item {handle} to {permission.recipient} until {end.date().isoformat()}."
     )
 
@@ -558,7 +560,7 @@ def revoke_permission(
             session,
             permission_id=number,
             reason=reason,
-            actor=actor(ctx),
+            actor=acting(ctx, session, "revoke-permission"),
             now=recorded_now(session),
         )
     output.say(f"Revoked permission #{number} from now on.")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from wegings.cli import output
-from wegings.cli.state import actor, location
+from wegings.cli.state import acting, location
 from wegings.domain import Role
 from wegings.errors import InvalidInput
 
@@ -35,8 +35,8 @@ def establish(
     from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
 
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "establish", role=role.value)
         found = get_partner(session, partner)
         state = establish_note(
             session,
@@ -64,8 +64,8 @@ def withdraw(
     from wegings.register.partners import get_partner
     from wegings.store.engine import recorded_now, session_scope
 
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "withdraw")
         found = get_partner(session, partner)
         state = withdraw_note(
             session, partner=found, reason=reason, actor=who, now=recorded_now(session)
@@ -97,8 +97,8 @@ def flag(
     from wegings.timeutil import local_day, parse_day
 
     given = parse_day(on, field="--date") if on else None
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "flag")
         found = get_partner(session, partner)
         # Recorded, and "today" by default, as of when the write lock is held, not before.
         now = recorded_now(session)
@@ -134,8 +134,8 @@ def retract_flag(
     from wegings.store.engine import recorded_now, session_scope
     from wegings.store.models import Partner
 
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "retract-flag")
         flag_record, _ = retract(
             session, flag_id=flag_id, reason=reason, actor=who, now=recorded_now(session)
         )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from wegings.cli import output
-from wegings.cli.state import actor, location
+from wegings.cli.state import acting, location
 from wegings.domain import PartnerKind
 
 
@@ -38,8 +38,8 @@ def new_partner(
     from wegings.register.partners import create_partner, groups_of
     from wegings.store.engine import recorded_now, session_scope
 
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "new-partner")
         now = recorded_now(session)
         partner = create_partner(
             session,
@@ -83,8 +83,8 @@ def edit_partner(
     from wegings.register.partners import correct_partner, current_values, get_partner
     from wegings.store.engine import recorded_now, session_scope
 
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "edit-partner")
         found = get_partner(session, partner)
         correction = correct_partner(
             session,
@@ -239,8 +239,8 @@ def join(
 
     if valid_from is not None:
         _start_of_day(valid_from, None)  # refuse a bad date before opening the store
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "join")
         now = recorded_now(session)
         found = get_partner(session, partner)
         joined, record = join_group(
@@ -272,8 +272,8 @@ def leave(
 
     if valid_from is not None:
         _start_of_day(valid_from, None)
-    who = actor(ctx)
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "leave")
         now = recorded_now(session)
         found = get_partner(session, partner)
         left, record = leave_group(

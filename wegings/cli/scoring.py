@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from wegings.cli import output
-from wegings.cli.state import actor, location
+from wegings.cli.state import acting, location
 from wegings.errors import InvalidInput, Refused, ValidationFailed
 
 if TYPE_CHECKING:
@@ -349,8 +349,13 @@ def score(
     ]
     if len(chosen) > 1:
         raise InvalidInput(f"Give either {' or '.join(chosen)}, not both.")
+    writing = not (template or export)
     with session_scope(location(ctx), write=False) as session:
         found = get_partner(session, partner)
+        if writing:
+            # Asked before the interview, so nobody answers every question in vain; the write
+            # below asks again, as that is what counts.
+            acting(ctx, session, "score")
         name = current_values(session, found).name
         states = note_states(session, found)
     previous = states[-1] if states else None
@@ -365,7 +370,6 @@ def score(
             )
         sys.stdout.write(answers_to_toml(previous.answers))
         return
-    who = actor(ctx)
     if answers_file is not None:
         answers = validate_answers(read_answers_file(answers_file))
     else:
@@ -382,6 +386,7 @@ def score(
             if reply.strip().lower() not in {"y", "yes", "j", "ja"}:
                 raise Cancelled("Not saved.")
     with session_scope(location(ctx), write=True) as session:
+        who = acting(ctx, session, "score")
         note = save_draft(
             session,
             partner=get_partner(session, partner),

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 import typer
 
 from wegings.cli import output
-from wegings.cli.state import actor, location
+from wegings.cli.state import acting, location
 from wegings.errors import InvalidInput, StoreError
 from wegings.text import printable
 
@@ -340,7 +340,7 @@ def share(
     with _store_fault_is_an_error(), session_scope(location(ctx), write=True) as session:
         transfer, result = record_share(
             session,
-            actor=actor(ctx),
+            actor=acting(ctx, session, "share"),
             item=item,
             to=to,
             purpose=purpose,

@@ -205,6 +205,27 @@ def save_draft(
     return note
 
 
+def _four_eyes_of_registered_persons(session: Session, target: NoteState, partner: Partner) -> None:
+    """With a people register, four eyes compares registered persons, never typed names.
+
+    The establishing person is registered (the gate of `establish`); the author must be too, or
+    the author and the establisher cannot be told apart as persons. A draft saved before its
+    author was registered is saved again, as a new version, by a registered assessor.
+    """
+    from wegings.register.people import is_registered, register_is_empty
+
+    author = target.note.author
+    if register_is_empty(session) or is_registered(session, author):
+        return
+    raise Refused(
+        f"Version {target.version} of {partner.short} was written by {author.strip()!r}, who is "
+        "not in the people register, so four eyes cannot compare registered persons. A "
+        f"registered assessor saves it again as a new version: `wegings score {partner.short} "
+        f"--export-answers > {partner.short}.toml`, then `wegings score {partner.short} "
+        f"--answers {partner.short}.toml`."
+    )
+
+
 def establish(
     session: Session,
     *,
@@ -250,6 +271,7 @@ def establish(
         actor=actor,
         status=target.status,
     )
+    _four_eyes_of_registered_persons(session, target, partner)
     if standing is not None and standing.version > target.version:
         raise Refused(
             f"Version {target.version} is older than version {standing.version}, which was "
