@@ -12,6 +12,7 @@ from wegings.errors import Refused
 from wegings.notes.notes import NoteState, get_version, note_states, open_flags
 from wegings.notes.weighing import profile_causes
 from wegings.register.partners import current_values, get_partner, groups_of
+from wegings.register.people import signatory
 from wegings.render.document import (
     CriterionAssessment,
     Flag,
@@ -73,6 +74,14 @@ def note_document(
     # A retracted flag is not an open flag, so it does not print.
     flags = open_flags(session, partner, now) if state.status is not NoteStatus.superseded else []
     values = current_values(session, partner)
+    # Who wrote and who established it, by full name and function as on record then; the
+    # recorded login while the people register is empty (or for someone never registered).
+    author = signatory(session, state.note.author, state.note.created_at)
+    establisher = (
+        signatory(session, establishment.established_by, establishment.established_at)
+        if establishment
+        else None
+    )
     return NoteDocument(
         partner=PartnerInfo(
             name=values.name,
@@ -87,7 +96,8 @@ def note_document(
         status=state.status,
         profile=state.profile,
         created_at=state.note.created_at,
-        author=state.note.author,
+        author=author.name if author else state.note.author,
+        author_function=author.function if author else "",
         context=answers.context,
         criteria=tuple(
             CriterionAssessment(
@@ -103,7 +113,12 @@ def note_document(
         conditions=answers.conditions,
         profile_causes=tuple(profile_causes(answers.scores)),
         established_at=establishment.established_at if establishment else None,
-        established_by=establishment.established_by if establishment else None,
+        established_by=(
+            (establisher.name if establisher else establishment.established_by)
+            if establishment
+            else None
+        ),
+        established_by_function=establisher.function if establisher else "",
         established_role=establishment.role if establishment else None,  # type: ignore[arg-type]
         decision_text=(establishment.decision or None) if establishment else None,
         review_due=establishment.review_due if establishment else None,

@@ -95,6 +95,9 @@ class NoteDocument:
     - `criteria`: all five assessments; stored in the fixed order of `CRITERIA`.
     - `forms`: keys of the permitted forms of cooperation (any order; shown in `FORMS` order).
     - `conditions`: conditions and mitigating measures, one per entry.
+    - `author`, `established_by`: who wrote and who established the note as printed: the
+      registered full name, or the recorded login while the people register is empty;
+      `author_function`, `established_by_function`: their function then ("" when unknown).
     - `established_*`, `decision_text`: the decision, set once the note is established.
     - `review_due`: when the note must be re-assessed.
     - `flags`: developments recorded on the partner.
@@ -125,6 +128,8 @@ class NoteDocument:
     flags: tuple[Flag, ...] = ()
     withdrawn_at: datetime | None = None
     withdrawn_reason: str | None = None
+    author_function: str = ""
+    established_by_function: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", NoteStatus(self.status))

@@ -88,6 +88,7 @@ class NoteView:
     profile_causes: tuple[str, ...]
     created_on: str
     author: str
+    author_function: str
     context: str
     partner_name: str
     partner_short: str
@@ -104,6 +105,7 @@ class NoteView:
     conditions: tuple[str, ...]
     is_established: bool
     established_by: str
+    established_by_function: str
     established_role: str
     established_on: str
     establisher_needed: str
@@ -160,6 +162,7 @@ def build_view(doc: NoteDocument, lang: str) -> NoteView:
         profile_causes=tuple(CRITERIA_BY_KEY[k].label(lang) for k in doc.profile_causes),
         created_on=long_date(doc.created_at, lang),
         author=doc.author,
+        author_function=doc.author_function,
         context=doc.context,
         partner_name=doc.partner.name,
         partner_short=doc.partner.short,
@@ -176,6 +179,7 @@ def build_view(doc: NoteDocument, lang: str) -> NoteView:
         conditions=doc.conditions,
         is_established=is_established,
         established_by=doc.established_by or "",
+        established_by_function=doc.established_by_function if is_established else "",
         established_role=(
             ROLE_LABELS[doc.established_role][lang] if doc.established_role is not None else ""
         ),
