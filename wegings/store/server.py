@@ -126,6 +126,9 @@ a trigger refuses those even to the owner. A test keeps this in step with the mo
 table is given to the roles whose commands write it.
 """
 
+TRAIL_TABLES = ("audit_event", "audit_node")
+"""The audit trail and its Merkle tree: every writing role appends to them."""
+
 APPEND_ONLY_FUNCTION = "wegings_append_only"
 """The trigger function that refuses UPDATE, DELETE and TRUNCATE on every wegings table."""
 
@@ -247,7 +250,7 @@ def apply_privileges(session: Session) -> int:
         writes = INSERTS[role]
         if not writes:
             continue
-        for table in (*writes, "audit_event"):
+        for table in (*writes, *TRAIL_TABLES):
             if table not in tables:
                 continue
             name = f"{_ident(schema)}.{_ident(table)}"
