@@ -6,10 +6,26 @@ demo_dir="${DEMO_DIR:-.demo}"
 rm -rf "$demo_dir"
 mkdir -p "$demo_dir"
 export WEGINGS_DB="$demo_dir/wegings-demo.db"
-export WEGINGS_USER="demo.analist"
 unset WEGINGS_DATABASE_URL
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+step "The people register: the DG registers first, then the team (every action by a known person)"
+export WEGINGS_USER="h.de.boer"
+wegings person add h.de.boer --name "mr. H. de Boer" --function "directeur-generaal" --role dg
+wegings person add minister.bz --name "mr. A. de Vries" \
+  --function "minister van Binnenlandse Zaken en Koninkrijksrelaties" --role minister
+wegings person add j.jansen --name "J. Jansen" --function "medewerker liaisonbureau" --role desk
+wegings person add demo.analist --name "drs. A. Analist" --function "senior analist" \
+  --role assessor
+wegings person add ctivd.toezicht --name "mr. C. Toezicht" --function "toezichthouder CTIVD" \
+  --role overseer
+wegings person grant j.jansen assessor --reason "Ook beoordelaar voor de liaison (demo)"
+wegings person revoke j.jansen assessor --reason "Toch niet: scheiding van taken (demo)"
+wegings people
+
+# From here on the desk officer acts, unless a command says --as.
+export WEGINGS_USER="j.jansen"
 
 step "Register fictitious partner services (country codes XA–XZ are user-assigned)"
 wegings new-partner "Ruritaanse Veiligheidsdienst" --short rvd --country XR --kind civil \
@@ -17,6 +33,11 @@ wegings new-partner "Ruritaanse Veiligheidsdienst" --short rvd --country XR --ki
 wegings new-partner "Syldavische Militaire Inlichtingendienst" --short smi --country XS \
   --kind military --group CTG
 wegings new-partner "Borduriaanse Staatsveiligheid" --short bsv --country XB --kind combined
+
+step "Role checks: nobody outside the register acts, and the overseer changes nothing"
+wegings --as k.klaas new-partner "Dienst X" --short xx --country XX --kind civil \
+  || echo "(refused, as it must be)" >&2
+wegings --as ctivd.toezicht flag rvd --reason "Onrust (demo)" || echo "(refused, as it must be)" >&2
 
 step "The register"
 wegings partners
@@ -27,10 +48,13 @@ wegings show rvd
 
 here="$(cd "$(dirname "$0")" && pwd)"
 step "Weigh the five criteria from answers files (one standaard, one verhoogd)"
-wegings score rvd --answers "$here/demo/rvd-standaard.toml"
-wegings score smi --answers "$here/demo/smi-verhoogd.toml"
+wegings score rvd --answers "$here/demo/rvd-standaard.toml" \
+  || echo "(refused: scoring is for an assessor)" >&2
+wegings --as demo.analist score rvd --answers "$here/demo/rvd-standaard.toml"
+wegings --as demo.analist score smi --answers "$here/demo/smi-verhoogd.toml"
 
-step "Establishment: four eyes, and a verhoogd note only by the minister"
+step "Establishment: by the role given, never by the author, and a verhoogd note only by the minister"
+wegings establish rvd --role dg || echo "(refused: the desk officer is no DG)" >&2
 wegings --as h.de.boer establish smi --role dg || echo "(refused, as it must be)" >&2
 wegings --as h.de.boer establish rvd --role dg --decision "DG-besluit 2026/114 (demo)"
 wegings --as minister.bz establish smi --role minister --decision "Ministerieel besluit 2026/7 (demo)"
@@ -45,7 +69,7 @@ step "The notes as documents (PDF and HTML, Dutch and English)"
 wegings render rvd --format pdf -o "$demo_dir/wegingsnotitie-rvd.pdf"
 wegings render smi --format pdf -o "$demo_dir/wegingsnotitie-smi.pdf"
 wegings render smi --format html --lang en -o "$demo_dir/weighing-note-smi-en.html"
-wegings render rvd | head -n 12
+wegings render rvd | head -n 14
 
 step "The third-party rule: items received from partners, and one of our own"
 until_date="$(python -c 'import datetime as d; print(d.date.today() + d.timedelta(days=365))')"
@@ -96,7 +120,7 @@ step "Transfers: recorded only when allowed; personal data needs reliability and
 wegings share RVD-2026-0042 --to smi --purpose "CT-onderzoek"
 wegings share AIVD-2026-7 --to smi || echo "(exit $?: refused, nothing recorded)" >&2
 permission="$(wegings --as minister.bz permit AIVD-2026-7 --to smi --role minister \
-  --granted-by "mr. A. de Vries" --until "$until_date" \
+  --until "$until_date" \
   --reason "Ministerieel besluit 2026/21 (demo): zwaarwegend operationeel belang")"
 wegings share AIVD-2026-7 --to smi --purpose "Dreigingsanalyse" \
   --reliability "B2: meestal betrouwbaar, bevestigd door eigen bron" --age "Gegevens van oktober 2026"
@@ -117,15 +141,15 @@ wegings can-share RVD-2026-0042 --to smi --as-of "$before_correction" --hindsigh
 step "A member leaves the CTG; a permission is revoked; a partner's name is corrected"
 wegings leave smi ctg --reason "Syldavië treedt uit de CTG (demo)"
 wegings groups
-wegings revoke-permission "$permission" --reason "Ingetrokken bij ministerieel besluit 2026/30 (demo)"
+wegings --as minister.bz revoke-permission "$permission" --reason "Ingetrokken bij ministerieel besluit 2026/30 (demo)"
 wegings permissions
 wegings edit-partner bsv --name "Borduriaanse Staatsveiligheidsdienst" \
   --reason "Officiële naam volgens hun brief (demo)"
 wegings show bsv --history
 
-step "The audit trail"
-wegings audit log --limit 5
-wegings audit verify
+step "The audit trail (read by the overseer)"
+wegings --as ctivd.toezicht audit log --limit 5
+wegings --as ctivd.toezicht audit verify
 wegings db status
 
 printf '\nDemo database: %s\n' "$WEGINGS_DB" >&2

@@ -96,7 +96,9 @@ def main_options(
         typer.Option(
             "--as",
             metavar="NAME",
-            help="Who is acting, for the audit trail. Default: $WEGINGS_USER, else the login name.",
+            help="Who is acting, for the audit trail: a registered login once the people "
+            "register holds anyone; on a server only the database user. Default: $WEGINGS_USER, "
+            "else the login name.",
         ),
     ] = None,
     version: Annotated[

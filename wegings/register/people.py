@@ -16,7 +16,6 @@ revocation leaves the register without a `dg` or `minister`.
 
 from __future__ import annotations
 
-import importlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -299,12 +298,11 @@ class Acting:
 
 def _server(session: Session) -> tuple[str, frozenset[str]] | None:
     """(login, roles) as the PostgreSQL server vouches for them, or None on a SQLite file."""
-    if session.get_bind().dialect.name != "postgresql":
+    from wegings.store.server import is_server, server_roles, session_login
+
+    if not is_server(session):
         return None
-    server = importlib.import_module("wegings.store.server")
-    login = str(server.session_login(session))
-    roles = frozenset(str(role).removeprefix("wegings_") for role in server.server_roles(session))
-    return login, frozenset(role for role in roles if role in ROLES)
+    return session_login(session), frozenset(server_roles(session))
 
 
 def acting_person(
