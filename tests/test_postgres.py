@@ -13,11 +13,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -258,6 +259,45 @@ def test_db_backup_on_a_server_explains_pg_dump(pg_run: Run, pg_url: str) -> Non
     )
     assert "`wegings audit verify --expect SEQ:HASH`" in result.stderr
     assert not Path("/tmp/w.dump").exists()
+
+
+def test_a_reads_now_waits_for_a_writer_in_flight(pg_url: str) -> None:
+    """The fence: a read that starts while a writer holds the lock sees that writer's records,
+    and answers for a moment after their recorded time."""
+    from wegings.register.partners import create_partner
+    from wegings.store.engine import read_now, recorded_now
+
+    location = Location(url=pg_url)
+    seen: dict[str, object] = {}
+
+    def reader() -> None:
+        with session_scope(location, write=False) as session:
+            seen["now"] = read_now(session)
+            seen["partners"] = session.execute(text("SELECT short FROM partner")).all()
+
+    with session_scope(location, write=True) as session:
+        written_at = recorded_now(session)
+        create_partner(
+            session,
+            name="Dienst X",
+            short="xx",
+            country="XR",
+            kind="civil",
+            groups=[],
+            notes="",
+            actor="postgres",
+            now=written_at,
+        )
+        session.flush()
+        thread = threading.Thread(target=reader)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive()  # waiting on the fence, not reading around the writer
+    thread.join(timeout=30)
+    assert seen["partners"] == [("xx",)]
+    now = seen["now"]
+    assert isinstance(now, datetime)
+    assert now > written_at
 
 
 # ------------------------------------------------------------------------ SQLSTATE messages

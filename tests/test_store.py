@@ -197,6 +197,48 @@ def test_database_url_is_used(run: Run, tmp_path: Path, monkeypatch: pytest.Monk
     assert sql(target, "SELECT short FROM partner") == [("xx",)]
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://j@db.example/wegings", "postgresql+psycopg://j@db.example/wegings"),
+        ("postgres://j:secret@db.example/w", "postgresql+psycopg://j:***@db.example/w"),
+        (
+            "postgresql+psycopg://j@/w?host=/run/postgresql",
+            "postgresql+psycopg://j@/w?host=/run/postgresql",
+        ),
+    ],
+)
+def test_a_postgresql_url_means_psycopg(
+    run: Run, monkeypatch: pytest.MonkeyPatch, url: str, shown: str
+) -> None:
+    monkeypatch.setenv("WEGINGS_DATABASE_URL", url)
+    result = run("db", "path", db=None)
+    assert (result.exit_code, result.stdout) == (0, f"{shown}\n")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "mysql://j@db.example/wegings",
+            "WEGINGS_DATABASE_URL names a mysql database; wegings keeps its records in a SQLite "
+            "file or on PostgreSQL (postgresql+psycopg://user@host/wegings).",
+        ),
+        (
+            "postgresql+psycopg2://j@db.example/wegings",
+            "WEGINGS_DATABASE_URL asks for the psycopg2 driver; wegings speaks to PostgreSQL "
+            "through psycopg 3: write postgresql+psycopg://...",
+        ),
+    ],
+)
+def test_other_databases_and_drivers_are_refused(
+    run: Run, monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.setenv("WEGINGS_DATABASE_URL", url)
+    result = run("partners", db=None)
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n")
+
+
 def test_status_reports_revision_and_counts(run: Run, db_path: Path) -> None:
     add_partner(run, "rvd", "--group", "CTG")
     data = json.loads(run("db", "status", "--json").stdout)
