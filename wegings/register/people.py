@@ -290,11 +290,6 @@ class Acting:
     roles: frozenset[str]
     on_server: bool
 
-    @property
-    def registered(self) -> bool:
-        """Whether the register holds the acting person."""
-        return self.person is not None
-
 
 def _server(session: Session) -> tuple[str, frozenset[str]] | None:
     """(login, roles) as the PostgreSQL server vouches for them, or None on a SQLite file."""
