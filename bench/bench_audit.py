@@ -124,7 +124,7 @@ def main() -> None:
         if not path.exists():
             seconds = build(path, sizes[name])
             print(f"built {sizes[name]:,} events with their tree in {seconds:.1f} s")
-    counter = iter(range(10**9))
+    counter = iter(range(int(time.time() * 1000) % 10**9, 10**10))
     rng = random.Random(2026)
 
     def append(name: str) -> Callable[[], object]:

@@ -39,9 +39,11 @@ def _tree(session: Session) -> tuple[StoredTree, int]:
     return tree, size
 
 
-def checkpoint(session: Session, signer: Signer) -> tuple[Checkpoint, str]:
+def checkpoint(
+    session: Session, signer: Signer, tree: StoredTree | None = None
+) -> tuple[Checkpoint, str]:
     """The signed checkpoint of the whole trail on this snapshot."""
-    tree, size = _tree(session)
+    tree, size = _tree(session) if tree is None else (tree, tree.size())
     head = Checkpoint(signer.name, size, tree.root(size))
     return head, signer.sign(head.text())
 
@@ -52,7 +54,7 @@ def prove_event(session: Session, signer: Signer, seq: int) -> tuple[Checkpoint,
     if not 1 <= seq <= size:
         raise InvalidInput(f"--event {seq}: the trail holds events 1 to {size}.")
     event = session.exec(select(AuditEvent).where(col(AuditEvent.seq) == seq)).one()
-    head, signed = checkpoint(session, signer)
+    head, signed = checkpoint(session, signer, tree)
     path = merkle.inclusion_proof(seq - 1, size, tree.node)
     return head, inclusion_proof_text(seq - 1, leaf_of(event), path, signed)
 
@@ -73,7 +75,7 @@ def prove_since(session: Session, signer: Signer, old_note: str) -> tuple[Checkp
             old.size,
             "the trail's first events no longer give the checkpoint's root (rewritten)",
         )
-    head, signed = checkpoint(session, signer)
+    head, signed = checkpoint(session, signer, tree)
     if old.size == 0:
         raise InvalidInput("That checkpoint is of the empty trail; every trail extends it.")
     proof = merkle.consistency_proof(old.size, size, tree.node)
