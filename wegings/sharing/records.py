@@ -8,13 +8,15 @@ proves it equal to `audit.snapshot` for every audited table), so no ORM object i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
 from wegings.errors import StoreError
+from wegings.store.chain import json_text
 from wegings.store.stored import (
     Unreadable,
     read_bool,
@@ -108,6 +110,10 @@ class RecordKind:
     # typed value into the snapshot's (None: kept as it is), so no sort and no type test runs
     # per record.
     snapshot_order: tuple[tuple[str, int, Callable[[Any], Any] | None], ...] = ()
+    # What each column holds ("int", "text", "bool", "datetime", "date"), and the snapshot's
+    # canonical text with a %s for each value, in `snapshot_order`: `read_held` fills it in.
+    stored: tuple[str, ...] = ()
+    template: str = ""
 
     def select(self, alias: str) -> str:
         """The table's columns for a SELECT list, prefixed by `alias`."""
@@ -135,6 +141,67 @@ class RecordKind:
                 raise unreadable(label(), name, value) from None
         return tuple(typed)
 
+    def read_held(self, values: Sequence[Any]) -> tuple[tuple[Any, ...], str] | None:
+        """`read(values)` and `snapshot_text` of it in one pass, for a row whose every value is
+        of its usual stored form; None for any other row (`read` then names the fault).
+
+        A check reads and holds to its event every record it relies on, so this is the loader's
+        hot path: each value's snapshot text is written from the stored value itself (a
+        datetime's ISO text from SQLite's, a string by the canonical encoder's own function).
+        """
+        if not self.template or len(values) != len(self.stored):
+            return None
+        typed: list[Any] = []
+        texts: list[str] = []
+        for kind, nullable, value in zip(self.stored, self.nullable, values, strict=True):
+            if value is None:
+                if not nullable:
+                    return None
+                typed.append(None)
+                texts.append("null")
+            elif kind == "text":
+                if type(value) is not str:
+                    return None
+                typed.append(value)
+                texts.append(json_text(value))
+            elif kind == "int":
+                if type(value) is not int:
+                    return None
+                typed.append(value)
+                texts.append(str(value))
+            elif kind == "bool":
+                if value is True or (type(value) is int and value == 1):
+                    typed.append(True)
+                    texts.append("true")
+                elif value is False or (type(value) is int and value == 0):
+                    typed.append(False)
+                    texts.append("false")
+                else:
+                    return None
+            elif kind == "datetime":
+                if type(value) is not str or _STORED_DATETIME.match(value) is None:
+                    return None
+                try:
+                    typed.append(datetime.fromisoformat(value).replace(tzinfo=UTC))
+                except ValueError:
+                    return None
+                # As isoformat() writes it: without the fraction when it is zero.
+                if value.endswith(".000000"):
+                    texts.append(f'"{value[:10]}T{value[11:19]}Z"')
+                else:
+                    texts.append(f'"{value[:10]}T{value[11:]}Z"')
+            elif kind == "date":
+                if type(value) is not str or _STORED_DATE.match(value) is None:
+                    return None
+                try:
+                    typed.append(date.fromisoformat(value))
+                except ValueError:
+                    return None
+                texts.append(f'"{value}"')
+            else:
+                return None
+        return tuple(typed), self.template % tuple(texts[i] for _, i, _ in self.snapshot_order)
+
     def snapshot_text(self, typed: Sequence[Any]) -> str:
         """The canonical JSON `audit.snapshot` gives for this row (from its typed values)."""
         from wegings.store.chain import canonical
@@ -157,6 +224,19 @@ def _iso_text(value: datetime) -> str:
 
 def _date_text(value: date) -> str:
     return value.isoformat()
+
+
+# SQLite's forms of a stored datetime and date (`wegings.store.stored` reads them the same way);
+# any other form (a server's datetime objects) takes `RecordKind.read`.
+_STORED_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}\Z")
+_STORED_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _template(names: Sequence[str]) -> str:
+    """The canonical JSON of an object with these keys (sorted) and a %s for each value."""
+    if any("%" in name for name in names):
+        raise RuntimeError(f"a column name with a % sign: {names}")  # names are code, not data
+    return "{" + ",".join(f"{json_text(name)}:%s" for name in names) + "}"
 
 
 _SNAPSHOT_CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -197,6 +277,7 @@ def record_kinds() -> dict[str, RecordKind]:
         fields = list(model.model_fields)
         columns = [table.columns[name] for name in fields]
         stored = [_kind(c) for c in columns]
+        order = sorted(enumerate(fields), key=lambda pair: pair[1])
         kinds[entity] = RecordKind(
             entity=entity,
             table=table.name,
@@ -204,9 +285,10 @@ def record_kinds() -> dict[str, RecordKind]:
             readers=tuple(_READERS[k] for k in stored),
             nullable=tuple(bool(c.nullable) and not c.primary_key for c in columns),
             snapshot_order=tuple(
-                (name, index, _SNAPSHOT_CONVERTERS.get(stored[index]))
-                for index, name in sorted(enumerate(fields), key=lambda pair: pair[1])
+                (name, index, _SNAPSHOT_CONVERTERS.get(stored[index])) for index, name in order
             ),
+            stored=tuple(stored),
+            template=_template([name for _, name in order]),
         )
     return kinds
 
