@@ -255,34 +255,74 @@ def read_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
 
 def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield first
-    yield from rest
+    # A plain loop, not `yield from`: closing this generator must not close `rest`, the
+    # caller's input (a text wrapper that may be detached by then, as the CLI does with stdin).
+    for line in rest:  # noqa: UP028
+        yield line
 
 
 def run_batch(
     reader: SharingReader, rows: Iterable[BatchRow], *, now: datetime
 ) -> Iterator[BatchResult]:
-    """Check each row; rows without as_of are checked as of `now` (the batch's snapshot)."""
-    for row in rows:
-        if row.problem is not None:
-            yield BatchResult(row, None, f"Row {row.number}: {row.problem}.")
-            continue
+    """Check each row; rows without as_of are checked as of `now` (the batch's snapshot).
+
+    The rows are taken a chunk at a time, and the items of a chunk read in one query
+    (`SharingReader.prefetch`); each row is then checked and handed on as before, in order.
+    """
+    for chunk, failure in _chunks(rows, CHUNK_ROWS):
+        reader.prefetch([row.item for row in chunk if row.problem is None])
+        for row in chunk:
+            yield _checked(reader, row, now)
+        if failure is not None:
+            # The input failed after these rows (not valid CSV, not UTF-8): they are answered
+            # first, as they would have been one at a time.
+            raise failure
+
+
+CHUNK_ROWS = 256
+"""How many rows of a batch are read ahead, and their items loaded at once."""
+
+
+def _chunks(
+    rows: Iterable[BatchRow], size: int
+) -> Iterator[tuple[list[BatchRow], BaseException | None]]:
+    """The rows in lists of `size`; with the last, the exception that ended the input, if any."""
+    iterator = iter(rows)
+    while True:
+        chunk: list[BatchRow] = []
         try:
-            at = parse_as_of(row.as_of, now=now, field="as_of") if row.as_of is not None else now
-            result = reader.check(
-                row.item,
-                row.to,
-                at=at,
-                holder=row.holder,
-                purpose=row.purpose,
-                basis=row.basis,
-                hindsight=row.hindsight,
-            )
-        except (InvalidInput, UnreadableRecord) as exc:
-            # Bad input, an unknown name, or a record that cannot be relied on: this row only.
-            # A database that cannot be read at all (StoreError) stops the whole batch.
-            yield BatchResult(row, None, exc.message)
-        else:
-            yield BatchResult(row, result)
+            for row in iterator:
+                chunk.append(row)
+                if len(chunk) == size:
+                    break
+        except BaseException as exc:  # re-raised by run_batch once the rows read are answered
+            yield chunk, exc
+            return
+        if not chunk:
+            return
+        yield chunk, None
+
+
+def _checked(reader: SharingReader, row: BatchRow, now: datetime) -> BatchResult:
+    """One row's answer: its check, or the error that stopped it."""
+    if row.problem is not None:
+        return BatchResult(row, None, f"Row {row.number}: {row.problem}.")
+    try:
+        at = parse_as_of(row.as_of, now=now, field="as_of") if row.as_of is not None else now
+        result = reader.check(
+            row.item,
+            row.to,
+            at=at,
+            holder=row.holder,
+            purpose=row.purpose,
+            basis=row.basis,
+            hindsight=row.hindsight,
+        )
+    except (InvalidInput, UnreadableRecord) as exc:
+        # Bad input, an unknown name, or a record that cannot be relied on: this row only.
+        # A database that cannot be read at all (StoreError) stops the whole batch.
+        return BatchResult(row, None, exc.message)
+    return BatchResult(row, result)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -79,6 +79,12 @@ if TYPE_CHECKING:
 
 _MAX_CACHED_NAMES = 10_000
 _MAX_VERIFIED = 100_000
+# Item corrections are read whole when a reader opens while there are at most this many (their
+# events are read then anyway); beyond, each check reads its item's own.
+_MAX_LOADED_CORRECTIONS = 20_000
+# How many references one query of `prefetch` names: padded to a multiple of this, so that a
+# batch uses a few statements, not one for every number of distinct references.
+_PREFETCH_STEP = 64
 _FORMS = frozenset(FORM_KEYS)
 _PROFILES = frozenset(p.value for p in RiskProfile)
 _ROLES = frozenset(r.value for r in Role)
@@ -176,8 +182,7 @@ def _queries(verify: bool) -> dict[str, str]:
         )
         correction_sql = (
             f"SELECT {correction.select('k')}, {_event_columns('ek')} "  # noqa: S608
-            f"FROM item_correction k{_event_join('ek', 'item_correction', 'k')} "
-            "WHERE k.item_id = ?"
+            f"FROM item_correction k{_event_join('ek', 'item_correction', 'k')}"
         )
     else:
         item_sql = (
@@ -197,14 +202,19 @@ def _queries(verify: bool) -> dict[str, str]:
         )
         correction_sql = (
             f"SELECT {correction.select('k')}, {_NO_EVENT} "  # noqa: S608
-            "FROM item_correction k WHERE k.item_id = ?"
+            "FROM item_correction k"
         )
     return {
         "item_by_ref": f"{item_sql} WHERE i.ref = ?",
         "item_by_handle": f"{item_sql} WHERE i.originator = ? AND i.ref = ?",
+        # Many references at once (a batch's next rows), in the order of the queries above:
+        # each item's rows by item id, then by tag (the unique index on item and tag).
+        "items_by_refs": f"{item_sql} WHERE i.ref IN ({{marks}}) ORDER BY i.ref, i.id, t.tag",
         "consent": consent_sql,
         "permission": permission_sql,
-        "item_correction": correction_sql,
+        "item_correction": f"{correction_sql} WHERE k.item_id = ?",
+        # Every correction in the order of the query above (by the item's index, then by id).
+        "item_corrections": f"{correction_sql} ORDER BY k.id",
     }
 
 
@@ -281,6 +291,13 @@ class SharingReader:
         self._permission_revocation_events: dict[int, tuple[int, str]] = {}
         # The corrections the trail records for each item, by item id.
         self._correction_events: dict[int, set[int]] = {}
+        # Every correction row with its events, by the item id it names (None: not read whole;
+        # each check then queries its item's).
+        self._correction_rows: dict[Any, list[tuple[Any, ...]]] | None = None
+        # The rows of the items `prefetch` read for the next checks, by reference.
+        self._prefetched: dict[str, list[tuple[Any, ...]]] = {}
+        # How many rows each relied-on table holds (known once the counts were checked).
+        self._row_counts: dict[str, int] = {}
         # A fault that makes every check on this snapshot an error (a count that differs).
         self._broken: str | None = None
         self._faulty_names: dict[str, str] = {}
@@ -289,6 +306,7 @@ class SharingReader:
         if verify_records:
             self._broken = self._count_problem()
         self._load()
+        self._load_corrections()
 
     # ------------------------------------------------------------------ raw access
 
@@ -332,6 +350,7 @@ class SharingReader:
         others = tuple(kind for kind in known_kinds() if kind not in RELIED_ON)
         row = self._rows(count_sql(RELIED_ON, others))[0]
         counts, first = row[: 2 * len(RELIED_ON)], row[-1]
+        self._row_counts = {entity: counts[2 * n] for n, entity in enumerate(RELIED_ON)}
         known = sum(counts[1::2]) + sum(row[2 * len(RELIED_ON) : -1])
         if known != self.head_seq or (known and first != 1):
             return (
@@ -347,37 +366,38 @@ class SharingReader:
     def _chain_problem(self, events: Sequence[Sequence[Any]]) -> str | None:
         """The first of `events` (rows of `_EVENT_SELECT`'s columns) that does not hash right or
         whose successor does not link to it; None when all hold."""
-        for (
-            seq,
-            at,
-            actor,
-            action,
-            entity,
-            entity_id,
-            change,
-            prev_hash,
-            digest,
-            following,
-        ) in events:
-            moment = _iso_of_stored(at)
-            if (
-                moment is None
-                or not all(
-                    type(value) is str
-                    for value in (actor, action, entity, entity_id, change, prev_hash, digest)
-                )
-                or chain_hash(seq, moment, actor, action, entity, entity_id, change, prev_hash)
-                != digest
-            ):
-                return (
-                    f"Audit event {seq} ({entity} #{entity_id}) does not match its hash — the "
-                    f"audit trail was changed outside wegings; {VERIFY_HINT}."
-                )
-            if seq != self.head_seq and following != digest:
-                return (
-                    f"Audit event {seq + 1} does not follow event {seq} ({entity} #{entity_id}) "
-                    f"— the audit trail was changed outside wegings; {VERIFY_HINT}."
-                )
+        for event in events:
+            problem = self._event_problem(event)
+            if problem is not None:
+                return problem
+        return None
+
+    def _event_problem(self, event: Sequence[Any]) -> str | None:
+        """Why one event (a row of `_EVENT_SELECT`'s columns) does not hash right or its
+        successor does not link to it; None when it holds."""
+        seq, at, actor, action, entity, entity_id, change, prev_hash, digest, following = event
+        moment = _iso_of_stored(at)
+        if (
+            moment is None
+            or type(actor) is not str
+            or type(action) is not str
+            or type(entity) is not str
+            or type(entity_id) is not str
+            or type(change) is not str
+            or type(prev_hash) is not str
+            or type(digest) is not str
+            or chain_hash(seq, moment, actor, action, entity, entity_id, change, prev_hash)
+            != digest
+        ):
+            return (
+                f"Audit event {seq} ({entity} #{entity_id}) does not match its hash — the "
+                f"audit trail was changed outside wegings; {VERIFY_HINT}."
+            )
+        if seq != self.head_seq and following != digest:
+            return (
+                f"Audit event {seq + 1} does not follow event {seq} ({entity} #{entity_id}) "
+                f"— the audit trail was changed outside wegings; {VERIFY_HINT}."
+            )
         return None
 
     @property
@@ -741,6 +761,44 @@ class SharingReader:
                 elif self._broken is None:
                     self._broken = message
 
+    def _load_corrections(self) -> None:
+        """Every item correction with its events, when there are few (a check then needs no
+        query for them); the rows are held to their events by the checks that read them."""
+        count = self._row_counts.get("item_correction")
+        if count is None or count > _MAX_LOADED_CORRECTIONS:
+            return
+        rows: dict[Any, list[tuple[Any, ...]]] = {}
+        if count:
+            try:
+                found = self._rows(self._sql["item_corrections"])
+            except StoreError:
+                return  # each check then reads its item's, and meets the fault itself
+            at = self._kinds["item_correction"].columns.index("item_id")
+            for row in found:
+                rows.setdefault(row[at], []).append(row)
+        self._correction_rows = rows
+
+    def prefetch(self, items: Iterable[str]) -> None:
+        """Read the items named by the next checks (REF or ORIGINATOR/REF) in one query; a check
+        of one of them then needs no query for it. The rows are kept until the next call."""
+        refs = sorted({split_handle(text)[1] for text in items} - {""})
+        self._prefetched = {}
+        if not refs:
+            return
+        size = -(-len(refs) // _PREFETCH_STEP) * _PREFETCH_STEP
+        marks = ", ".join("?" * size)
+        params = refs + [refs[-1]] * (size - len(refs))
+        try:
+            found = self._rows(self._sql["items_by_refs"].format(marks=marks), params)
+        except StoreError:
+            return  # each check then reads its own item, and meets the fault itself
+        prefetched: dict[str, list[tuple[Any, ...]]] = {ref: [] for ref in refs}
+        for row in found:
+            ref = row[1]
+            if ref in prefetched:
+                prefetched[ref].append(row)
+        self._prefetched = prefetched
+
     # ------------------------------------------------------------------ names
 
     def holder(self, value: str | None) -> str:
@@ -840,21 +898,28 @@ class SharingReader:
         """A row read strictly and held to its audit event (the `_event_columns` of the row's
         query: its snapshot, the event's fields and the next event's prev_hash; all None when
         there is no event): the row must equal the snapshot, and the event must hash right and
-        be linked to the next."""
-        typed = kind.read(values, lambda: label)
-        if self._verify:
-            key = (kind.entity, typed[0])
-            if key not in self._verified:
-                change = event[_CHANGE]
-                if change is None:
-                    raise unaudited(label)
-                if change != kind.snapshot_text(typed):
-                    raise altered(label)
-                problem = self._chain_problem((event,))
-                if problem is not None:
-                    raise UnreadableRecord(problem)
-                if len(self._verified) < _MAX_VERIFIED:
-                    self._verified.add(key)
+        be linked to the next. A record (and so its event) verified once is not verified again
+        on this snapshot."""
+        if not self._verify:
+            return kind.read(values, lambda: label)
+        held = kind.read_held(values)
+        if held is None:  # a value of another form: read it the long way, naming any fault
+            typed = kind.read(values, lambda: label)
+            text = None
+        else:
+            typed, text = held
+        key = (kind.entity, typed[0])
+        if key not in self._verified:
+            change = event[_CHANGE]
+            if change is None:
+                raise unaudited(label)
+            if change != (kind.snapshot_text(typed) if text is None else text):
+                raise altered(label)
+            problem = self._event_problem(event)
+            if problem is not None:
+                raise UnreadableRecord(problem)
+            if len(self._verified) < _MAX_VERIFIED:
+                self._verified.add(key)
         return typed
 
     def item(self, text: str, at: datetime, known_at: datetime | None = None) -> ItemFacts:
@@ -865,7 +930,15 @@ class SharingReader:
         originator, ref = split_handle(text)
         if not ref:
             raise InvalidInput("The item is empty; give REF or ORIGINATOR/REF.")
-        if originator is None:
+        prefetched = self._prefetched.get(ref)
+        if prefetched is not None:
+            # As the query for ORIGINATOR/REF would find them: compared as SQL compares text.
+            rows = (
+                prefetched
+                if originator is None
+                else [row for row in prefetched if row[2] == originator]
+            )
+        elif originator is None:
             rows = self._rows(self._sql["item_by_ref"], (ref,))
         else:
             rows = self._rows(self._sql["item_by_handle"], (originator, ref))
@@ -912,7 +985,10 @@ class SharingReader:
         kind = self._kinds["item_correction"]
         width = kind.width
         corrections = []
-        rows = self._rows(self._sql["item_correction"], (item.id,))
+        if self._correction_rows is not None:
+            rows = self._correction_rows.get(item.id, [])
+        else:
+            rows = self._rows(self._sql["item_correction"], (item.id,))
         if self._verify:
             expected = self._correction_events.get(item.id, set())
             missing = sorted(expected - {row[0] for row in rows})
