@@ -22,7 +22,7 @@ from wegings.timeutil import iso
 
 _NODE = text("SELECT hash FROM audit_node WHERE level = :level AND idx = :idx")
 _INSERT = text("INSERT INTO audit_node (level, idx, hash) VALUES (:level, :idx, :hash)")
-# The last leaf by the primary key (level, idx): no scan; `audit verify` checks that none is missing.
+# The last leaf, by the primary key (level, idx): no scan. `audit verify` checks none is missing.
 _LEAVES = text("SELECT max(idx) FROM audit_node WHERE level = 0")
 # Stored nodes in the order appending makes them: by the leaf that completes each node.
 _IN_ORDER = text(
