@@ -486,6 +486,7 @@ def _server_session(location: Location, *, write: bool) -> Iterator[Session]:
                 session.info[_SQLITE_PATH] = None
                 session.info[_SERVER_CONNECTION] = connection
                 session.info[_STANDBY] = standby
+                session.info[_WHERE] = where
                 if write:
                     _take_write_lock(session.connection(), where)
                 else:
@@ -570,6 +571,7 @@ _WRITE = "wegings.write"
 _SQLITE_PATH = "wegings.sqlite_path"
 _SERVER_CONNECTION = "wegings.server_connection"
 _STANDBY = "wegings.standby"
+_WHERE = "wegings.where"
 _SNAPSHOT_TAKEN = "wegings.snapshot_taken"
 _RECORDED_NOW = "wegings.recorded_now"
 _READ_NOW = "wegings.read_now"
@@ -732,9 +734,15 @@ def _fenced_server_read(
     lock shared at session level: that waits for a writer in flight to commit, and keeps the
     next one from reading its clock until the snapshot and this clock are taken; then the
     lock is released. So every write recorded at or before this moment is in the snapshot.
+    A writer that holds the lock past the busy timeout is the busy error, as on SQLite.
     """
-    connection.exec_driver_sql(_lock_timeout_sql())
-    connection.exec_driver_sql(f"SELECT pg_advisory_lock_shared({WRITE_LOCK_KEY})")
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        connection.exec_driver_sql(_lock_timeout_sql())
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock_shared({WRITE_LOCK_KEY})")
+    except DBAPIError as exc:
+        raise describe_server_error(exc, str(session.info[_WHERE])) from None
     connection.commit()
     result = _server_clock_and_newest(session)  # this query fixes the read's snapshot
     connection.exec_driver_sql(f"SELECT pg_advisory_unlock_shared({WRITE_LOCK_KEY})")
