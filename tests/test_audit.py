@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -28,7 +27,7 @@ from wegings.store.models import AuditEvent, Partner
 
 
 @pytest.fixture
-def populated(run: Run, migrated_db: Path) -> Run:
+def populated(run: Run, migrated_db: Location) -> Run:
     add_partner(run, "rvd", "--group", "CTG")
     add_partner(run, "sdv", "--group", "CTG")
     add_partner(run, "bor")
@@ -82,16 +81,16 @@ def test_verify_counts_an_intact_trail(populated: Run) -> None:
     }
 
 
-def test_anchor_catches_events_cut_off_the_end(populated: Run, db_path: Path) -> None:
+def test_anchor_catches_events_cut_off_the_end(populated: Run, location: Location) -> None:
     anchor = json.loads(populated("audit", "verify", "--json").stdout)["head"]
     assert populated("audit", "verify", "--expect", anchor).exit_code == 0
     # Remove the newest record and its event together: the chain alone cannot see it.
-    sql(db_path, "DELETE FROM partner WHERE short = 'bor'")
-    sql(db_path, "DELETE FROM audit_event WHERE seq = 6")
+    sql(location, "DELETE FROM partner WHERE short = 'bor'")
+    sql(location, "DELETE FROM audit_event WHERE seq = 6")
     # A stray node of the tree gives it away ...
     assert populated("audit", "verify").exit_code == 1
     # ... so remove the nodes event 6 made too (those whose last leaf is its, index 5).
-    sql(db_path, "DELETE FROM audit_node WHERE (idx + 1) * (1 << level) - 1 = 5")
+    sql(location, "DELETE FROM audit_node WHERE (idx + 1) * (1 << level) - 1 = 5")
     assert populated("audit", "verify").exit_code == 0
     result = populated("audit", "verify", "--expect", anchor)
     assert result.exit_code == 1
@@ -126,8 +125,8 @@ def test_unknown_entity_in_log_is_named(populated: Run) -> None:
     assert "partner" in result.stderr
 
 
-def test_altered_event_is_named(populated: Run, db_path: Path) -> None:
-    sql(db_path, "UPDATE audit_event SET actor = 'mallory' WHERE seq = 4")
+def test_altered_event_is_named(populated: Run, location: Location) -> None:
+    sql(location, "UPDATE audit_event SET actor = 'mallory' WHERE seq = 4")
     result = populated("audit", "verify")
     assert result.exit_code == 1
     assert result.stderr == (
@@ -135,8 +134,8 @@ def test_altered_event_is_named(populated: Run, db_path: Path) -> None:
     )
 
 
-def test_removed_event_is_named(populated: Run, db_path: Path) -> None:
-    sql(db_path, "DELETE FROM audit_event WHERE seq = 3")
+def test_removed_event_is_named(populated: Run, location: Location) -> None:
+    sql(location, "DELETE FROM audit_event WHERE seq = 3")
     result = populated("audit", "verify")
     assert result.exit_code == 1
     assert (
@@ -144,10 +143,10 @@ def test_removed_event_is_named(populated: Run, db_path: Path) -> None:
     )
 
 
-def test_reordered_events_are_named(populated: Run, db_path: Path) -> None:
-    sql(db_path, "UPDATE audit_event SET seq = 100 WHERE seq = 2")
-    sql(db_path, "UPDATE audit_event SET seq = 2 WHERE seq = 3")
-    sql(db_path, "UPDATE audit_event SET seq = 3 WHERE seq = 100")
+def test_reordered_events_are_named(populated: Run, location: Location) -> None:
+    sql(location, "UPDATE audit_event SET seq = 100 WHERE seq = 2")
+    sql(location, "UPDATE audit_event SET seq = 2 WHERE seq = 3")
+    sql(location, "UPDATE audit_event SET seq = 3 WHERE seq = 100")
     result = populated("audit", "verify")
     assert result.exit_code == 1
     assert result.stderr == (
@@ -155,9 +154,11 @@ def test_reordered_events_are_named(populated: Run, db_path: Path) -> None:
     )
 
 
-def test_rehashed_forgery_is_still_found_through_the_records(populated: Run, db_path: Path) -> None:
+def test_rehashed_forgery_is_still_found_through_the_records(
+    populated: Run, location: Location
+) -> None:
     """Changing a record itself (not its event) is found by comparing it with its last event."""
-    sql(db_path, "UPDATE partner SET country = 'XQ' WHERE short = 'sdv'")
+    sql(location, "UPDATE partner SET country = 'XQ' WHERE short = 'sdv'")
     result = populated("audit", "verify")
     assert result.exit_code == 1
     assert result.stderr == (
@@ -166,9 +167,9 @@ def test_rehashed_forgery_is_still_found_through_the_records(populated: Run, db_
     )
 
 
-def test_record_inserted_behind_our_back_is_found(populated: Run, db_path: Path) -> None:
+def test_record_inserted_behind_our_back_is_found(populated: Run, location: Location) -> None:
     sql(
-        db_path,
+        location,
         "INSERT INTO partner (short, name, country, kind, notes, created_at, created_by) "
         "VALUES ('zz', 'Z', 'XZ', 'civil', '', '2026-01-01 00:00:00', 'x')",
     )
@@ -180,8 +181,8 @@ def test_record_inserted_behind_our_back_is_found(populated: Run, db_path: Path)
     )
 
 
-def test_record_deleted_behind_our_back_is_found(populated: Run, db_path: Path) -> None:
-    sql(db_path, "DELETE FROM partner WHERE short = 'bor'")
+def test_record_deleted_behind_our_back_is_found(populated: Run, location: Location) -> None:
+    sql(location, "DELETE FROM partner WHERE short = 'bor'")
     result = populated("audit", "verify")
     assert result.exit_code == 1
     assert result.stderr == (
@@ -190,11 +191,11 @@ def test_record_deleted_behind_our_back_is_found(populated: Run, db_path: Path) 
     )
 
 
-def test_failed_command_leaves_no_event(populated: Run, db_path: Path) -> None:
-    before = sql(db_path, "SELECT count(*) FROM audit_event")
+def test_failed_command_leaves_no_event(populated: Run, location: Location) -> None:
+    before = sql(location, "SELECT count(*) FROM audit_event")
     result = populated("new-partner", "X", "--short", "rvd", "--country", "XR", "--kind", "civil")
     assert result.exit_code == 1
-    assert sql(db_path, "SELECT count(*) FROM audit_event") == before
+    assert sql(location, "SELECT count(*) FROM audit_event") == before
 
 
 def test_a_record_changed_in_place_with_a_forged_event_is_found(
@@ -295,13 +296,13 @@ def test_a_basis_beyond_the_trail_is_refused(populated: Run, location: Location)
 
 
 def test_a_basis_whose_later_events_are_not_later_in_time_is_refused(
-    populated: Run, location: Location, db_path: Path
+    populated: Run, location: Location
 ) -> None:
     """Records stamped before the clock was read under the lock cannot be replayed by time."""
     with session_scope(location, write=False) as session:
         third = sql_hash(session, 3)
     sql(
-        db_path,
+        location,
         "UPDATE audit_event SET at = (SELECT at FROM audit_event WHERE seq = 2) WHERE seq = 5",
     )
     with session_scope(location, write=False) as session, pytest.raises(BasisMismatch) as caught:

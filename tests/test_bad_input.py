@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Run, add_partner, sql
+from wegings.config import Location
 
 DEMO = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture
-def noted(run: Run, migrated_db: Path) -> Run:
+def noted(run: Run, migrated_db: Location) -> Run:
     """Partner rvd with an established standaard note."""
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
@@ -22,7 +23,7 @@ def noted(run: Run, migrated_db: Path) -> Run:
     return run
 
 
-def _events(db: Path) -> int:
+def _events(db: Location) -> int:
     (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
     assert isinstance(count, int)
     return count
@@ -218,25 +219,25 @@ def test_diff_of_a_version_with_itself(noted: Run) -> None:
     assert result.stderr == "Error: Give two different versions to compare, not 1 twice.\n"
 
 
-def test_an_older_leftover_draft_is_not_picked_by_default(run: Run, db_path: Path) -> None:
+def test_an_older_leftover_draft_is_not_picked_by_default(run: Run, location: Location) -> None:
     add_partner(run, "rvd")
     answers = str(DEMO / "rvd-standaard.toml")
     assert run("score", "rvd", "--answers", answers).exit_code == 0  # v1, left as a draft
     assert run("score", "rvd", "--answers", answers).exit_code == 0  # v2
     assert run("--as", "dg", "establish", "rvd", "--role", "dg").exit_code == 0  # takes v2
-    before = _events(db_path)
+    before = _events(location)
     result = run("--as", "dg", "establish", "rvd", "--role", "dg")
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: rvd has no draft to establish; the latest version 2 is established. Start a "
         "new version with `wegings score rvd`.\n"
     )
-    assert _events(db_path) == before
+    assert _events(location) == before
     assert tomllib.loads((DEMO / "rvd-standaard.toml").read_text())["criteria"]
 
 
 @pytest.fixture
-def item_world(run: Run, migrated_db: Path) -> Run:
+def item_world(run: Run, migrated_db: Location) -> Run:
     """Our own item I1 and partner rvd with an established note."""
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
@@ -298,8 +299,8 @@ def test_purpose_with_a_line_break_is_refused(item_world: Run) -> None:
     assert result.stderr.startswith("Error: Purpose must be on one line")
 
 
-def test_corrupt_stored_json_is_an_error_not_a_denial(item_world: Run, db_path: Path) -> None:
-    sql(db_path, "UPDATE note_version SET forms = '[broken'")
+def test_corrupt_stored_json_is_an_error_not_a_denial(item_world: Run, location: Location) -> None:
+    sql(location, "UPDATE note_version SET forms = '[broken'")
     result = item_world("can-share", "I1", "--to", "rvd")
     assert result.exit_code == 2
     assert result.stderr == (

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.conftest import Run, add_partner, sql
+from tests.conftest import Run, add_partner, exists, sql
 from tests.test_cli_notes import STANDAARD, VERHOOGD, Clock, clock, establish, raw, score
+from wegings.config import Location
 
 __all__ = ["clock"]  # the fixed clock of the note tests, autouse here too
 
 
-def events(db: Path) -> int:
+def events(db: Location) -> int:
     [(number,)] = sql(db, "SELECT count(*) FROM audit_event")
     assert isinstance(number, int)
     return number
@@ -30,15 +31,15 @@ def json_of(run: Run, *args: str) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def audit_verifies(run: Run, db_path: Path) -> Any:
+def audit_verifies(run: Run, location: Location) -> Any:
     """Whatever a test did or was refused, the audit trail still verifies afterwards."""
     yield
-    if db_path.exists():
+    if exists(location):
         result = run("audit", "verify")
         assert result.exit_code == 0, result.output
 
 
-def refused(run: Run, db: Path, *args: str, code: int, message: str) -> None:
+def refused(run: Run, db: Location, *args: str, code: int, message: str) -> None:
     """The command is refused with exactly `message` and writes no audit event."""
     before = events(db)
     result = run(*args)
@@ -50,16 +51,16 @@ def refused(run: Run, db: Path, *args: str, code: int, message: str) -> None:
 # edit-partner and show --history
 
 
-def test_edit_partner_records_a_correction_shown_everywhere(run: Run, db_path: Path) -> None:
+def test_edit_partner_records_a_correction_shown_everywhere(run: Run, location: Location) -> None:
     add_partner(run, "rvd", "--group", "CTG")
-    before = events(db_path)
+    before = events(location)
     result = run(
         "--as", "j.jansen", "edit-partner", "rvd", "--name", "Ruritaanse Dienst",
         "--kind", "combined", "--reason", "Naam gewijzigd per 1 januari.",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stderr == "Corrected name, kind of rvd (Ruritaanse Dienst).\n"
-    assert events(db_path) == before + 1
+    assert events(location) == before + 1
     shown = json_of(run, "show", "rvd")["partner"]
     assert (shown["short"], shown["name"], shown["kind"]) == (
         "rvd",
@@ -69,7 +70,7 @@ def test_edit_partner_records_a_correction_shown_everywhere(run: Run, db_path: P
     assert json_of(run, "partners")[0]["name"] == "Ruritaanse Dienst"
     assert "Ruritaanse Dienst" in run("partners").stdout
     # The registration itself is untouched: append-only.
-    assert sql(db_path, "SELECT name, kind FROM partner") == [("Dienst RVD", "civil")]
+    assert sql(location, "SELECT name, kind FROM partner") == [("Dienst RVD", "civil")]
 
 
 def test_show_history_lists_each_correction_with_who_when_and_why(run: Run) -> None:
@@ -106,22 +107,22 @@ def test_show_history_lists_each_correction_with_who_when_and_why(run: Run) -> N
     ],
 )  # fmt: skip
 def test_edit_partner_refuses_bad_or_unchanged_values(
-    run: Run, db_path: Path, args: tuple[str, ...], code: int, message: str | None
+    run: Run, location: Location, args: tuple[str, ...], code: int, message: str | None
 ) -> None:
     add_partner(run, "rvd")
-    before = events(db_path)
+    before = events(location)
     result = run("edit-partner", "rvd", *args, "--reason", "Correctie.")
     assert result.exit_code == code
     assert result.stderr.startswith("Error: ")
     assert result.stderr.count("\n") == 1
     if message is not None:
         assert result.stderr == f"Error: {message}\n"
-    assert events(db_path) == before
+    assert events(location) == before
 
 
-def test_edit_partner_needs_a_reason_and_a_known_partner(run: Run, db_path: Path) -> None:
+def test_edit_partner_needs_a_reason_and_a_known_partner(run: Run, location: Location) -> None:
     add_partner(run, "rvd")
-    refused(run, db_path, "edit-partner", "rvd", "--name", "X Y", "--reason", " ", code=2,
+    refused(run, location, "edit-partner", "rvd", "--name", "X Y", "--reason", " ", code=2,
             message="Reason must not be empty.")  # fmt: skip
     result = run("edit-partner", "rvx", "--name", "X", "--reason", "r")
     assert result.exit_code == 2
@@ -130,18 +131,18 @@ def test_edit_partner_needs_a_reason_and_a_known_partner(run: Run, db_path: Path
 # join, leave, groups, partners --group --as-of
 
 
-def test_join_and_leave_change_membership_from_their_days(run: Run, db_path: Path) -> None:
+def test_join_and_leave_change_membership_from_their_days(run: Run, location: Location) -> None:
     add_partner(run, "rvd", "--group", "CTG")
     add_partner(run, "sdv")
-    before = events(db_path)
+    before = events(location)
     joined = run("join", "sdv", "ctg", "--from", "2026-11-01", "--reference", "CTG-brief 2026/3")
     assert joined.exit_code == 0, joined.output
     assert joined.stderr == "sdv joins CTG from 2026-11-01.\n"
-    assert events(db_path) == before + 1
+    assert events(location) == before + 1
     left = run("leave", "rvd", "CTG", "--from", "2026-12-01", "--reason", "Uitgetreden.")
     assert left.exit_code == 0, left.output
     assert left.stderr == "rvd leaves CTG from 2026-12-01.\n"
-    assert events(db_path) == before + 2
+    assert events(location) == before + 2
     now = json_of(run, "groups")
     assert [(g["key"], g["name"], g["members"]) for g in now] == [("ctg", "CTG", ["rvd", "sdv"])]
     members = [p["short"] for p in json_of(run, "partners", "--group", "ctg")]
@@ -150,7 +151,7 @@ def test_join_and_leave_change_membership_from_their_days(run: Run, db_path: Pat
 
 
 def test_as_of_shows_members_then_with_what_was_on_record_then(
-    run: Run, db_path: Path, clock: Clock
+    run: Run, location: Location, clock: Clock
 ) -> None:
     add_partner(run, "rvd", "--group", "CTG")
     add_partner(run, "sdv")
@@ -190,38 +191,38 @@ def test_a_new_group_may_have_a_display_name_with_spaces(run: Run) -> None:
     assert [p["short"] for p in json_of(run, "partners", "--group", "club de berne")] == ["rvd"]
 
 
-def test_join_and_leave_refuse_what_is_so_already(run: Run, db_path: Path) -> None:
+def test_join_and_leave_refuse_what_is_so_already(run: Run, location: Location) -> None:
     add_partner(run, "rvd", "--group", "CTG")
     add_partner(run, "sdv")
-    refused(run, db_path, "join", "rvd", "ctg", code=1,
+    refused(run, location, "join", "rvd", "ctg", code=1,
             message="rvd is a member of CTG already on 2026-11-29. "
             "See `wegings groups`.")  # fmt: skip
-    refused(run, db_path, "leave", "sdv", "ctg", "--reason", "r", code=1,
+    refused(run, location, "leave", "sdv", "ctg", "--reason", "r", code=1,
             message="sdv is not a member of CTG on 2026-11-29; nothing to leave. "
             "See `wegings groups`.")  # fmt: skip
-    refused(run, db_path, "leave", "rvd", "ctg", "--from", "2026-01-01", "--reason", "r", code=1,
+    refused(run, location, "leave", "rvd", "ctg", "--from", "2026-01-01", "--reason", "r", code=1,
             message="rvd is not a member of CTG on 2026-01-01; nothing to leave. "
             "See `wegings groups`.")  # fmt: skip
-    refused(run, db_path, "join", "sdv", "ctg", "--from", "20261101", code=2,
+    refused(run, location, "join", "sdv", "ctg", "--from", "20261101", code=2,
             message="--from '20261101': write a date as YYYY-MM-DD, e.g. 2026-11-01.")  # fmt: skip
-    refused(run, db_path, "join", "sdv", "ctg", "--from", "2026-11-01T10:00Z", code=2,
+    refused(run, location, "join", "sdv", "ctg", "--from", "2026-11-01T10:00Z", code=2,
             message="--from '2026-11-01T10:00Z': write a date as YYYY-MM-DD, "
             "e.g. 2026-11-01.")  # fmt: skip
-    refused(run, db_path, "join", "sdv", "no group", code=2,
+    refused(run, location, "join", "sdv", "no group", code=2,
             message="Group name 'no group' must be 2–40 characters: a letter, then letters, "
             "digits, '-' or '_'.")  # fmt: skip
-    refused(run, db_path, "join", "sdv", "rvd", code=1,
+    refused(run, location, "join", "sdv", "rvd", code=1,
             message="Group name 'rvd' is already a partner's handle; choose another.")  # fmt: skip
 
 
-def test_leave_needs_a_reason(run: Run, db_path: Path) -> None:
+def test_leave_needs_a_reason(run: Run, location: Location) -> None:
     add_partner(run, "rvd", "--group", "CTG")
-    before = events(db_path)
+    before = events(location)
     result = run("leave", "rvd", "ctg")
     assert result.exit_code == 2
     assert "--reason" in result.stderr
     assert result.stderr.count("\n") == 1
-    assert events(db_path) == before
+    assert events(location) == before
 
 
 def test_new_partner_group_stays_a_join_from_today(run: Run) -> None:
@@ -255,7 +256,7 @@ def test_a_member_that_joined_today_can_leave_today(run: Run, clock: Clock) -> N
 # flag ids and retract-flag
 
 
-def test_flag_prints_its_id_and_retract_flag_takes_it_back(rvd: Run, db_path: Path) -> None:
+def test_flag_prints_its_id_and_retract_flag_takes_it_back(rvd: Run, location: Location) -> None:
     establish(rvd, "rvd", "dg")
     flagged = rvd("flag", "rvd", "--reason", "Politieke onrust na verkiezingen")
     assert flagged.exit_code == 0
@@ -266,14 +267,14 @@ def test_flag_prints_its_id_and_retract_flag_takes_it_back(rvd: Run, db_path: Pa
     assert any("flagged" in reason for row in json_of(rvd, "due") for reason in row["reasons"])
     document = rvd("render", "rvd", "--format", "md", "--output", "-")
     assert "Politieke onrust na verkiezingen" in document.stdout
-    before = events(db_path)
+    before = events(location)
     result = rvd("--as", "j.jansen", "retract-flag", flag_id, "--reason", "Verkeerde partner.")
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         "Retracted flag 1 of rvd (Dienst RVD): it no longer counts; "
         "`wegings show rvd --history` keeps it.\n"
     )
-    assert events(db_path) == before + 1
+    assert events(location) == before + 1
     assert json_of(rvd, "show", "rvd")["flags"] == []
     assert json_of(rvd, "due") == []
     assert "Politieke onrust" not in rvd("render", "rvd", "--format", "md", "--output", "-").stdout
@@ -284,21 +285,21 @@ def test_flag_prints_its_id_and_retract_flag_takes_it_back(rvd: Run, db_path: Pa
     assert history[1]["flag_id"] == 1
 
 
-def test_retract_flag_refuses_unknown_and_twice(rvd: Run, db_path: Path) -> None:
+def test_retract_flag_refuses_unknown_and_twice(rvd: Run, location: Location) -> None:
     assert rvd("flag", "rvd", "--reason", "Onrust").exit_code == 0
-    refused(rvd, db_path, "retract-flag", "9", "--reason", "r", code=2,
+    refused(rvd, location, "retract-flag", "9", "--reason", "r", code=2,
             message="No flag 9. A partner's flags and their ids are in "
             "`wegings show PARTNER --json`.")  # fmt: skip
-    refused(rvd, db_path, "retract-flag", "1", "--reason", "", code=2,
+    refused(rvd, location, "retract-flag", "1", "--reason", "", code=2,
             message="Reason must not be empty.")  # fmt: skip
     assert rvd("retract-flag", "1", "--reason", "Vergissing.").exit_code == 0
-    refused(rvd, db_path, "retract-flag", "1", "--reason", "Nogmaals.", code=1,
+    refused(rvd, location, "retract-flag", "1", "--reason", "Nogmaals.", code=1,
             message="Flag 1 was retracted already on 2026-11-29 by tester. "
             "See `wegings show rvd --history`.")  # fmt: skip
 
 
 @pytest.fixture
-def rvd(run: Run, migrated_db: Path) -> Run:
+def rvd(run: Run, migrated_db: Location) -> Run:
     """Partner rvd with a standaard draft v1 by tester."""
     add_partner(run, "rvd")
     score(run, "rvd", STANDAARD)
@@ -325,13 +326,13 @@ def fill_in(template: str, answers: dict[str, Any]) -> str:
 
 
 def test_template_is_a_blank_answers_file_that_round_trips(
-    run: Run, db_path: Path, tmp_path: Path
+    run: Run, location: Location, tmp_path: Path
 ) -> None:
     add_partner(run, "rvd")
-    before = events(db_path)
+    before = events(location)
     result = run("score", "rvd", "--template")
     assert result.exit_code == 0, result.output
-    assert events(db_path) == before
+    assert events(location) == before
     text = result.stdout
     assert text.startswith("# Answers for a weighing note of Dienst RVD (rvd).\n")
     for expected in (
@@ -351,21 +352,21 @@ def test_template_is_a_blank_answers_file_that_round_trips(
     unfilled = run("score", "rvd", "--answers", str(path))
     assert unfilled.exit_code == 2
     assert unfilled.stderr.startswith("Error: Answers: 11 problems: ")
-    assert events(db_path) == before
+    assert events(location) == before
     # Filled in line by line as a person would (comments kept), it reads as any answers file.
     answers = raw(STANDAARD)
     path.write_text(fill_in(text, answers), encoding="utf-8")
     saved = run("score", "rvd", "--answers", str(path))
     assert saved.exit_code == 0, saved.output
-    assert events(db_path) == before + 1
+    assert events(location) == before + 1
     note = json_of(run, "history", "rvd")[0]
     assert note["scores"] == {k: v["score"] for k, v in answers["criteria"].items()}
     assert note["forms"] == answers["cooperation"]["forms"]
 
 
-def test_template_and_other_sources_together_are_refused(run: Run, db_path: Path) -> None:
+def test_template_and_other_sources_together_are_refused(run: Run, location: Location) -> None:
     add_partner(run, "rvd")
-    refused(run, db_path, "score", "rvd", "--template", "--export-answers", code=2,
+    refused(run, location, "score", "rvd", "--template", "--export-answers", code=2,
             message="Give either --export-answers or --template, not both.")  # fmt: skip
 
 
@@ -373,7 +374,7 @@ def test_template_and_other_sources_together_are_refused(run: Run, db_path: Path
 
 
 def test_diff_gives_sources_and_the_old_and_new_texts(
-    run: Run, migrated_db: Path, tmp_path: Path
+    run: Run, migrated_db: Location, tmp_path: Path
 ) -> None:
     add_partner(run, "smi")
     score(run, "smi", VERHOOGD)

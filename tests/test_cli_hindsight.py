@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -31,12 +30,12 @@ def correct_item(location: Location, item_id: int, *, personal_data: bool) -> No
 
 
 @pytest.fixture
-def corrected(db: Location, db_path: Path) -> str:
+def corrected(db: Location) -> str:
     """self/AIVD-1 (#2) corrected to hold no personal data; the moment before, as ISO text."""
     before = iso(utcnow())
     assert before is not None
     correct_item(db, 2, personal_data=False)
-    assert sql(db_path, "SELECT count(*) FROM item_correction")[0][0] == 1
+    assert sql(db, "SELECT count(*) FROM item_correction")[0][0] == 1
     return before
 
 

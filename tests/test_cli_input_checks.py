@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Run, add_partner, sql
+from wegings.config import Location
 
 DEMO = Path(__file__).resolve().parent / "data"
 
@@ -19,14 +20,14 @@ SPELLING = (
 )
 
 
-def _events(db: Path) -> int:
+def _events(db: Location) -> int:
     (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
     assert isinstance(count, int)
     return count
 
 
 @pytest.fixture
-def world(run: Run, migrated_db: Path) -> Run:
+def world(run: Run, migrated_db: Location) -> Run:
     """Partner rvd with an established standaard note, and our own item AIVD-1."""
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
@@ -51,27 +52,27 @@ def test_a_week_date_inside_a_date_time_is_refused(world: Run) -> None:
     assert result.stderr == f"Error: --as-of '2026-W48-6T10:00': {SPELLING}\n"
 
 
-def test_item_date_takes_only_yyyy_mm_dd(world: Run, db_path: Path) -> None:
-    before = _events(db_path)
+def test_item_date_takes_only_yyyy_mm_dd(world: Run, location: Location) -> None:
+    before = _events(location)
     result = world("new-item", "AIVD-2", "--originator", "self", "--date", "20261128")
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: --date '20261128': write a date as YYYY-MM-DD, e.g. 2026-11-28.\n"
     )
-    assert _events(db_path) == before
+    assert _events(location) == before
 
 
 @pytest.mark.parametrize("option", ["--from", "--until"])
-def test_consent_window_takes_only_yyyy_mm_dd(world: Run, db_path: Path, option: str) -> None:
+def test_consent_window_takes_only_yyyy_mm_dd(world: Run, location: Location, option: str) -> None:
     add_partner(world, "smi")
     assert (
         world("new-item", "RVD-1", "--originator", "rvd", "--received-from", "rvd").exit_code == 0
     )
-    before = _events(db_path)
+    before = _events(location)
     result = world("consent", "RVD-1", "--to", "smi", option, "2026-W48-6")
     assert result.exit_code == 2
     assert result.stderr == f"Error: {option} '2026-W48-6': {SPELLING}\n"
-    assert _events(db_path) == before
+    assert _events(location) == before
 
 
 def test_batch_rows_take_only_yyyy_mm_dd(world: Run) -> None:
@@ -92,38 +93,38 @@ def test_batch_rows_take_only_yyyy_mm_dd(world: Run) -> None:
 # --------------------------------------------------------------------------- who is acting
 
 
-def test_a_look_alike_of_the_author_cannot_establish(run: Run, db_path: Path) -> None:
+def test_a_look_alike_of_the_author_cannot_establish(run: Run, location: Location) -> None:
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
-    before = _events(db_path)
+    before = _events(location)
     result = run("--as", "t\u0435ster", "establish", "rvd", "--role", "dg")  # Cyrillic e
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: The note was written by 'tester'; another person must establish it (four eyes). "
         "Use --as NAME.\n"
     )
-    assert _events(db_path) == before
+    assert _events(location) == before
 
 
 @pytest.mark.parametrize("name", ["", "   "])
-def test_an_empty_as_is_refused(world: Run, db_path: Path, name: str) -> None:
-    before = _events(db_path)
+def test_an_empty_as_is_refused(world: Run, location: Location, name: str) -> None:
+    before = _events(location)
     result = world("--as", name, "new-item", "AIVD-2", "--originator", "self")
     assert result.exit_code == 2
     assert result.stderr == "Error: --as is empty: give the name of who is acting.\n"
-    assert _events(db_path) == before
+    assert _events(location) == before
 
 
 @pytest.mark.parametrize("name", ["", "  "])
 def test_an_empty_wegings_user_is_refused(
-    world: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+    world: Run, location: Location, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    before = _events(db_path)
+    before = _events(location)
     monkeypatch.setenv("WEGINGS_USER", name)
     result = world("new-item", "AIVD-2", "--originator", "self")
     assert result.exit_code == 2
     assert result.stderr == "Error: WEGINGS_USER is empty: give the name of who is acting.\n"
-    assert _events(db_path) == before
+    assert _events(location) == before
 
 
 def test_an_unset_wegings_user_falls_back_to_the_login_name(
@@ -139,18 +140,18 @@ def test_an_unset_wegings_user_falls_back_to_the_login_name(
 
 
 @pytest.mark.parametrize("purpose", ["", "   "])
-def test_an_empty_purpose_is_refused(world: Run, db_path: Path, purpose: str) -> None:
+def test_an_empty_purpose_is_refused(world: Run, location: Location, purpose: str) -> None:
     add_partner(world, "smi")
     assert (
         world("new-item", "RVD-1", "--originator", "rvd", "--received-from", "rvd").exit_code == 0
     )
-    before = _events(db_path)
+    before = _events(location)
     result = world("consent", "RVD-1", "--to", "smi", "--purpose", purpose)
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: --purpose is empty: leave it out for a consent for any purpose.\n"
     )
-    assert _events(db_path) == before
+    assert _events(location) == before
 
 
 @pytest.mark.parametrize("handle", ["aivd", "MIVD", " Aivd "])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(location: Location, migrated_db: Path) -> Location:
+def db(location: Location, migrated_db: Location) -> Location:
     """rvd, smi (verhoogd), bsv; an evaluated item from rvd tagged ct, one of our own."""
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -30,18 +29,18 @@ def db(location: Location, migrated_db: Path) -> Location:
     return location
 
 
-def events(path: Path) -> int:
-    (count,) = sql(path, "SELECT count(*) FROM audit_event")[0]
+def events(db: Location) -> int:
+    (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
     assert isinstance(count, int)
     return count
 
 
-def refused(run: Run, path: Path, *args: str, code: int, message: str) -> None:
+def refused(run: Run, db: Location, *args: str, code: int, message: str) -> None:
     """The command is refused with exactly `message` and writes no audit event."""
-    before = events(path)
+    before = events(db)
     result = run(*args)
     assert (result.exit_code, result.stderr, result.stdout) == (code, f"Error: {message}\n", "")
-    assert events(path) == before
+    assert events(db) == before
 
 
 def json_of(run: Run, *args: str) -> Any:
@@ -94,10 +93,8 @@ def test_current_values_apply_the_corrections_in_recorded_order() -> None:
 # --------------------------------------------------------------------------- correct-item
 
 
-def test_correct_item_records_one_correction_shown_in_items(
-    run: Run, db: Location, db_path: Path
-) -> None:
-    before = events(db_path)
+def test_correct_item_records_one_correction_shown_in_items(run: Run, db: Location) -> None:
+    before = events(db)
     result = run(
         "--as", "j.jansen", "correct-item", "RVD-1", "--personal-data", "--add-tag", "Cyber",
         "--remove-tag", "ct", "--subject", "Reisbewegingen", "--reason", "Bevat namen.",
@@ -108,7 +105,7 @@ def test_correct_item_records_one_correction_shown_in_items(
         "Recorded correction #1 of item rvd/RVD-1: now personal data, tags cyber. Checks as of "
         "before now keep the old values; see `wegings show-item rvd/RVD-1`.\n"
     )
-    assert events(db_path) == before + 1
+    assert events(db) == before + 1
     [row] = [i for i in json_of(run, "items") if i["handle"] == "rvd/RVD-1"]
     assert (row["personal_data"], row["unevaluated"], row["tags"], row["subject"]) == (
         True,
@@ -123,7 +120,7 @@ def test_correct_item_records_one_correction_shown_in_items(
     assert "personal" in table.stdout
     assert "(corrected)" in table.stdout
     # The registration itself is untouched.
-    assert sql(db_path, "SELECT personal_data, subject FROM item WHERE ref = 'RVD-1'") == [(0, "")]
+    assert sql(db, "SELECT personal_data, subject FROM item WHERE ref = 'RVD-1'") == [(0, "")]
 
 
 def test_show_item_gives_the_history(run: Run, db: Location) -> None:
@@ -154,45 +151,45 @@ def test_show_item_gives_the_history(run: Run, db: Location) -> None:
     assert plain.stderr == "No corrections. Correct it with `wegings correct-item self/AIVD-1`.\n"
 
 
-def test_correct_item_refusals_write_nothing(run: Run, db: Location, db_path: Path) -> None:
+def test_correct_item_refusals_write_nothing(run: Run, db: Location) -> None:
     fix = ("correct-item", "RVD-1")
     reason = ("--reason", "Fout")
     refused(
-        run, db_path, *fix, *reason, code=2,
+        run, db, *fix, *reason, code=2,
         message="Nothing to correct: give --personal-data/--no-personal-data, "
         "--unevaluated/--no-unevaluated, --classification, --subject, --add-tag or --remove-tag.",
     )  # fmt: skip
     refused(
-        run, db_path, *fix, "--no-personal-data", *reason, code=1,
+        run, db, *fix, "--no-personal-data", *reason, code=1,
         message="Item rvd/RVD-1 holds no personal data already; nothing to correct there.",
     )  # fmt: skip
     refused(
-        run, db_path, *fix, "--no-unevaluated", *reason, code=1,
+        run, db, *fix, "--no-unevaluated", *reason, code=1,
         message="Item rvd/RVD-1 is evaluated already; nothing to correct there.",
     )  # fmt: skip
     refused(
-        run, db_path, *fix, "--classification", "", *reason, code=1,
+        run, db, *fix, "--classification", "", *reason, code=1,
         message="Item rvd/RVD-1 has the classification '' already; nothing to correct there.",
     )  # fmt: skip
     refused(
-        run, db_path, *fix, "--add-tag", "CT", *reason, code=1,
+        run, db, *fix, "--add-tag", "CT", *reason, code=1,
         message="Item rvd/RVD-1 has the tag 'ct' already.",
     )  # fmt: skip
     refused(
-        run, db_path, *fix, "--remove-tag", "cyber", *reason, code=1,
+        run, db, *fix, "--remove-tag", "cyber", *reason, code=1,
         message="Item rvd/RVD-1 has no tag 'cyber' to remove (its tags: ct).",
     )  # fmt: skip
     refused(
-        run, db_path, *fix, "--add-tag", "x", "--remove-tag", "x", *reason, code=2,
+        run, db, *fix, "--add-tag", "x", "--remove-tag", "x", *reason, code=2,
         message="Tag 'x' is both added and removed; give it once.",
     )  # fmt: skip
     refused(
-        run, db_path, *fix, "--add-tag", "no spaces", *reason, code=2,
+        run, db, *fix, "--add-tag", "no spaces", *reason, code=2,
         message="Tag 'no spaces' must be 1–40 characters: a letter or digit, then letters, "
         "digits, '_', '.', ':' or '-'.",
     )  # fmt: skip
     refused(
-        run, db_path, "correct-item", "RVD-9", "--personal-data", *reason, code=2,
+        run, db, "correct-item", "RVD-9", "--personal-data", *reason, code=2,
         message="No item 'RVD-9'. See `wegings items`.",
     )  # fmt: skip
     missing_reason = run(*fix, "--personal-data")
@@ -220,18 +217,16 @@ def test_a_correction_holds_in_hindsight_but_not_in_replay(run: Run, db: Locatio
 # --------------------------------------------------------------------------- late letters
 
 
-def test_a_late_letter_is_recorded_and_counts_only_in_hindsight(
-    run: Run, db: Location, db_path: Path
-) -> None:
+def test_a_late_letter_is_recorded_and_counts_only_in_hindsight(run: Run, db: Location) -> None:
     """A consent for rvd's item to smi whose window began last week: recorded with a note; the
     check as of before its recording still denies, in hindsight it is counted."""
     start = (utcnow() - timedelta(days=7)).date().isoformat()
     end = (utcnow() + timedelta(days=30)).date().isoformat()
     earlier = json_of(run, "can-share", "RVD-1", "--to", "rvd")["as_of"]
-    before = events(db_path)
+    before = events(db)
     result = run("consent", "RVD-1", "--to", "smi", "--from", start, "--until", end)
     assert result.exit_code == 0, result.output
-    assert events(db_path) == before + 1
+    assert events(db) == before + 1
     number = result.stdout.strip()
     assert result.stderr.splitlines()[1] == (
         f"Note: consent #{number} is recorded late (its window starts {start} 00:00, before "
@@ -249,7 +244,7 @@ def test_a_late_letter_is_recorded_and_counts_only_in_hindsight(
     assert "no_consent" not in reasons()
 
 
-def test_a_window_wholly_in_the_past_needs_its_start(run: Run, db: Location, db_path: Path) -> None:
+def test_a_window_wholly_in_the_past_needs_its_start(run: Run, db: Location) -> None:
     past = (utcnow() - timedelta(days=3)).date()
     ended = run(
         "consent", "RVD-1", "--to", "smi", "--from", (past - timedelta(days=30)).isoformat(),
@@ -260,7 +255,7 @@ def test_a_window_wholly_in_the_past_needs_its_start(run: Run, db: Location, db_
     [row] = [c for c in json_of(run, "consents") if c["id"] == int(ended.stdout)]
     assert row["status"] == "expired"
     refused(
-        run, db_path, "consent", "RVD-1", "--to", "smi", "--until", past.isoformat(), code=2,
+        run, db, "consent", "RVD-1", "--to", "smi", "--until", past.isoformat(), code=2,
         message=f"--until {past.isoformat()} 23:59 lies in the past: for a letter recorded late, "
         "give the start of its window with --from DATE.",
     )  # fmt: skip

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.conftest import NOW, Run, add_partner, sql
+from tests.conftest import NOW, Run, add_partner, exists, sql
+from wegings.config import Location
 
 DEMO = Path(__file__).resolve().parent / "data"
 STANDAARD = DEMO / "rvd-standaard.toml"
@@ -52,11 +53,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture(autouse=True)
-def audit_stays_intact(run: Run, db_path: Path) -> Iterator[None]:
+def audit_stays_intact(run: Run, location: Location) -> Iterator[None]:
     """Whatever a test did or was refused, the audit trail still verifies afterwards."""
     yield
-    if db_path.exists():
-        assert_audit_intact(run, db_path)
+    if exists(location):
+        assert_audit_intact(run, location)
 
 
 def raw(path: Path) -> dict[str, Any]:
@@ -79,21 +80,21 @@ def establish(run: Run, short: str, role: str, *, who: str = "h.de.boer", **more
     assert result.exit_code == 0, result.output
 
 
-def count(db: Path, statement: str) -> int:
+def count(db: Location, statement: str) -> int:
     [(number,)] = sql(db, statement)
     assert isinstance(number, int)
     return number
 
 
-def events(db: Path) -> int:
+def events(db: Location) -> int:
     return count(db, "SELECT count(*) FROM audit_event")
 
 
-def note_rows(db: Path) -> list[tuple[object, ...]]:
+def note_rows(db: Location) -> list[tuple[object, ...]]:
     return sql(db, "SELECT * FROM note_version ORDER BY id")
 
 
-def assert_audit_intact(run: Run, db: Path) -> None:
+def assert_audit_intact(run: Run, db: Location) -> None:
     records = count(db, COUNT_AUDITED_RECORDS)
     result = run("audit", "verify")
     assert result.exit_code == 0, result.output
@@ -124,7 +125,7 @@ def due(run: Run, *args: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def smi(run: Run, migrated_db: Path) -> Run:
+def smi(run: Run, migrated_db: Location) -> Run:
     """Partner smi with a verhoogd draft v1 by tester."""
     add_partner(run, "smi")
     score(run, "smi", VERHOOGD)
@@ -132,7 +133,7 @@ def smi(run: Run, migrated_db: Path) -> Run:
 
 
 @pytest.fixture
-def rvd(run: Run, migrated_db: Path) -> Run:
+def rvd(run: Run, migrated_db: Location) -> Run:
     """Partner rvd with a standaard draft v1 by tester."""
     add_partner(run, "rvd")
     score(run, "rvd", STANDAARD)
@@ -142,7 +143,7 @@ def rvd(run: Run, migrated_db: Path) -> Run:
 # score --answers
 
 
-def test_score_from_a_file_saves_a_draft(run: Run, db_path: Path) -> None:
+def test_score_from_a_file_saves_a_draft(run: Run, location: Location) -> None:
     add_partner(run, "rvd")
     result = run("score", "rvd", "--answers", str(STANDAARD))
     assert result.exit_code == 0
@@ -153,7 +154,7 @@ def test_score_from_a_file_saves_a_draft(run: Run, db_path: Path) -> None:
     )
     [entry] = history(run, "rvd")
     assert (entry["version"], entry["status"], entry["author"]) == (1, "draft", "tester")
-    assert_audit_intact(run, db_path)
+    assert_audit_intact(run, location)
 
 
 def test_score_reads_json_and_standard_input(run: Run, tmp_path: Path) -> None:
@@ -172,14 +173,14 @@ def test_score_reads_json_and_standard_input(run: Run, tmp_path: Path) -> None:
 
 
 def test_three_faulty_fields_are_reported_in_one_line(
-    run: Run, db_path: Path, tmp_path: Path
+    run: Run, location: Location, tmp_path: Path
 ) -> None:
     add_partner(run, "rvd")
     data = raw(STANDAARD)
     data["criteria"]["human_rights"]["score"] = 7
     data["criteria"]["professionalism"]["motivation"] = "ok"
     data["cooperation"]["forms"].append("coffee")
-    before = events(db_path)
+    before = events(location)
     result = run("score", "rvd", "--answers", write_toml(tmp_path / "bad.toml", data))
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -191,8 +192,8 @@ def test_three_faulty_fields_are_reported_in_one_line(
         "cooperation.forms[5]: unknown form 'coffee'; choose from knowledge_exchange, "
         "evaluated_data, personal_data, unevaluated_data, joint_operations, technical_support\n"
     )
-    assert events(db_path) == before
-    assert note_rows(db_path) == []
+    assert events(location) == before
+    assert note_rows(location) == []
 
 
 def test_unevaluated_data_in_a_verhoogd_file_is_refused(run: Run, tmp_path: Path) -> None:
@@ -210,17 +211,17 @@ def test_unevaluated_data_in_a_verhoogd_file_is_refused(run: Run, tmp_path: Path
     )
 
 
-def test_malformed_toml_is_one_clear_line(run: Run, db_path: Path, tmp_path: Path) -> None:
+def test_malformed_toml_is_one_clear_line(run: Run, location: Location, tmp_path: Path) -> None:
     add_partner(run, "rvd")
     bad = tmp_path / "bad.toml"
     bad.write_text('context = "unterminated\n[criteria\n', encoding="utf-8")
     with pytest.raises(tomllib.TOMLDecodeError) as parse_error:
         tomllib.loads(bad.read_text(encoding="utf-8"))
-    before = events(db_path)
+    before = events(location)
     result = run("score", "rvd", "--answers", str(bad))
     assert result.exit_code == 2
     assert result.stderr == f"Error: {bad} is not valid TOML: {parse_error.value}.\n"
-    assert events(db_path) == before
+    assert events(location) == before
 
 
 def test_malformed_json_is_one_clear_line(run: Run, tmp_path: Path) -> None:
@@ -243,13 +244,13 @@ def test_answers_that_are_not_a_table_are_refused(run: Run, tmp_path: Path) -> N
     assert result.stderr == "Error: Answers: 1 problem: must be a table of answers, got an array\n"
 
 
-def test_missing_answers_file_is_refused(run: Run, db_path: Path, tmp_path: Path) -> None:
+def test_missing_answers_file_is_refused(run: Run, location: Location, tmp_path: Path) -> None:
     add_partner(run, "rvd")
     missing = tmp_path / "nope.toml"
     result = run("score", "rvd", "--answers", str(missing))
     assert result.exit_code == 2
     assert result.stderr == f"Error: No answers file {missing}.\n"
-    assert note_rows(db_path) == []
+    assert note_rows(location) == []
 
 
 def test_answers_and_export_together_are_refused(run: Run) -> None:
@@ -270,7 +271,9 @@ def test_export_without_a_note_is_refused(run: Run) -> None:
     )
 
 
-def test_export_edit_and_read_back_round_trips(rvd: Run, db_path: Path, tmp_path: Path) -> None:
+def test_export_edit_and_read_back_round_trips(
+    rvd: Run, location: Location, tmp_path: Path
+) -> None:
     exported = rvd("score", "rvd", "--export-answers")
     assert exported.exit_code == 0
     assert exported.stderr == ""
@@ -301,39 +304,39 @@ def test_export_edit_and_read_back_round_trips(rvd: Run, db_path: Path, tmp_path
         (2, 1, "standaard"),
         (3, 2, "verhoogd"),
     ]
-    assert_audit_intact(rvd, db_path)
+    assert_audit_intact(rvd, location)
 
 
 # establish
 
 
-def test_verhoogd_note_is_not_established_by_dg(smi: Run, db_path: Path) -> None:
-    before, rows = events(db_path), note_rows(db_path)
+def test_verhoogd_note_is_not_established_by_dg(smi: Run, location: Location) -> None:
+    before, rows = events(location), note_rows(location)
     result = smi("--as", "h.de.boer", "establish", "smi", "--role", "dg")
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: A verhoogd note can only be established by the minister; it was asked as dg. "
         "Use --role minister.\n"
     )
-    assert events(db_path) == before
-    assert note_rows(db_path) == rows
-    assert sql(db_path, "SELECT count(*) FROM note_establishment") == [(0,)]
+    assert events(location) == before
+    assert note_rows(location) == rows
+    assert sql(location, "SELECT count(*) FROM note_establishment") == [(0,)]
 
 
-def test_author_cannot_establish_own_note(smi: Run, db_path: Path) -> None:
-    before = events(db_path)
+def test_author_cannot_establish_own_note(smi: Run, location: Location) -> None:
+    before = events(location)
     result = smi("--as", "tester", "establish", "smi", "--role", "minister")
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: The note was written by 'tester'; another person must establish it (four eyes). "
         "Use --as NAME.\n"
     )
-    assert events(db_path) == before
+    assert events(location) == before
     assert history(smi, "smi")[0]["status"] == "draft"
 
 
-def test_minister_establishes_verhoogd_note_for_12_months(smi: Run, db_path: Path) -> None:
-    rows = note_rows(db_path)
+def test_minister_establishes_verhoogd_note_for_12_months(smi: Run, location: Location) -> None:
+    rows = note_rows(location)
     result = smi(
         "--as",
         "minister.office",
@@ -360,11 +363,11 @@ def test_minister_establishes_verhoogd_note_for_12_months(smi: Run, db_path: Pat
     overview = show(smi, "smi")
     assert overview["risicodienst"] is True
     assert overview["note"]["in_force"] is True
-    assert note_rows(db_path) == rows
-    assert_audit_intact(smi, db_path)
+    assert note_rows(location) == rows
+    assert_audit_intact(smi, location)
 
 
-def test_dg_establishes_standaard_note_for_24_months(rvd: Run, db_path: Path) -> None:
+def test_dg_establishes_standaard_note_for_24_months(rvd: Run, location: Location) -> None:
     result = rvd("--as", "h.de.boer", "establish", "rvd", "--role", "dg")
     assert result.exit_code == 0
     assert result.stderr == (
@@ -373,52 +376,52 @@ def test_dg_establishes_standaard_note_for_24_months(rvd: Run, db_path: Path) ->
     [entry] = history(rvd, "rvd")
     assert entry["review_due"] == entry["established_at"].replace("2026-", "2028-", 1)
     assert show(rvd, "rvd")["risicodienst"] is False
-    assert_audit_intact(rvd, db_path)
+    assert_audit_intact(rvd, location)
 
 
 def test_newer_establishment_supersedes_and_leaves_versions_untouched(
-    rvd: Run, db_path: Path, clock: Clock
+    rvd: Run, location: Location, clock: Clock
 ) -> None:
     establish(rvd, "rvd", "dg")
     clock.advance(days=30)
     score(rvd, "rvd", STANDAARD)
-    rows = note_rows(db_path)
+    rows = note_rows(location)
     establish(rvd, "rvd", "minister", who="minister.office")
     first, second = history(rvd, "rvd")
     assert (first["status"], first["superseded_by"]) == ("superseded", 2)
     assert first["superseded_at"] == second["established_at"]
     assert (second["status"], second["based_on"]) == ("established", 1)
     assert show(rvd, "rvd")["note"]["version"] == 2
-    assert note_rows(db_path) == rows
-    assert_audit_intact(rvd, db_path)
+    assert note_rows(location) == rows
+    assert_audit_intact(rvd, location)
 
 
-def test_establishing_without_a_draft_is_refused(rvd: Run, db_path: Path) -> None:
+def test_establishing_without_a_draft_is_refused(rvd: Run, location: Location) -> None:
     establish(rvd, "rvd", "dg")
-    before = events(db_path)
+    before = events(location)
     result = rvd("--as", "h.de.boer", "establish", "rvd", "--role", "dg")
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: rvd has no draft to establish; the latest version 1 is established. "
         "Start a new version with `wegings score rvd`.\n"
     )
-    assert events(db_path) == before
+    assert events(location) == before
 
 
-def test_establishing_an_unknown_version_is_refused(rvd: Run, db_path: Path) -> None:
-    before = events(db_path)
+def test_establishing_an_unknown_version_is_refused(rvd: Run, location: Location) -> None:
+    before = events(location)
     result = rvd("--as", "h.de.boer", "establish", "rvd", "--role", "dg", "--version", "4")
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: rvd has no version 4 (versions: 1). See `wegings history rvd`.\n"
     )
-    assert events(db_path) == before
+    assert events(location) == before
 
 
 # flag, withdraw, due
 
 
-def test_establishing_clears_an_open_flag(rvd: Run, db_path: Path, clock: Clock) -> None:
+def test_establishing_clears_an_open_flag(rvd: Run, location: Location, clock: Clock) -> None:
     establish(rvd, "rvd", "dg")
     clock.advance(days=10)
     result = rvd(
@@ -441,13 +444,13 @@ def test_establishing_clears_an_open_flag(rvd: Run, db_path: Path, clock: Clock)
     assert table.exit_code == 0
     assert "Open flags: the note must be rewritten" in table.stdout
     assert "Politieke onrust na verkiezingen" in table.stdout
-    rows = note_rows(db_path)
+    rows = note_rows(location)
     score(rvd, "rvd", VERHOOGD)
     establish(rvd, "rvd", "minister", who="minister.office")
     assert show(rvd, "rvd")["flags"] == []
     assert due(rvd) == []
-    assert note_rows(db_path)[: len(rows)] == rows
-    assert_audit_intact(rvd, db_path)
+    assert note_rows(location)[: len(rows)] == rows
+    assert_audit_intact(rvd, location)
 
 
 def test_flag_defaults_to_today(rvd: Run) -> None:
@@ -464,13 +467,13 @@ def test_flag_defaults_to_today(rvd: Run) -> None:
     ],
 )
 def test_flag_with_a_future_or_bad_date_is_refused(
-    rvd: Run, db_path: Path, date: str, message: str
+    rvd: Run, location: Location, date: str, message: str
 ) -> None:
-    before = events(db_path)
+    before = events(location)
     result = rvd("flag", "rvd", "--reason", "Onrust", "--date", date)
     assert result.exit_code == 2
     assert result.stderr == message
-    assert events(db_path) == before
+    assert events(location) == before
 
 
 def test_flag_without_a_reason_is_refused(rvd: Run) -> None:
@@ -480,10 +483,10 @@ def test_flag_without_a_reason_is_refused(rvd: Run) -> None:
 
 
 def test_withdraw_suspends_cooperation_and_due_lists_it(
-    smi: Run, db_path: Path, clock: Clock
+    smi: Run, location: Location, clock: Clock
 ) -> None:
     establish(smi, "smi", "minister", who="minister.office")
-    rows = note_rows(db_path)
+    rows = note_rows(location)
     clock.advance(days=2)
     result = smi(
         "--as", "desk", "withdraw", "smi", "--reason", "Samenwerking opgeschort na staatsgreep."
@@ -504,16 +507,16 @@ def test_withdraw_suspends_cooperation_and_due_lists_it(
     [row] = due(smi)
     assert (row["partner"], row["version"], row["status"]) == ("smi", 1, "withdrawn")
     assert row["reasons"] == ["note v1 withdrawn: cooperation suspended"]
-    assert note_rows(db_path) == rows
-    assert_audit_intact(smi, db_path)
+    assert note_rows(location) == rows
+    assert_audit_intact(smi, location)
 
 
-def test_withdraw_without_an_established_note_is_refused(smi: Run, db_path: Path) -> None:
-    before = events(db_path)
+def test_withdraw_without_an_established_note_is_refused(smi: Run, location: Location) -> None:
+    before = events(location)
     result = smi("withdraw", "smi", "--reason", "Opgeschort.")
     assert result.exit_code == 1
     assert result.stderr == "Error: smi has no established note to withdraw.\n"
-    assert events(db_path) == before
+    assert events(location) == before
 
 
 def test_due_orders_most_urgent_first(run: Run, clock: Clock) -> None:
@@ -715,11 +718,11 @@ def test_diff_of_an_unknown_version_is_refused(smi: Run) -> None:
     ],
 )
 def test_unknown_partner_handle_suggests_the_closest(
-    rvd: Run, db_path: Path, command: tuple[str, ...]
+    rvd: Run, location: Location, command: tuple[str, ...]
 ) -> None:
-    before = events(db_path)
+    before = events(location)
     result = rvd(*command)
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == "Error: No partner 'rvx'. Did you mean: rvd? See `wegings partners`.\n"
-    assert events(db_path) == before
+    assert events(location) == before

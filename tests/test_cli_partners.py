@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import Run, add_partner, sql
+from wegings.config import Location
 
 
 def test_new_partner_registers_and_confirms_on_stderr(run: Run) -> None:
@@ -89,22 +90,22 @@ def test_unknown_handle_without_close_match_lists_known(run: Run) -> None:
     assert result.stderr == "Error: No partner 'zzzzzz'. Known: bfv. See `wegings partners`.\n"
 
 
-def _event_count(db: Path) -> int:
+def _event_count(db: Location) -> int:
     (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
     assert isinstance(count, int)
     return count
 
 
-def test_duplicate_handle_is_refused_and_writes_nothing(run: Run, db_path: Path) -> None:
+def test_duplicate_handle_is_refused_and_writes_nothing(run: Run, location: Location) -> None:
     add_partner(run, "rvd")
-    before = _event_count(db_path)
+    before = _event_count(location)
     result = run("new-partner", "Other", "--short", "RVD", "--country", "XR", "--kind", "civil")
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: A partner with handle 'rvd' exists already; handles are unique. "
         "See `wegings show rvd`.\n"
     )
-    assert _event_count(db_path) == before
+    assert _event_count(location) == before
 
 
 def test_unknown_country_is_refused_and_creates_no_database(run: Run, db_path: Path) -> None:

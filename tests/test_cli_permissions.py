@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def db(location: Location, migrated_db: Path) -> Location:
+def db(location: Location, migrated_db: Location) -> Location:
     """rvd (standaard), smi (verhoogd), bsv (flagged); our own personal-data item."""
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -29,8 +28,8 @@ def db(location: Location, migrated_db: Path) -> Location:
     return location
 
 
-def events(path: Path) -> int:
-    (count,) = sql(path, "SELECT count(*) FROM audit_event")[0]
+def events(db: Location) -> int:
+    (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
     assert isinstance(count, int)
     return count
 
@@ -73,8 +72,8 @@ def test_status_in_order_of_precedence() -> None:
     assert _status(T0 + 11 * HOUR, since=later)[0] == "expired"
 
 
-def test_permit_needs_granted_by_and_records_it(run: Run, db: Location, db_path: Path) -> None:
-    before = events(db_path)
+def test_permit_needs_granted_by_and_records_it(run: Run, db: Location) -> None:
+    before = events(db)
     missing = permit(run)
     assert (missing.exit_code, missing.stdout) == (2, "")
     assert missing.stderr == (
@@ -83,10 +82,10 @@ def test_permit_needs_granted_by_and_records_it(run: Run, db: Location, db_path:
     )
     blank = permit(run, "smi", "--granted-by", " ")
     assert blank.exit_code == 2
-    assert events(db_path) == before
+    assert events(db) == before
     granted = permit(run, "smi", "--granted-by", "mr. A. de Vries")
     assert granted.exit_code == 0, granted.output
-    assert events(db_path) == before + 2  # the permission and who granted it
+    assert events(db) == before + 2  # the permission and who granted it
     [row] = listed(run)
     assert (row["id"], row["granted_by"], row["recorded_by"], row["status"]) == (
         1,
@@ -100,16 +99,16 @@ def test_permit_needs_granted_by_and_records_it(run: Run, db: Location, db_path:
     assert "minister (mr. A. de Vries)" in table.stdout
 
 
-def test_revoke_permission(run: Run, db: Location, db_path: Path) -> None:
+def test_revoke_permission(run: Run, db: Location) -> None:
     assert permit(run, "smi", "--granted-by", "mr. A. de Vries").exit_code == 0
     allowed = run("can-share", "AIVD-1", "--to", "smi", "--json")
     moment = json.loads(allowed.stdout)["as_of"]
     assert allowed.exit_code == 0, allowed.output
-    before = events(db_path)
+    before = events(db)
     result = run("--as", "k.klaas", "revoke-permission", "#1", "--reason", "Ingetrokken.")
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr == "Revoked permission #1 from now on.\n"
-    assert events(db_path) == before + 1
+    assert events(db) == before + 1
     [row] = listed(run, "--item", "AIVD-1")
     assert (row["status"], row["revoked_by"], row["revocation_reason"]) == (
         "revoked",
@@ -118,7 +117,7 @@ def test_revoke_permission(run: Run, db: Location, db_path: Path) -> None:
     )
     assert run("can-share", "AIVD-1", "--to", "smi").exit_code == 3
     assert run("can-share", "AIVD-1", "--to", "smi", "--as-of", moment).exit_code == 0
-    before = events(db_path)
+    before = events(db)
     for args, code, message in (
         (("1",), 1, "Permission #1 was revoked already on "),
         (("7",), 2, "No permission #7. See `wegings permissions`."),
@@ -128,7 +127,7 @@ def test_revoke_permission(run: Run, db: Location, db_path: Path) -> None:
         assert (refused.exit_code, refused.stdout) == (code, ""), refused.output
         assert refused.stderr.startswith(f"Error: {message}")
         assert refused.stderr.count("\n") == 1
-    assert events(db_path) == before
+    assert events(db) == before
 
 
 def test_a_flag_after_the_permission_means_it_no_longer_counts(run: Run, db: Location) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.conftest import Run, add_partner, sql
+from tests.conftest import Run, add_partner, exists, sql
+from wegings.config import Location
 from wegings.domain import CRITERION_KEYS
 
 DEMO = Path(__file__).resolve().parent / "data"
@@ -39,10 +40,10 @@ FORMS_RULE = (
 
 
 @pytest.fixture(autouse=True)
-def audit_stays_intact(run: Run, db_path: Path) -> Iterator[None]:
+def audit_stays_intact(run: Run, location: Location) -> Iterator[None]:
     """Whatever a test typed, saved or abandoned, the audit trail still verifies afterwards."""
     yield
-    if db_path.exists():
+    if exists(location):
         assert_audit_intact(run)
 
 
@@ -79,17 +80,17 @@ def stdin(lines: list[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def count(db: Path, statement: str) -> int:
+def count(db: Location, statement: str) -> int:
     [(number,)] = sql(db, statement)
     assert isinstance(number, int)
     return number
 
 
-def events(db: Path) -> int:
+def events(db: Location) -> int:
     return count(db, "SELECT count(*) FROM audit_event")
 
 
-def note_rows(db: Path) -> list[tuple[object, ...]]:
+def note_rows(db: Location) -> list[tuple[object, ...]]:
     return sql(db, "SELECT * FROM note_version ORDER BY id")
 
 
@@ -121,7 +122,7 @@ def warnings(stderr: str) -> list[str]:
 # A first weighing
 
 
-def test_first_weighing_typed_in_is_saved_as_a_draft(run: Run, db_path: Path) -> None:
+def test_first_weighing_typed_in_is_saved_as_a_draft(run: Run, location: Location) -> None:
     add_partner(run, "rvd")
     data = raw(STANDAARD)
     result = run("--as", "j.jansen", "score", "rvd", input=stdin(typed(data, forms="1, 2,3 4 5")))
@@ -230,20 +231,22 @@ def test_yes_saves_without_asking(run: Run) -> None:
 
 
 @pytest.mark.parametrize("answered", [0, 5, PROMPTS - 1])
-def test_end_of_input_halfway_saves_nothing(run: Run, db_path: Path, answered: int) -> None:
+def test_end_of_input_halfway_saves_nothing(run: Run, location: Location, answered: int) -> None:
     add_partner(run, "rvd")
-    before = events(db_path)
+    before = events(location)
     result = run("score", "rvd", input=stdin(typed(raw(STANDAARD))[:answered]))
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.endswith(STOPPED)
     assert "Saved" not in result.stderr
-    assert events(db_path) == before
-    assert note_rows(db_path) == []
+    assert events(location) == before
+    assert note_rows(location) == []
     assert_audit_intact(run)
 
 
-def test_ctrl_c_saves_nothing(run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_saves_nothing(
+    run: Run, location: Location, monkeypatch: pytest.MonkeyPatch
+) -> None:
     add_partner(run, "rvd")
     answers = iter(typed(raw(STANDAARD))[:2])
 
@@ -254,34 +257,34 @@ def test_ctrl_c_saves_nothing(run: Run, db_path: Path, monkeypatch: pytest.Monke
             raise KeyboardInterrupt from None
 
     monkeypatch.setattr(builtins, "input", keyboard)
-    before = events(db_path)
+    before = events(location)
     result = run("score", "rvd")
     assert result.exit_code == 1
     assert result.stderr.endswith("Motivation (mandatory, a real sentence): " + STOPPED)
-    assert events(db_path) == before
-    assert note_rows(db_path) == []
+    assert events(location) == before
+    assert note_rows(location) == []
 
 
 @pytest.mark.parametrize("reply", ["n", "", "nee"])
-def test_not_confirming_saves_nothing(run: Run, db_path: Path, reply: str) -> None:
+def test_not_confirming_saves_nothing(run: Run, location: Location, reply: str) -> None:
     add_partner(run, "rvd")
-    before = events(db_path)
+    before = events(location)
     result = run("score", "rvd", input=stdin(typed(raw(STANDAARD), confirm=reply)))
     assert result.exit_code == 1
     assert result.stderr.endswith("Save as a new draft version? (y/n) [n]: Error: Not saved.\n")
-    assert events(db_path) == before
-    assert note_rows(db_path) == []
+    assert events(location) == before
+    assert note_rows(location) == []
 
 
 # Re-assessment
 
 
 @pytest.mark.parametrize("demo", [STANDAARD, VERHOOGD], ids=["standaard", "verhoogd"])
-def test_reassessment_prefills_every_answer(run: Run, db_path: Path, demo: Path) -> None:
+def test_reassessment_prefills_every_answer(run: Run, location: Location, demo: Path) -> None:
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(demo)).exit_code == 0
     assert run("--as", "minister.office", "establish", "rvd", "--role", "minister").exit_code == 0
-    rows = note_rows(db_path)
+    rows = note_rows(location)
     data = raw(demo)
     first = data["criteria"]["democratic_embedding"]
 
@@ -305,7 +308,7 @@ def test_reassessment_prefills_every_answer(run: Run, db_path: Path, demo: Path)
     assert diff["forms_added"] == diff["forms_removed"] == []
     assert diff["interest_changed"] == []
     assert diff["context_changed"] is False
-    assert note_rows(db_path)[:1] == rows
+    assert note_rows(location)[:1] == rows
     assert_audit_intact(run)
 
 
@@ -401,7 +404,7 @@ def test_editor_writes_the_long_texts(run: Run, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_editor_that_fails_saves_nothing(
-    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, location: Location, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_partner(run, "rvd")
     monkeypatch.delenv("VISUAL", raising=False)
@@ -409,11 +412,11 @@ def test_editor_that_fails_saves_nothing(
     result = run("score", "rvd", "--editor", input="\n" * PROMPTS)
     assert result.exit_code == 1
     assert result.stderr.endswith("Error: The editor exited with code 3; nothing saved.\n")
-    assert note_rows(db_path) == []
+    assert note_rows(location) == []
 
 
 def test_editor_option_without_an_editor_is_refused(
-    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, location: Location, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Regression: the missing editor was taken for a wrong answer and asked for ever."""
     add_partner(run, "rvd")
@@ -425,4 +428,4 @@ def test_editor_option_without_an_editor_is_refused(
         "Error: --editor needs $EDITOR (or $VISUAL) to name your editor.\n"
     )
     assert result.stderr.count("opening your editor…") == 1
-    assert note_rows(db_path) == []
+    assert note_rows(location) == []

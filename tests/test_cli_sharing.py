@@ -27,7 +27,7 @@ SUMMARY = re.compile(
 
 
 @pytest.fixture
-def db(location: Location, migrated_db: Path) -> Location:
+def db(location: Location, migrated_db: Location) -> Location:
     """rvd (CTG, standaard), smi (CTG, verhoogd), bsv (flagged, no note), and three items."""
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -38,8 +38,8 @@ def db(location: Location, migrated_db: Path) -> Location:
     return location
 
 
-def events(path: Path) -> int:
-    (count,) = sql(path, "SELECT count(*) FROM audit_event")[0]
+def events(db: Location) -> int:
+    (count,) = sql(db, "SELECT count(*) FROM audit_event")[0]
     assert isinstance(count, int)
     return count
 
@@ -63,8 +63,8 @@ def test_new_item_prints_its_handle(run: Run, db: Location) -> None:
     assert clash.stderr == "Registered item self/SMI-7 from self.\n"
 
 
-def test_new_item_refusals_write_nothing(run: Run, db: Location, db_path: Path) -> None:
-    before = events(db_path)
+def test_new_item_refusals_write_nothing(run: Run, db: Location) -> None:
+    before = events(db)
     duplicate = run("new-item", "RVD-1", "--originator", "rvd", "--received-from", "rvd")
     assert duplicate.exit_code == 1
     assert duplicate.stderr == (
@@ -84,7 +84,7 @@ def test_new_item_refusals_write_nothing(run: Run, db: Location, db_path: Path) 
     assert bad_date.stderr == (
         "Error: --date '29-11-2026' is not an ISO date; use e.g. 2026-11-29.\n"
     )
-    assert events(db_path) == before
+    assert events(db) == before
 
 
 def test_items_json_and_table(run: Run, db: Location) -> None:
@@ -103,7 +103,7 @@ def test_items_json_and_table(run: Run, db: Location) -> None:
 # --------------------------------------------------------------------------- consents
 
 
-def test_consent_revoke_and_list(run: Run, db: Location, db_path: Path) -> None:
+def test_consent_revoke_and_list(run: Run, db: Location) -> None:
     result = run(
         "consent",
         "RVD-1",
@@ -135,7 +135,7 @@ def test_consent_revoke_and_list(run: Run, db: Location, db_path: Path) -> None:
     revoked = run("revoke", "#1", "--reason", "Brief van RVD")
     assert (revoked.exit_code, revoked.stderr) == (0, "Revoked consent #1 from now on.\n")
     assert json.loads(run("consents", "--json").stdout)[0]["status"] == "revoked"
-    before = events(db_path)
+    before = events(db)
     again = run("revoke", "1", "--reason", "Nog eens")
     assert again.exit_code == 1
     assert again.stderr.startswith("Error: Consent #1 was revoked already on ")
@@ -145,14 +145,14 @@ def test_consent_revoke_and_list(run: Run, db: Location, db_path: Path) -> None:
     bad = run("revoke", "één", "--reason", "x")
     assert bad.exit_code == 2
     assert bad.stderr == "Error: Consent id 'één' is not a number; see `wegings consents`.\n"
-    assert events(db_path) == before
+    assert events(db) == before
     table = run("consents")
     assert table.exit_code == 0
     assert "Parafraseren" in table.stdout
 
 
-def test_consent_refusals(run: Run, db: Location, db_path: Path) -> None:
-    before = events(db_path)
+def test_consent_refusals(run: Run, db: Location) -> None:
+    before = events(db)
     cases = [
         (
             ("consent", "--tag", "ct", "--originator", "rvd", "--to", "ctg"),
@@ -177,14 +177,14 @@ def test_consent_refusals(run: Run, db: Location, db_path: Path) -> None:
     missing_to = run("consent", "RVD-1")
     assert missing_to.exit_code == 2
     assert "Missing option '--to'" in missing_to.stderr
-    assert events(db_path) == before
+    assert events(db) == before
 
 
 # --------------------------------------------------------------------------- permissions
 
 
-def test_permit(run: Run, db: Location, db_path: Path) -> None:
-    before = events(db_path)
+def test_permit(run: Run, db: Location) -> None:
+    before = events(db)
     refused = run(
         "permit",
         "--granted-by",
@@ -223,7 +223,7 @@ def test_permit(run: Run, db: Location, db_path: Path) -> None:
         "Error: Item self/AIVD-2 is unevaluated data: the CTIVD must be notified of the "
         "permission; record it with --ctivd-notified once that is done.\n"
     )
-    assert events(db_path) == before
+    assert events(db) == before
     granted = run(
         "--as",
         "minister.bz",
@@ -336,6 +336,7 @@ def test_as_of_before_an_establishment(run: Run, db: Location) -> None:
     ]
 
 
+@pytest.mark.sqlite_only(reason="a read-only copy of the database file")
 def test_can_share_works_on_a_read_only_copy(run: Run, db: Location, tmp_path: Path) -> None:
     copy = tmp_path / "copy.db"
     assert db.path is not None
@@ -423,8 +424,8 @@ def test_batch_usage_errors(run: Run, db: Location, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- share, transfers
 
 
-def test_share_records_only_what_is_allowed(run: Run, db: Location, db_path: Path) -> None:
-    before = events(db_path)
+def test_share_records_only_what_is_allowed(run: Run, db: Location) -> None:
+    before = events(db)
     denied = run("share", "RVD-1", "--to", "smi")
     assert denied.exit_code == 1
     assert denied.stderr == (
@@ -443,7 +444,7 @@ def test_share_records_only_what_is_allowed(run: Run, db: Location, db_path: Pat
         "Error: Item self/AIVD-1 holds personal data: state the reliability (--reliability) "
         "and the age (--age) of the data; nothing was recorded.\n"
     )
-    assert events(db_path) == before
+    assert events(db) == before
     shared = run(
         "share",
         "AIVD-1",
@@ -459,7 +460,7 @@ def test_share_records_only_what_is_allowed(run: Run, db: Location, db_path: Pat
     assert shared.exit_code == 0
     assert shared.stdout == "1\n"
     # The decision read the trail as it was before the transfer's own event.
-    head = sql(db_path, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1 OFFSET 1")[0]
+    head = sql(db, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1 OFFSET 1")[0]
     basis = f"{head[0]}:{str(head[1])[:16]}"
     assert shared.stderr == (
         "Recorded transfer #1: item self/AIVD-1 to rvd. It must carry these conditions: "
@@ -467,7 +468,7 @@ def test_share_records_only_what_is_allowed(run: Run, db: Location, db_path: Pat
         "(2) Geen verdere verstrekking zonder toestemming van de AIVD. "
         f"(3) State the reliability and the age of the personal data. Basis: {basis}.\n"
     )
-    assert events(db_path) == before + 1
+    assert events(db) == before + 1
     data = json.loads(run("transfers", "--to", "rvd", "--json").stdout)
     assert [(t["id"], t["item"], t["to"], t["reliability"]) for t in data] == [
         (1, "self/AIVD-1", "rvd", "B2")
@@ -491,6 +492,7 @@ def test_show_includes_consents_and_transfers(run: Run, db: Location) -> None:
     assert run("audit", "verify").stdout.startswith("Audit trail intact")
 
 
+@pytest.mark.sqlite_only(reason="a database file that is not there")
 def test_an_unreadable_database_is_an_error_never_a_denial(run: Run, tmp_path: Path) -> None:
     missing = tmp_path / "none.db"
     result = run("can-share", "X", "--to", "rvd", db=missing)

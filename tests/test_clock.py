@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from tests.conftest import Run, add_partner
-from wegings.cli import app
+from tests.conftest import Run, WriteLock, add_partner
 from wegings.config import Location
 from wegings.errors import StoreError
 from wegings.notes.notes import raise_flag
@@ -41,13 +40,6 @@ def events(location: Location) -> list[AuditEvent]:
         return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))))
 
 
-def hold_write_lock(path: Path) -> sqlite3.Connection:
-    """Another user's transaction holding the write lock, as the sqlite3 shell would."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    return connection
-
-
 def in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
     """Run `target` in a thread; its result (or exception) lands in the returned list."""
     box: list[Any] = []
@@ -63,11 +55,9 @@ def in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
     return thread, box
 
 
-def flag_command(db_path: Path) -> Callable[[], Result]:
+def flag_command(run: Run) -> Callable[[], Result]:
     def invoke() -> Result:
-        return CliRunner().invoke(
-            app, ["--db", str(db_path), "flag", "rvd", "--reason", "Politieke onrust."]
-        )
+        return run("flag", "rvd", "--reason", "Politieke onrust.")
 
     return invoke
 
@@ -84,6 +74,7 @@ def result_of(thread: threading.Thread, box: list[Any]) -> Any:
 # --------------------------------------------------------------------------- writers
 
 
+@pytest.mark.sqlite_only(reason="SQLite's write lock, tried as the sqlite3 shell would")
 def test_a_write_session_takes_the_write_lock_on_entry(location: Location, run: Run) -> None:
     add_partner(run, "rvd")
     assert location.path is not None
@@ -97,17 +88,16 @@ def test_a_write_session_takes_the_write_lock_on_entry(location: Location, run: 
 
 
 def test_a_waiting_writer_is_stamped_after_the_lock_is_released(
-    run: Run, db_path: Path, location: Location
+    run: Run, location: Location
 ) -> None:
     add_partner(run, "rvd")
-    holder = hold_write_lock(db_path)
+    holder = WriteLock(location)
     try:
-        thread, box = in_thread(flag_command(db_path))
+        thread, box = in_thread(flag_command(run))
         time.sleep(0.5)  # the flag is now waiting for the lock
         released = utcnow()
     finally:
-        holder.execute("COMMIT")
-        holder.close()
+        holder.release()
     result = result_of(thread, box)
     assert result.exit_code == 0, result.output
     with session_scope(location, write=False) as session:
@@ -117,7 +107,7 @@ def test_a_waiting_writer_is_stamped_after_the_lock_is_released(
 
 
 def test_a_read_during_the_wait_agrees_with_the_flag_written_after_it(
-    run: Run, db_path: Path, location: Location
+    run: Run, location: Location
 ) -> None:
     """The issue's case: a read taken while a flag waits; --as-of its moment must agree."""
     add_partner(run, "rvd")
@@ -127,15 +117,14 @@ def test_a_read_during_the_wait_agrees_with_the_flag_written_after_it(
             moment = read_now(session)
             return moment, flags(session)
 
-    holder = hold_write_lock(db_path)
+    holder = WriteLock(location)
     try:
-        writer, written = in_thread(flag_command(db_path))
+        writer, written = in_thread(flag_command(run))
         time.sleep(0.3)
         reader, seen = in_thread(read)
         time.sleep(0.3)
     finally:
-        holder.execute("COMMIT")
-        holder.close()
+        holder.release()
     assert result_of(writer, written).exit_code == 0
     moment, visible = result_of(reader, seen)
     with session_scope(location, write=False) as session:
@@ -327,6 +316,7 @@ def test_read_now_is_never_before_the_newest_event(
         assert read_now(session) == last
 
 
+@pytest.mark.sqlite_only(reason="the fence of a read on a file that cannot take the write lock")
 def test_read_now_on_a_file_that_cannot_take_the_lock(
     run: Run, location: Location, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -344,11 +334,11 @@ def test_read_now_on_a_file_that_cannot_take_the_lock(
 
 
 def test_read_now_waits_no_longer_than_the_busy_timeout(
-    run: Run, location: Location, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: Run, location: Location, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_partner(run, "rvd")
     monkeypatch.setattr(store, "BUSY_TIMEOUT_SECONDS", 0.2)
-    holder = hold_write_lock(db_path)
+    holder = WriteLock(location)
     try:
         with (
             session_scope(location, write=False) as session,
@@ -356,9 +346,8 @@ def test_read_now_waits_no_longer_than_the_busy_timeout(
         ):
             read_now(session)
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    assert caught.value.message.startswith(f"The database {db_path} stayed busy for ")
+        holder.release()
+    assert caught.value.message.startswith(f"The database {location.describe()} stayed busy for ")
 
 
 def test_read_now_on_a_server_reads_after_the_snapshot(pg_run: Run, pg_url: str) -> None:

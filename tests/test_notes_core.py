@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import NOW, sql
+from tests.conftest import NOW, exists, sql
 from wegings.config import Location
 from wegings.domain import NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
@@ -154,15 +154,15 @@ def assert_audit_intact(location: Location) -> None:
 
 
 @pytest.fixture(autouse=True)
-def audit_stays_intact(location: Location, db_path: Path) -> Iterator[None]:
+def audit_stays_intact(location: Location) -> Iterator[None]:
     """Whatever a test did or was refused, the audit trail still verifies afterwards."""
     yield
-    if db_path.exists():
+    if exists(location):
         assert_audit_intact(location)
 
 
 @pytest.fixture
-def rvd(location: Location, migrated_db: Path) -> Location:
+def rvd(location: Location, migrated_db: Location) -> Location:
     """A store with partner rvd and no note yet."""
     add_partner(location, "rvd")
     return location
@@ -579,13 +579,13 @@ def test_overview_reports_risicodienst_once_a_verhoogd_note_is_established(rvd: 
 
 
 def test_establish_and_withdraw_leave_every_version_row_unchanged(
-    rvd: Location, db_path: Path
+    rvd: Location, location: Location
 ) -> None:
     draft(rvd, "rvd", answers(), now=NOW)
     draft(rvd, "rvd", answers(VERHOOGD), now=NOW + timedelta(hours=1))
-    rows = sql(db_path, "SELECT * FROM note_version ORDER BY id")
+    rows = sql(location, "SELECT * FROM note_version ORDER BY id")
     establish_note(rvd, "rvd", now=NOW + timedelta(hours=2), role=Role.minister)
     withdraw_note(rvd, "rvd", now=NOW + timedelta(days=1))
     flag(rvd, "rvd", now=NOW + timedelta(days=1), observed_on=date(2026, 11, 30))
-    assert sql(db_path, "SELECT * FROM note_version ORDER BY id") == rows
+    assert sql(location, "SELECT * FROM note_version ORDER BY id") == rows
     assert_audit_intact(rvd)

@@ -17,6 +17,11 @@ from wegings.config import Location
 from wegings.render.strings import STRINGS
 from wegings.timeutil import utcnow
 
+pytestmark = pytest.mark.sqlite_only(
+    reason="the register grants its own roles there; on a server they are database roles "
+    "(tests/test_people_postgres.py)"
+)
+
 ANSWERS = str(DEMO / "rvd-standaard.toml")
 
 
@@ -35,7 +40,7 @@ def _render(run: Run, tmp_path: Path, fmt: str, lang: str) -> str:
 
 
 @pytest.fixture
-def weighed(run: Run, location: Location, migrated_db: Path) -> Location:
+def weighed(run: Run, location: Location, migrated_db: Location) -> Location:
     """bsv's note written by the assessor and established by the DG, all registered."""
     world(location, utcnow() - timedelta(days=1))
     register_team(run)
@@ -67,7 +72,7 @@ def test_every_format_names_author_and_establisher_with_their_functions(
 
 
 def test_a_draft_has_room_for_who_will_establish_it(
-    run: Run, location: Location, migrated_db: Path, tmp_path: Path
+    run: Run, location: Location, migrated_db: Location, tmp_path: Path
 ) -> None:
     world(location, utcnow() - timedelta(days=1))
     register_team(run)
@@ -90,7 +95,7 @@ def test_the_function_is_the_one_on_record_when_they_acted(
 
 
 def test_without_a_register_the_login_is_shown_as_before(
-    run: Run, location: Location, migrated_db: Path, tmp_path: Path
+    run: Run, location: Location, migrated_db: Location, tmp_path: Path
 ) -> None:
     world(location, utcnow() - timedelta(days=1))
     assert run(*as_("a.analist", "score", "bsv", "--answers", ANSWERS)).exit_code == 0

@@ -21,6 +21,11 @@ from wegings.store.audit import list_events
 from wegings.store.engine import session_scope
 from wegings.timeutil import utcnow
 
+pytestmark = pytest.mark.sqlite_only(
+    reason="the register grants its own roles there; on a server they are database roles "
+    "(tests/test_people_postgres.py)"
+)
+
 ANSWERS = str(DEMO / "rvd-standaard.toml")
 VERHOOGD = str(DEMO / "smi-verhoogd.toml")
 
@@ -59,7 +64,7 @@ READS = frozenset(
 
 
 @pytest.fixture
-def team(run: Run, location: Location, migrated_db: Path) -> Location:
+def team(run: Run, location: Location, migrated_db: Location) -> Location:
     """rvd, smi, bsv (as `sharing_world.world`), our item AIVD-1, and the register of TEAM."""
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -190,7 +195,7 @@ def test_the_team_weighs_and_establishes_a_note(run: Run, team: Location, tmp_pa
 
 
 def test_four_eyes_needs_an_author_in_the_register(
-    run: Run, location: Location, migrated_db: Path
+    run: Run, location: Location, migrated_db: Location
 ) -> None:
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -207,7 +212,7 @@ def test_four_eyes_needs_an_author_in_the_register(
 
 
 def test_an_empty_register_keeps_the_single_user_ways(
-    run: Run, location: Location, migrated_db: Path
+    run: Run, location: Location, migrated_db: Location
 ) -> None:
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -316,7 +321,7 @@ def test_on_a_server_the_roles_are_database_roles(
 
 
 def test_on_a_server_the_first_person_needs_the_database_role(
-    run: Run, location: Location, migrated_db: Path, on_server: dict[str, object]
+    run: Run, location: Location, migrated_db: Location, on_server: dict[str, object]
 ) -> None:
     on_server["login"] = "j.jansen"
     refused(

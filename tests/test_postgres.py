@@ -450,6 +450,7 @@ def test_init_roles_again_changes_nothing(team: Team) -> None:
     assert privileges() == before
 
 
+@pytest.mark.sqlite_only(reason="on a server db init-roles sets the roles up (the team fixture)")
 def test_init_roles_is_for_a_server(run: Run) -> None:
     result = run("db", "init-roles")
     assert result.exit_code == 2
@@ -550,7 +551,7 @@ def _writer_script(prefix: str, count: int) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+def each_backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     """A migrated database on each backend: (backend, its location for the environment)."""
     if request.param == "postgres":
         url = request.getfixturevalue("pg_url")
@@ -574,9 +575,9 @@ def _counts(kind: str, location: str) -> tuple[int, int, list[int]]:
 
 
 def test_eight_writers_at_once_lose_nothing_and_verify_never_breaks(
-    backend: tuple[str, str],
+    each_backend: tuple[str, str],
 ) -> None:
-    kind, location = backend
+    kind, location = each_backend
     environment = _env_for(location, kind)
     writers = [
         subprocess.Popen(
@@ -635,9 +636,9 @@ with session_scope(where, write=True) as session:
 
 
 def test_a_writer_killed_mid_transaction_leaves_the_trail_one_to_one(
-    backend: tuple[str, str],
+    each_backend: tuple[str, str],
 ) -> None:
-    kind, location = backend
+    kind, location = each_backend
     environment = _env_for(location, kind)
     stalled = subprocess.Popen(
         [sys.executable, "-c", _STALLED_WRITER, kind, location],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,7 +21,7 @@ def until() -> str:
 
 
 @pytest.fixture
-def db(location: Location, run: Run, migrated_db: Path) -> Location:
+def db(location: Location, run: Run, migrated_db: Location) -> Location:
     # As sharing_world.world, but with recorded times in the order of the trail, as the tool
     # itself records them: a replay by time needs that order.
     base = utcnow() - timedelta(days=1)
@@ -36,8 +35,8 @@ def db(location: Location, run: Run, migrated_db: Path) -> Location:
     return location
 
 
-def head(path: Path) -> str:
-    seq, digest = sql(path, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")[0]
+def head(db: Location) -> str:
+    seq, digest = sql(db, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")[0]
     return f"{seq}:{str(digest)[:16]}"
 
 
@@ -45,16 +44,16 @@ def untimed(data: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in data.items() if k not in TIMING}
 
 
-def test_a_decision_states_the_head_it_read(run: Run, db: Location, db_path: Path) -> None:
+def test_a_decision_states_the_head_it_read(run: Run, db: Location) -> None:
     data = json.loads(run("can-share", "RVD-1", "--to", "smi", "--json").stdout)
-    assert data["basis"] == head(db_path)
+    assert data["basis"] == head(db)
     assert "known_at" not in data
     table = run("can-share", "RVD-1", "--to", "smi")
-    assert re.search(rf"Basis\s+{re.escape(head(db_path))}", table.stdout)
+    assert re.search(rf"Basis\s+{re.escape(head(db))}", table.stdout)
 
 
 def test_replay_with_the_basis_gives_the_same_answer_after_later_writes(
-    run: Run, db: Location, db_path: Path
+    run: Run, db: Location
 ) -> None:
     live = run("can-share", "RVD-1", "--to", "smi", "--json")
     assert live.exit_code == 0
@@ -79,10 +78,8 @@ def test_replay_with_the_basis_gives_the_same_answer_after_later_writes(
     assert untimed({k: v for k, v in answer.items() if k not in ("row", "error")}) == untimed(first)
 
 
-def test_a_basis_leaves_out_what_was_recorded_after_it(
-    run: Run, db: Location, db_path: Path
-) -> None:
-    before = head(db_path)
+def test_a_basis_leaves_out_what_was_recorded_after_it(run: Run, db: Location) -> None:
+    before = head(db)
     assert run("can-share", "RVD-2", "--to", "smi").exit_code == 1
     assert run("consent", "RVD-2", "--to", "smi", "--until", until()).exit_code == 0
     moment = utcnow().isoformat()
@@ -93,8 +90,8 @@ def test_a_basis_leaves_out_what_was_recorded_after_it(
     assert json.loads(replay.stdout)["reasons"][0]["code"] == "no_consent"
 
 
-def test_a_recorded_transfer_carries_its_basis(run: Run, db: Location, db_path: Path) -> None:
-    before = head(db_path)
+def test_a_recorded_transfer_carries_its_basis(run: Run, db: Location) -> None:
+    before = head(db)
     assert run("share", "RVD-1", "--to", "smi").exit_code == 0
     transfer = json.loads(run("transfers", "--json").stdout)[0]
     assert transfer["decision"]["basis"] == before
@@ -103,8 +100,8 @@ def test_a_recorded_transfer_carries_its_basis(run: Run, db: Location, db_path: 
     assert untimed(json.loads(replay.stdout)) == untimed(transfer["decision"])
 
 
-def test_basis_refusals(run: Run, db: Location, db_path: Path) -> None:
-    alone = run("can-share", "RVD-1", "--to", "smi", "--basis", head(db_path))
+def test_basis_refusals(run: Run, db: Location) -> None:
+    alone = run("can-share", "RVD-1", "--to", "smi", "--basis", head(db))
     assert (alone.exit_code, alone.stderr) == (2, (
         "Error: --basis replays a decision as of the moment it answered for; give that moment "
         "with --as-of too (its as_of).\n"
@@ -119,7 +116,7 @@ def test_basis_refusals(run: Run, db: Location, db_path: Path) -> None:
                 "3:0000000000000000")  # fmt: skip
     assert wrong.exit_code == 2
     assert len(wrong.stderr.splitlines()) == 1
-    row = json.dumps({"item": "RVD-1", "to": "smi", "basis": head(db_path)})
+    row = json.dumps({"item": "RVD-1", "to": "smi", "basis": head(db)})
     batch = run("can-share", "--batch", "-", "--json", input=row + "\n")
     assert batch.exit_code == 2
     assert json.loads(batch.stdout)["error"] == (
@@ -151,9 +148,7 @@ def test_a_denied_answer_lists_no_conditions_to_carry(run: Run, db: Location) ->
     assert "Conditions the transfer must carry" in allowed.stdout
 
 
-def test_the_empty_trail_as_basis_replays_nothing_on_record(
-    run: Run, db: Location, db_path: Path
-) -> None:
+def test_the_empty_trail_as_basis_replays_nothing_on_record(run: Run, db: Location) -> None:
     moment = utcnow().isoformat()
     single = run("can-share", "RVD-1", "--to", "smi", "--as-of", moment, "--basis", "0:00000000")
     assert single.exit_code == 2, single.output
@@ -182,10 +177,10 @@ def test_a_basis_takes_ascii_digits_only(run: Run, db: Location, seq: str) -> No
     assert anchor.exit_code == 2, anchor.output
 
 
-def test_as_of_before_the_basis_event_is_refused(run: Run, db: Location, db_path: Path) -> None:
+def test_as_of_before_the_basis_event_is_refused(run: Run, db: Location) -> None:
     earlier = utcnow().isoformat()
     assert run("flag", "smi", "--reason", "Politieke onrust").exit_code == 0
-    basis = head(db_path)
+    basis = head(db)
     result = run("can-share", "RVD-1", "--to", "smi", "--as-of", earlier, "--basis", basis)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"Error: --as-of {earlier[:19]}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import SQLModel
@@ -81,15 +80,10 @@ def codes(result: CheckResult) -> list[str]:
 
 
 def group_id(location: Location, key: str) -> int:
-    rows = sql(location_path(location), f"SELECT id FROM partner_group WHERE key = '{key}'")  # noqa: S608
+    rows = sql(location, f"SELECT id FROM partner_group WHERE key = '{key}'")  # noqa: S608
     value = rows[0][0]
     assert isinstance(value, int)
     return value
-
-
-def location_path(location: Location) -> Path:
-    assert location.path is not None
-    return location.path
 
 
 def partner_id(location: Location, short: str) -> int:
@@ -100,7 +94,7 @@ def partner_id(location: Location, short: str) -> int:
 
 
 def item_id(location: Location, ref: str) -> int:
-    value = sql(location_path(location), f"SELECT id FROM item WHERE ref = '{ref}'")[0][0]  # noqa: S608
+    value = sql(location, f"SELECT id FROM item WHERE ref = '{ref}'")[0][0]  # noqa: S608
     assert isinstance(value, int)
     return value
 
@@ -319,7 +313,7 @@ def test_a_revoked_permission_no_longer_counts_from_its_recording(db: Location) 
 
 def flag_id(location: Location, short: str) -> int:
     value = sql(
-        location_path(location),
+        location,
         "SELECT id FROM partner_flag WHERE partner_id = ? ORDER BY id DESC",
         partner_id(location, short),
     )[0][0]
@@ -444,7 +438,7 @@ def test_a_deleted_correction_makes_every_check_an_error(db: Location, table: st
         now=CHANGED_AT + timedelta(seconds=4),
     )
     assert check(db, "AIVD-1", "smi", at=AFTER).decision.outcome is Outcome.needs_permission
-    sql(location_path(db), f"DELETE FROM {table}")  # noqa: S608
+    sql(db, f"DELETE FROM {table}")  # noqa: S608
     with pytest.raises(UnreadableRecord) as raised:
         check(db, "AIVD-1", "smi", at=AFTER)
     assert raised.value.message == (
@@ -458,14 +452,14 @@ def test_a_changed_correction_or_revocation_is_an_error(db: Location) -> None:
     permission = permit(db, "AIVD-1", "rvd", now=CONSENTS_AT)
     correction = correct_to_personal_data(db, "AIVD-1")
     assert check(db, "AIVD-1", "smi", at=AFTER).decision.outcome is Outcome.needs_permission
-    sql(location_path(db), "UPDATE item_correction SET personal_data = 0")
+    sql(db, "UPDATE item_correction SET personal_data = false")
     with pytest.raises(UnreadableRecord) as raised:
         check(db, "AIVD-1", "smi", at=AFTER)
     assert raised.value.message == (
         f"Correction #{correction} of item self/AIVD-1 no longer matches its audit event — it "
         "was changed outside wegings; run `wegings audit verify`."
     )
-    sql(location_path(db), "UPDATE item_correction SET personal_data = 1")
+    sql(db, "UPDATE item_correction SET personal_data = true")
     revocation = record(
         db,
         PermissionRevocation(
@@ -474,7 +468,7 @@ def test_a_changed_correction_or_revocation_is_an_error(db: Location) -> None:
         now=AFTER,
     )
     sql(
-        location_path(db),
+        db,
         "UPDATE permission_revocation SET recorded_at = ?",
         "2026-01-09 00:00:00.000000",
     )

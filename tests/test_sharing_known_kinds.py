@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,7 @@ HINT = "run `wegings audit verify`."
 
 
 @pytest.fixture
-def db(location: Location, migrated_db: Path) -> Location:
+def db(location: Location, migrated_db: Location) -> Location:
     """rvd, smi, bsv and our own item AIVD-1 (no personal data)."""
     base = utcnow() - timedelta(days=1)
     world(location, base)
@@ -34,15 +33,15 @@ def db(location: Location, migrated_db: Path) -> Location:
     return location
 
 
-def append_event(path: Path, entity: str) -> int:
+def append_event(db: Location, entity: str) -> int:
     """Append one hash-chained event of `entity` at the head, as wegings would write it."""
-    last, at, prev = sql(path, "SELECT seq, at, hash FROM audit_event ORDER BY seq DESC LIMIT 1")[0]
+    last, at, prev = sql(db, "SELECT seq, at, hash FROM audit_event ORDER BY seq DESC LIMIT 1")[0]
     seq, action = int(str(last)) + 1, f"{entity}.create"
     moment = str(at).replace(" ", "T") + "Z"
     change = json.dumps({"id": 1, "login": "j.jansen"}, sort_keys=True, separators=(",", ":"))
     digest = chain_hash(seq, moment, "tester", action, entity, "1", change, str(prev))
     sql(
-        path,
+        db,
         "INSERT INTO audit_event (seq, at, actor, action, entity, entity_id, change, prev_hash, "
         "hash) VALUES (?, ?, 'tester', ?, ?, '1', ?, ?, ?)",
         *(seq, at, action, entity, change, prev, digest),
@@ -71,9 +70,9 @@ def test_transfer_is_known_even_when_not_audited(monkeypatch: pytest.MonkeyPatch
 
 
 def test_an_event_of_a_newly_audited_kind_keeps_the_checks_answering(
-    run: Run, db: Location, db_path: Path, person_audited: None
+    run: Run, db: Location, person_audited: None
 ) -> None:
-    append_event(db_path, "person")
+    append_event(db, "person")
     single = run("can-share", "self/AIVD-1", "--to", "rvd", "--json")
     assert single.exit_code == 0, single.output
     assert json.loads(single.stdout)["decision"] == "allowed"
@@ -82,10 +81,8 @@ def test_an_event_of_a_newly_audited_kind_keeps_the_checks_answering(
     assert json.loads(batch.stdout)["error"] is None
 
 
-def test_an_event_of_no_audited_kind_is_still_an_error(
-    run: Run, db: Location, db_path: Path
-) -> None:
-    seq = append_event(db_path, "no_such_kind")
+def test_an_event_of_no_audited_kind_is_still_an_error(run: Run, db: Location) -> None:
+    seq = append_event(db, "no_such_kind")
     result = run("can-share", "self/AIVD-1", "--to", "rvd")
     assert result.exit_code == 2, result.output
     assert result.stderr == (
@@ -95,10 +92,10 @@ def test_an_event_of_no_audited_kind_is_still_an_error(
 
 
 def test_a_relied_on_table_is_still_counted_beside_the_new_kinds(
-    run: Run, db: Location, db_path: Path, person_audited: None
+    run: Run, db: Location, person_audited: None
 ) -> None:
-    append_event(db_path, "person")
-    sql(db_path, "INSERT INTO item_tag (item_id, tag) VALUES (1, 'ct')")
+    append_event(db, "person")
+    sql(db, "INSERT INTO item_tag (item_id, tag) VALUES (1, 'ct')")
     result = run("can-share", "self/AIVD-1", "--to", "rvd")
     assert result.exit_code == 2, result.output
     assert result.stderr == (

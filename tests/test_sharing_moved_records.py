@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Run, add_partner, sql
+from wegings.config import Location
 
 DEMO = Path(__file__).parent / "data"
 
 
-def test_an_item_correction_moved_to_another_item_is_an_error(run: Run, db_path: Path) -> None:
+@pytest.mark.sqlite_only(
+    reason="PostgreSQL enforces the foreign key: a correction cannot point at a missing item there"
+)
+def test_an_item_correction_moved_to_another_item_is_an_error(run: Run, location: Location) -> None:
     add_partner(run, "smi")
     assert run("score", "smi", "--answers", str(DEMO / "smi-verhoogd.toml")).exit_code == 0
     established = run("--as", "minister.bz", "establish", "smi", "--role", "minister")
@@ -18,8 +24,8 @@ def test_an_item_correction_moved_to_another_item_is_an_error(run: Run, db_path:
     corrected = run("correct-item", "S2", "--personal-data", "--reason", "Toch persoonsgegevens")
     assert corrected.exit_code == 0, corrected.output
     assert run("can-share", "S2", "--to", "smi").exit_code == 3
-    sql(db_path, "UPDATE item_correction SET item_id = 999")
-    events = sql(db_path, "SELECT count(*) FROM audit_event")
+    sql(location, "UPDATE item_correction SET item_id = 999")
+    events = sql(location, "SELECT count(*) FROM audit_event")
     result = run("can-share", "S2", "--to", "smi")
     assert result.exit_code == 2, result.output
     assert result.stderr == (
@@ -28,7 +34,7 @@ def test_an_item_correction_moved_to_another_item_is_an_error(run: Run, db_path:
     )
     shared = run("share", "S2", "--to", "smi", "--reliability", "B2", "--age", "2026")
     assert shared.exit_code == 2, shared.output
-    assert sql(db_path, "SELECT count(*) FROM audit_event") == events
+    assert sql(location, "SELECT count(*) FROM audit_event") == events
 
 
 def test_an_empty_as_of_is_refused_not_taken_as_now(run: Run) -> None:
@@ -39,9 +45,9 @@ def test_an_empty_as_of_is_refused_not_taken_as_now(run: Run) -> None:
     assert result.stderr.startswith("Error: --as-of '' ")
 
 
-def test_ids_beyond_any_record_name_no_record(run: Run, db_path: Path) -> None:
+def test_ids_beyond_any_record_name_no_record(run: Run, location: Location) -> None:
     add_partner(run, "smi")
-    events = sql(db_path, "SELECT count(*) FROM audit_event")
+    events = sql(location, "SELECT count(*) FROM audit_event")
     huge = "99999999999999999999999"
     for command, message in (
         (("revoke", huge), f"Error: No consent #{huge}. See `wegings consents`.\n"),
@@ -53,4 +59,4 @@ def test_ids_beyond_any_record_name_no_record(run: Run, db_path: Path) -> None:
         result = run(*command, "--reason", "x")
         assert result.exit_code != 0, result.output
         assert result.stderr == message
-    assert sql(db_path, "SELECT count(*) FROM audit_event") == events
+    assert sql(location, "SELECT count(*) FROM audit_event") == events

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from wegings.timeutil import local_day, utcnow
 
 
 @pytest.fixture
-def db(location: Location, run: Run, migrated_db: Path) -> Location:
+def db(location: Location, run: Run, migrated_db: Location) -> Location:
     """rvd (standaard) and smi (verhoogd) in the CTG, our item AIVD-3 (no personal data) passed
     to rvd and to the CTG; recorded times in the order of the trail, as the tool records them."""
     base = utcnow() - timedelta(days=1)
@@ -67,12 +66,12 @@ def test_an_item_corrected_to_personal_data_is_found(run: Run, db: Location) -> 
     assert run("can-share", "AIVD-3", "--to", "ctg").exit_code == 3
 
 
-def test_a_changed_record_is_a_loud_finding(run: Run, db: Location, db_path: Path) -> None:
+def test_a_changed_record_is_a_loud_finding(run: Run, db: Location) -> None:
     # The recorded decision of transfer #1 rewritten outside wegings: its replay cannot match.
-    (decision,) = sql(db_path, "SELECT decision FROM transfer WHERE id = 1")[0]
+    (decision,) = sql(db, "SELECT decision FROM transfer WHERE id = 1")[0]
     assert isinstance(decision, str)
     altered = json.loads(decision) | {"decision": "needs_permission"}
-    sql(db_path, "UPDATE transfer SET decision = ? WHERE id = 1", json.dumps(altered))
+    sql(db, "UPDATE transfer SET decision = ? WHERE id = 1", json.dumps(altered))
     result = run("sweep", "--json")
     assert result.exit_code == 2
     (finding,) = json.loads(result.stdout)["findings"]
