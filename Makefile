@@ -19,7 +19,10 @@ COG := $(BIN)/cog -I scripts
 PYTEST_ARGS ?= -n auto --dist worksteal
 # The tests run on SQLite and on PostgreSQL: WEGINGS_TEST_DATABASE_URL names a server, or
 # scripts/pg-cluster.sh starts a throwaway one (and says so when it cannot; CI=true fails then).
+# The suite runs twice (scripts/both-backends.sh): on SQLite files, then with --backend=postgres,
+# each test with a database of its own on a fresh database on the server.
 WITH_POSTGRES := bash scripts/with-postgres.sh
+BOTH_BACKENDS := bash scripts/both-backends.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,7 +42,7 @@ fix: $(STAMP)
 	$(COG) -r docs/cli.md
 
 unit: $(STAMP)
-	$(WITH_POSTGRES) $(BIN)/pytest $(PYTEST_ARGS)
+	$(WITH_POSTGRES) $(BOTH_BACKENDS) $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint types unit
 

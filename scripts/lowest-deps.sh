@@ -23,4 +23,5 @@ wanted = project["dependencies"] + project["optional-dependencies"]["test"]
 names = [re.match(r"[A-Za-z0-9._-]+", requirement).group(0) for requirement in wanted]
 print("Testing on the lowest allowed versions:", " ".join(f"{n}=={version(n)}" for n in names))
 PY
-"$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
+# On SQLite, then on PostgreSQL when WEGINGS_TEST_DATABASE_URL names a server.
+bash scripts/both-backends.sh "$VENV/bin/python" -m pytest -p no:cacheprovider "$@"
