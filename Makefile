@@ -1,11 +1,12 @@
 # The two commands: `make test` (every check) and `make demo` (the main job on a demo database).
-# `make fix` formats and regenerates what is generated; `make docs` regenerates docs/cli.md.
+# `make fix` formats and regenerates what is generated; `make docs` regenerates docs/cli.md;
+# `make demo-postgres` runs the demo on a PostgreSQL server, as a team with one login each.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: test demo lint types unit bench clean docs fix test-lowest
+.PHONY: test demo demo-postgres lint types unit bench clean docs fix test-lowest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wegings needs Python 3.11 or newer")'
@@ -51,7 +52,13 @@ test-lowest: $(STAMP)
 	PYTHON=$(PYTHON) UV=$(BIN)/uv $(WITH_POSTGRES) bash scripts/lowest-deps.sh $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+	env -u WEGINGS_DATABASE_URL PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+# The demo on the server WEGINGS_TEST_DATABASE_URL names (as a login that may create databases
+# and roles), or on a throwaway cluster: a database wegings_demo, one login per person.
+demo-postgres: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(WITH_POSTGRES) --required \
+	  sh -c 'WEGINGS_DATABASE_URL="$$WEGINGS_TEST_DATABASE_URL" exec bash scripts/demo.sh'
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Run a command (the tests) with WEGINGS_TEST_DATABASE_URL naming a PostgreSQL server, so the
-# PostgreSQL tests run beside the SQLite ones. A URL already set is used as it is; otherwise a
-# throwaway cluster is started (scripts/pg-cluster.sh) and stopped when the command ends. When no
-# server can be had, CI (CI=true) fails; elsewhere the command runs on SQLite alone, and says so.
+# Run a command (the tests, the demo) with WEGINGS_TEST_DATABASE_URL naming a PostgreSQL server.
+# A URL already set is used as it is; otherwise a throwaway cluster is started
+# (scripts/pg-cluster.sh) and stopped when the command ends. When no server can be had, CI
+# (CI=true) fails, and so does `with-postgres.sh --required CMD` (the command needs the server);
+# elsewhere the command runs on SQLite alone, and says so.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+required=false
+if [ "${1:-}" = "--required" ]; then
+  required=true
+  shift
+fi
 
 if [ -n "${WEGINGS_TEST_DATABASE_URL:-}" ]; then
   exec "$@"
@@ -15,6 +21,10 @@ if url="$("$here/pg-cluster.sh" start)"; then
   export WEGINGS_TEST_DATABASE_URL="$url"
   "$@"
   exit $?
+fi
+if [ "$required" = true ]; then
+  echo "with-postgres: no PostgreSQL server could be started (see above), and this needs one." >&2
+  exit 1
 fi
 case "${CI:-}" in
 1 | true | TRUE | True | yes)
