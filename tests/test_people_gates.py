@@ -57,7 +57,8 @@ COMMAND_ARGS: dict[str, tuple[str, ...]] = {
 READS = frozenset(
     {
         "partners", "show", "groups", "due", "history", "diff", "render", "items", "show-item",
-        "consents", "permissions", "can-share", "transfers", "people", "sweep",
+        "consents", "permissions", "can-share", "transfers", "people", "sweep", "export",
+        "export verify",
     }
 )  # fmt: skip
 """The commands that only read (or export): no role needed, nothing recorded."""
