@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from wegings.errors import EXIT_USAGE, InvalidInput, WegingsError
-from wegings.store.chain import GENESIS_HASH, canonical, chain_hash
+from wegings.store import merkle
+from wegings.store.chain import GENESIS_HASH, canonical
+from wegings.store.checkpoint import Checkpoint
 from wegings.store.models import (
     AuditEvent,
     Consent,
@@ -41,8 +44,8 @@ from wegings.store.models import (
     Transfer,
 )
 from wegings.store.stored import snapshot_value
-from wegings.store.tree import append_event
-from wegings.timeutil import as_utc, iso
+from wegings.store.tree import append_event, event_data, stored_nodes_in_order
+from wegings.timeutil import as_utc
 
 # Each audited table and the entity name its events carry. Every row of these tables must
 # equal the snapshot in its latest event, so a change made behind wegings' back is found.
@@ -90,17 +93,9 @@ def snapshot(record: SQLModel) -> dict[str, Any]:
 
 
 def event_hash(event: AuditEvent) -> str:
-    """SHA-256 over the event's content and the hash of the event before it."""
-    return chain_hash(
-        event.seq,
-        iso(event.at),
-        event.actor,
-        event.action,
-        event.entity,
-        event.entity_id,
-        event.change,
-        event.prev_hash,
-    )
+    """SHA-256 over the event's canonical bytes (its content and the hash of the event before
+    it): the hash chain."""
+    return hashlib.sha256(event_data(event)).hexdigest()
 
 
 def _primary_key(record: SQLModel) -> str:
@@ -169,6 +164,8 @@ class Verified:
     records: int
     head_seq: int
     head_hash: str
+    root: bytes = merkle.EMPTY_ROOT  # of the Merkle tree over all events
+    checkpoint: Checkpoint | None = None  # a kept checkpoint the trail was found to extend
 
     @property
     def head(self) -> str:
@@ -314,11 +311,20 @@ def _events_in_order(session: Session) -> Iterator[AuditEvent]:
     yield from session.exec(query)
 
 
-def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verified:
-    """Check the chain and that every audited record equals its last recorded state.
+def verify(
+    session: Session,
+    *,
+    expect: tuple[int, str] | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> Verified:
+    """Check the chain, the Merkle tree, and that every audited record equals its last recorded
+    state, in one pass over the events.
 
-    A chain cannot show that events were cut off its end; `expect`, an anchor written down
-    earlier, can: the event it names must still be there with that hash.
+    The tree is rebuilt from the events and every stored node held to it. A chain cannot show
+    that events were cut off its end, nor that the whole chain was rewritten consistently; an
+    anchor `expect` written down earlier, or a kept `checkpoint` (its signature already
+    checked), can: the event the anchor names must still be there with that hash, and the
+    trail's first events must give the checkpoint's root.
     """
     latest: dict[tuple[str, str], tuple[int, str]] = {}
     # Every trail extends the empty one: the anchor 0:<genesis> holds for any intact trail.
@@ -326,6 +332,9 @@ def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verifi
     previous_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
+    edge = merkle.CompactRange()
+    stored = iter(stored_nodes_in_order(session))
+    kept_root = merkle.EMPTY_ROOT if checkpoint is not None and checkpoint.size == 0 else None
     for event in _events_in_order(session):
         if event.seq != expected_seq:
             raise AuditBroken(
@@ -338,7 +347,8 @@ def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verifi
             raise AuditBroken(
                 event.seq, f"it does not follow event {event.seq - 1} (removed or reordered)"
             )
-        if event_hash(event) != event.hash:
+        data = event_data(event)
+        if hashlib.sha256(data).hexdigest() != event.hash:
             raise AuditBroken(event.seq, "its content does not match its hash (altered)")
         if expect is not None and event.seq == expect[0]:
             if not event.hash.startswith(expect[1]):
@@ -352,6 +362,16 @@ def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verifi
                 f"{latest[key][0]}: records are never changed in place",
             )
         latest[(event.entity, event.entity_id)] = (event.seq, event.change)
+        for level, index, digest in edge.append(merkle.leaf_hash(data)):
+            row = next(stored, None)
+            if row is None or (row[0], row[1]) != (level, index) or row[2] != digest.hex():
+                raise AuditBroken(
+                    event.seq,
+                    f"the audit tree's node ({level}, {index}) does not match the events "
+                    "(changed outside wegings)",
+                )
+        if checkpoint is not None and edge.size == checkpoint.size:
+            kept_root = edge.root()
         previous_hash = event.hash
         expected_seq += 1
         count += 1
@@ -360,6 +380,20 @@ def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verifi
         raise AuditBroken(
             expect[0], f"the trail ends at event {count}, before this anchor (events removed)"
         )
+    if next(stored, None) is not None:
+        raise AuditBroken(None, "the audit tree holds nodes of no event (added outside wegings)")
+    if checkpoint is not None:
+        if kept_root is None:
+            raise AuditBroken(
+                None,
+                f"the checkpoint holds {checkpoint.size} events but the trail only {count} "
+                "(events removed)",
+            )
+        if kept_root != checkpoint.root:
+            raise AuditBroken(
+                checkpoint.size,
+                "the trail's first events no longer give the checkpoint's root (rewritten)",
+            )
     records = 0
     for entity, model in AUDITED.items():
         for record in session.exec(select(model)).yield_per(2000):
@@ -381,4 +415,11 @@ def verify(session: Session, *, expect: tuple[int, str] | None = None) -> Verifi
                 seq,
                 f"{entity} #{entity_id} of this event no longer exists (deleted outside wegings)",
             )
-    return Verified(events=count, records=records, head_seq=count, head_hash=previous_hash)
+    return Verified(
+        events=count,
+        records=records,
+        head_seq=count,
+        head_hash=previous_hash,
+        root=edge.root(),
+        checkpoint=checkpoint,
+    )

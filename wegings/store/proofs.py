@@ -9,8 +9,6 @@ transfer, say) is in it, and check both offline with the verifier key alone. `au
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlmodel import Session, col, select
 
 from wegings.errors import InvalidInput
@@ -19,13 +17,12 @@ from wegings.store.audit import AuditBroken, audit_head
 from wegings.store.checkpoint import (
     Checkpoint,
     Signer,
-    Verifier,
     consistency_proof_text,
     inclusion_proof_text,
     open_checkpoint,
 )
 from wegings.store.models import AuditEvent
-from wegings.store.tree import StoredTree, TreeBroken, leaf_of, stored_nodes_in_order
+from wegings.store.tree import StoredTree, TreeBroken, event_data
 
 
 def _tree(session: Session) -> tuple[StoredTree, int]:
@@ -56,7 +53,7 @@ def prove_event(session: Session, signer: Signer, seq: int) -> tuple[Checkpoint,
     event = session.exec(select(AuditEvent).where(col(AuditEvent.seq) == seq)).one()
     head, signed = checkpoint(session, signer, tree)
     path = merkle.inclusion_proof(seq - 1, size, tree.node)
-    return head, inclusion_proof_text(seq - 1, leaf_of(event), path, signed)
+    return head, inclusion_proof_text(seq - 1, event_data(event), path, signed)
 
 
 def prove_since(session: Session, signer: Signer, old_note: str) -> tuple[Checkpoint, str]:
@@ -80,57 +77,3 @@ def prove_since(session: Session, signer: Signer, old_note: str) -> tuple[Checkp
         raise InvalidInput("That checkpoint is of the empty trail; every trail extends it.")
     proof = merkle.consistency_proof(old.size, size, tree.node)
     return head, consistency_proof_text(old.size, proof, signed)
-
-
-@dataclass(frozen=True)
-class TreeChecked:
-    """What holding the stored tree to the events found: its size and root, and how the trail
-    stands to a kept checkpoint (if one was given)."""
-
-    size: int
-    root: bytes
-    checkpoint: Checkpoint | None
-
-
-def check_tree(
-    session: Session, *, note: str | None = None, verifier: Verifier | None = None
-) -> TreeChecked:
-    """Rebuild the tree from the events and hold every stored node to it; with a kept
-    checkpoint `note` (verified with `verifier`), the trail's first events must give its root.
-
-    Raises AuditBroken naming what does not hold."""
-    kept = None
-    if note is not None:
-        if verifier is None:
-            raise InvalidInput("--checkpoint needs --key, the log's verifier key.")
-        kept = open_checkpoint(note, verifier)
-    edge = merkle.CompactRange()
-    stored = iter(stored_nodes_in_order(session))
-    events = select(AuditEvent).order_by(col(AuditEvent.seq)).execution_options(yield_per=2000)
-    kept_root: bytes | None = merkle.EMPTY_ROOT if kept is not None and kept.size == 0 else None
-    for event in session.exec(events):
-        for level, index, digest in edge.append(merkle.leaf_hash(leaf_of(event))):
-            row = next(stored, None)
-            if row is None or (row[0], row[1]) != (level, index) or row[2] != digest.hex():
-                raise AuditBroken(
-                    event.seq,
-                    f"the audit tree's node ({level}, {index}) does not match the events "
-                    "(changed outside wegings)",
-                )
-        if kept is not None and edge.size == kept.size:
-            kept_root = edge.root()
-    if next(stored, None) is not None:
-        raise AuditBroken(None, "the audit tree holds nodes of no event (added outside wegings)")
-    if kept is not None:
-        if kept_root is None:
-            raise AuditBroken(
-                None,
-                f"the checkpoint holds {kept.size} events but the trail only {edge.size} "
-                "(events removed)",
-            )
-        if kept_root != kept.root:
-            raise AuditBroken(
-                kept.size,
-                "the trail's first events no longer give the checkpoint's root (rewritten)",
-            )
-    return TreeChecked(edge.size, edge.root(), kept)

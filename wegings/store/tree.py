@@ -34,8 +34,8 @@ class TreeBroken(StoreError):
     """The stored tree does not match the trail: it was changed outside wegings."""
 
 
-def leaf_of(event: Any) -> bytes:
-    """The leaf data of an audit event (its canonical bytes)."""
+def event_data(event: Any) -> bytes:
+    """An audit event's canonical bytes: what its chain hash hashes, and its leaf of the tree."""
     return event_bytes(
         event.seq,
         iso(event.at),
@@ -80,7 +80,14 @@ class StoredTree:
     def size(self) -> int:
         """How many events the tree holds."""
         (last,) = self._session.execute(_LEAVES).one()
-        return 0 if last is None else int(last) + 1
+        if last is None:
+            return 0
+        if type(last) is not int:
+            raise TreeBroken(
+                f"The audit tree holds a leaf numbered {last!r}: it was changed outside wegings; "
+                "run `wegings audit verify`."
+            )
+        return last + 1
 
     def root(self, size: int) -> bytes:
         """The root of the first `size` events."""
@@ -88,7 +95,9 @@ class StoredTree:
 
     def append(self, event: Any) -> None:
         """Store the nodes that event `event` (the next leaf) completes."""
-        made = merkle.nodes_after_append(event.seq - 1, merkle.leaf_hash(leaf_of(event)), self.node)
+        made = merkle.nodes_after_append(
+            event.seq - 1, merkle.leaf_hash(event_data(event)), self.node
+        )
         self._session.execute(
             _INSERT, [{"level": level, "idx": idx, "hash": h.hex()} for level, idx, h in made]
         )
@@ -106,7 +115,7 @@ def build(events: Iterable[Any]) -> tuple[merkle.CompactRange, list[tuple[int, i
     edge = merkle.CompactRange()
     rows = []
     for event in events:
-        for level, idx, digest in edge.append(merkle.leaf_hash(leaf_of(event))):
+        for level, idx, digest in edge.append(merkle.leaf_hash(event_data(event))):
             rows.append((level, idx, digest.hex()))
     return edge, rows
 
