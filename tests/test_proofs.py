@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,16 @@ def events(run: Run, count: int, start: int = 0) -> None:
         add_partner(run, f"p{n:02d}")
 
 
-def rewrite_history(location: Location, seq: int, *, keep: int | None = None) -> None:
-    """What whoever holds the database file can do: alter event `seq` (or cut the trail to
-    `keep` events), rehash the whole chain and rebuild the tree, consistently."""
+def rewrite_history(
+    location: Location,
+    seq: int,
+    *,
+    keep: int | None = None,
+    alter: Callable[[AuditEvent], None] | None = None,
+) -> None:
+    """What whoever holds the database file can do: alter event `seq` (its actor, or as
+    `alter` says), or cut the trail to `keep` events; rehash the whole chain and rebuild the
+    tree, consistently."""
     with session_scope(location, write=True) as session:
         rows = list(session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))))
         if keep is not None:
@@ -47,7 +55,10 @@ def rewrite_history(location: Location, seq: int, *, keep: int | None = None) ->
         previous = GENESIS_HASH
         for event in rows:
             if event.seq == seq:
-                event.actor = "someone-else"
+                if alter is None:
+                    event.actor = "someone-else"
+                else:
+                    alter(event)
             event.prev_hash = previous
             event.hash = event_hash(event)
             previous = event.hash
@@ -200,3 +211,46 @@ def test_bad_checkpoints_keys_and_requests_are_one_line_errors(
         "Error: --event 99: the trail holds events 1 to 2.\n"
     )
     assert run("audit", "checkpoint", "-o", str(kept)).exit_code == 2  # exists; no --force
+
+
+@pytest.mark.sqlite_only(reason="only SQLite stores text in an integer column")
+def test_a_malformed_tree_node_is_one_line_not_a_traceback(
+    run: Run, key: str, location: Location
+) -> None:
+    events(run, 3)
+    with session_scope(location, write=True) as session:
+        session.execute(
+            text("INSERT INTO audit_node (level, idx, hash) VALUES (0, 'x', :h)"), {"h": "a" * 64}
+        )
+    for args in (("audit", "checkpoint"), ("audit", "prove", "--event", "2")):
+        result = run(*args)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (
+            "Error: The audit tree holds a leaf numbered 'x': it was changed outside wegings; "
+            "run `wegings audit verify`.\n"
+        )
+
+
+@pytest.mark.sqlite_only(
+    reason="db backup copies a SQLite file; a server is backed up with pg_dump"
+)
+def test_no_output_ever_replaces_the_log_key(
+    run: Run, key: str, tmp_path: Path, location: Location
+) -> None:
+    events(run, 2)
+    path = tmp_path / "keys" / "log-key"
+    before = path.read_bytes()
+    for args in (
+        ("audit", "checkpoint", "-o", str(path), "--force"),
+        ("audit", "prove", "--event", "1", "-o", str(path), "--force"),
+        ("render", "p00", "-o", str(path), "--force", "--format", "md"),
+        ("db", "backup", str(path), "--force"),
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr == f"Error: {path} is the log key; choose another file.\n"
+    other = tmp_path / "other-key"
+    assert run("audit", "key", "init", "--path", str(other), db=None).exit_code == 0
+    given = run("audit", "checkpoint", "--key-path", str(other), "-o", str(other), "--force")
+    assert given.stderr == f"Error: {other} is the log key; choose another file.\n"
+    assert path.read_bytes() == before

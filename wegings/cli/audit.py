@@ -145,19 +145,18 @@ def verify(
     """
     from wegings.store.audit import parse_anchor
     from wegings.store.audit import verify as verify_trail
+    from wegings.store.checkpoint import open_checkpoint
     from wegings.store.engine import session_scope
     from wegings.store.logkey import read_verifier
-    from wegings.store.proofs import check_tree
 
     anchor = parse_anchor(expect) if expect is not None else None
     if (checkpoint_file is None) != (key is None):
         raise InvalidInput("--checkpoint and --key go together: the checkpoint and the key.")
-    note = _read_text(checkpoint_file, "--checkpoint") if checkpoint_file is not None else None
-    verifier = read_verifier(key) if key is not None else None
+    kept = None
+    if checkpoint_file is not None and key is not None:
+        kept = open_checkpoint(_read_text(checkpoint_file, "--checkpoint"), read_verifier(key))
     with session_scope(location(ctx), write=False) as session:
-        result = verify_trail(session, expect=anchor)
-        tree = check_tree(session, note=note, verifier=verifier)
-    kept = tree.checkpoint
+        result = verify_trail(session, expect=anchor, checkpoint=kept)
     if as_json:
         output.emit_json(
             {
@@ -166,8 +165,8 @@ def verify(
                 "records": result.records,
                 "head": result.head,
                 "head_hash": result.head_hash,
-                "tree_size": tree.size,
-                "root": base64.b64encode(tree.root).decode(),
+                "tree_size": result.events,
+                "root": base64.b64encode(result.root).decode(),
                 "checkpoint": None
                 if kept is None
                 else {"origin": kept.origin, "size": kept.size, "consistent": True},
@@ -199,14 +198,16 @@ def _read_text(path: Path, option: str) -> str:
         raise InvalidInput(f"{option} {path} cannot be read as text.") from None
 
 
-def _write_or_print(text: str, out: Path | None, *, force: bool, ctx: typer.Context) -> None:
+def _write_or_print(
+    text: str, out: Path | None, *, force: bool, ctx: typer.Context, key: Path
+) -> None:
     from wegings.cli.render import check_output_path
     from wegings.render.files import write_atomically
 
     if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
-    check_output_path(out, database=location(ctx).path, force=force)
+    check_output_path(out, database=location(ctx).path, force=force, log_key=key)
     write_atomically(out, text.encode("utf-8"))
 
 
@@ -300,10 +301,11 @@ def checkpoint(
     from wegings.store.logkey import key_path, load_key
     from wegings.store.proofs import checkpoint as make_checkpoint
 
-    signer = load_key(key_path(key_path_option))
+    key_file = key_path(key_path_option)
+    signer = load_key(key_file)
     with session_scope(location(ctx), write=False) as session:
         head, signed = make_checkpoint(session, signer)
-    _write_or_print(signed, out, force=force, ctx=ctx)
+    _write_or_print(signed, out, force=force, ctx=ctx, key=key_file)
     output.say(f"Checkpoint of {head.origin}: {head.size} events.")
 
 
@@ -345,7 +347,8 @@ def prove(
 
     if (since is None) == (event is None):
         raise InvalidInput("Give --since OLD_CHECKPOINT or --event SEQ (one of them).")
-    signer = load_key(key_path(key_path_option))
+    key_file = key_path(key_path_option)
+    signer = load_key(key_file)
     old = _read_text(since, "--since") if since is not None else None
     with session_scope(location(ctx), write=False) as session:
         if old is not None:
@@ -353,6 +356,6 @@ def prove(
         else:
             assert event is not None
             head, text = prove_event(session, signer, event)
-    _write_or_print(text, out, force=force, ctx=ctx)
+    _write_or_print(text, out, force=force, ctx=ctx, key=key_file)
     what = f"event {event}" if event is not None else "the older checkpoint"
     output.say(f"Proof of {what} at the checkpoint of {head.origin}: {head.size} events.")

@@ -61,8 +61,13 @@ def choose_format(fmt: Format | None, target: Path | None) -> Format:
     return fmt
 
 
-def check_output_path(target: Path, *, database: Path | None, force: bool) -> None:
-    """Refuse to write over the database, a directory, or an existing file without --force."""
+def check_output_path(
+    target: Path, *, database: Path | None, force: bool, log_key: Path | None = None
+) -> None:
+    """Refuse to write over the database, the log key (`log_key`, or the one found by default),
+    a directory, or an existing file without --force."""
+    from wegings.store.logkey import refuse_log_key
+
     if not target.name:
         raise InvalidInput("-o needs a file name.")
     if target.is_dir():
@@ -74,6 +79,7 @@ def check_output_path(target: Path, *, database: Path | None, force: bool) -> No
         }
         if resolved in guarded:
             raise InvalidInput(f"{target} is the database itself; choose another file.")
+    refuse_log_key(target, given=log_key)
     if target.exists() and not force:
         raise InvalidInput(f"{target} already exists; choose another file or pass --force.")
 

@@ -919,6 +919,9 @@ def backup(location: Location, target: Path, *, overwrite: bool = False) -> int:
         raise InvalidInput(f"{target} already exists; choose another file or pass --force.")
     if target.resolve() == source_path.resolve():
         raise InvalidInput("The backup file must differ from the database itself.")
+    from wegings.store.logkey import refuse_log_key
+
+    refuse_log_key(target)
     if not target.parent.is_dir():
         raise StoreError(f"Cannot write {target}: the directory {target.parent} does not exist.")
     # The copy is taken as the database is, never migrated first: a backup before an upgrade

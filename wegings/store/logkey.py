@@ -25,6 +25,15 @@ def key_path(path: Path | None) -> Path:
     return platformdirs.user_data_path("wegings") / KEY_FILENAME
 
 
+def refuse_log_key(target: Path, *, given: Path | None = None) -> None:
+    """Refuse to write a file over the log key (the one found as `key_path` does, or `given`):
+    a log key is never replaced."""
+    resolved = target.resolve()
+    for key in {key_path(None), *(() if given is None else (given,))}:
+        if resolved == key.resolve():
+            raise InvalidInput(f"{target} is the log key; choose another file.")
+
+
 def create_key(path: Path, origin: str) -> Signer:
     """A new Ed25519 log key for the log `origin`, written to `path` readable by its owner only.
 
