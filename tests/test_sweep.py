@@ -11,8 +11,11 @@ import pytest
 
 from tests.conftest import Run, sql
 from tests.sharing_world import add_item, add_partner
+from tests.test_proofs import rewrite_history
 from wegings.config import Location
 from wegings.sharing.outcome import Decision, Outcome
+from wegings.store.chain import canonical
+from wegings.store.models import AuditEvent
 from wegings.timeutil import local_day, utcnow
 
 
@@ -119,3 +122,53 @@ def test_the_period_selects_transfers_by_day_in_the_hague(run: Run, db: Location
     bad = run("sweep", "--from", "20261128")
     assert bad.exit_code == 2
     assert bad.stderr.startswith("Error: --from '20261128'")
+
+
+def test_a_deleted_transfer_is_a_loud_finding(run: Run, db: Location) -> None:
+    sql(db, "DELETE FROM transfer WHERE id = 1")
+    result = run("sweep", "--json")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert (data["transfers"], data["problems"]) == (2, 1)
+    (finding,) = data["findings"]
+    assert (finding["transfer"], finding["status"], finding["to"]) == (1, "error", "rvd")
+    assert finding["problem"] == (
+        "Transfer #1 of audit event 11 no longer exists: it was deleted outside wegings; run "
+        "`wegings audit verify`."
+    )
+
+
+def test_a_decision_naming_another_item_is_a_loud_finding(
+    run: Run, location: Location, migrated_db: Location
+) -> None:
+    # Two items, one transfer; its recorded decision rewritten to name the other item, and its
+    # audit event and the chain after it rewritten to match: record and event agree, the
+    # transfer does not.
+    base = utcnow() - timedelta(days=1)
+    add_partner(location, "rvd", now=base, note="standaard")
+    add_item(location, "AIVD-3", "self", now=base + timedelta(hours=1))
+    add_item(location, "AIVD-4", "self", now=base + timedelta(hours=2))
+    assert run("share", "AIVD-3", "--to", "rvd").exit_code == 0
+    ((seq, decision),) = sql(
+        location,
+        "SELECT e.seq, t.decision FROM transfer t JOIN audit_event e "
+        "ON e.entity = 'transfer' AND e.entity_id = '1' WHERE t.id = 1",
+    )
+    assert isinstance(seq, int)
+    assert isinstance(decision, str)
+    altered = decision.replace("self/AIVD-3", "self/AIVD-4")
+    sql(location, "UPDATE transfer SET decision = ? WHERE id = 1", altered)
+
+    def rewrite(event: AuditEvent) -> None:
+        event.change = canonical(json.loads(event.change) | {"decision": altered})
+
+    rewrite_history(location, seq, alter=rewrite)
+    assert run("audit", "verify").exit_code == 0
+    result = run("sweep", "--json")
+    assert result.exit_code == 2
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["transfer"], finding["status"]) == (1, "error")
+    assert finding["problem"] == (
+        "The decision recorded with transfer #1 names item self/AIVD-4, not the transfer's own "
+        "item #1: it was changed outside wegings; run `wegings audit verify`."
+    )

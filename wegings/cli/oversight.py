@@ -78,10 +78,8 @@ def sweep(
         output.emit_json(
             {
                 "transfers": len(report.findings),
-                "changed": sum(1 for f in report.findings if f.status == "changed"),
-                "problems": sum(
-                    1 for f in report.findings if f.status in ("replay_mismatch", "error")
-                ),
+                "changed": report.changed,
+                "problems": report.problems,
                 "findings": [finding_json(f) for f in report.findings if f.status != "unchanged"],
             }
         )
@@ -112,8 +110,7 @@ def _print_report(report: SweepReport) -> None:
                 for f in listed
             ),
         )
-    changed = report.count(SweepStatus.changed)
-    problems = report.count(SweepStatus.replay_mismatch) + report.count(SweepStatus.error)
+    changed, problems = report.changed, report.problems
     total = len(report.findings)
     replays = f"{total} transfer{'s' if total != 1 else ''} replayed" + (
         ": every replay gives its recorded decision" if not problems else ""

@@ -48,7 +48,9 @@ _REASON_KEYS = ("code", "rule", "effect", "ref", "member")
 def _essence(decision: dict[str, Any]) -> dict[str, Any]:
     return {
         "decision": decision.get("decision"),
+        "item": decision.get("item"),
         "to": decision.get("to"),
+        "purpose": decision.get("purpose"),
         "holder": decision.get("holder"),
         "as_of": decision.get("as_of"),
         "basis": decision.get("basis"),
@@ -89,11 +91,21 @@ class SweepReport:
         return sum(1 for finding in self.findings if finding.status is status)
 
     @property
+    def changed(self) -> int:
+        """Transfers whose answer differs in hindsight."""
+        return self.count(SweepStatus.changed)
+
+    @property
+    def problems(self) -> int:
+        """Transfers that could not be replayed as recorded."""
+        return self.count(SweepStatus.replay_mismatch) + self.count(SweepStatus.error)
+
+    @property
     def exit_code(self) -> int:
         """0 when nothing changed, 1 when an answer changed, 2 when a replay failed."""
-        if self.count(SweepStatus.error) or self.count(SweepStatus.replay_mismatch):
+        if self.problems:
             return 2
-        return 1 if self.count(SweepStatus.changed) else 0
+        return 1 if self.changed else 0
 
 
 def _holds(what: str, now: bool) -> str:
@@ -161,21 +173,30 @@ def _judge(session: Session, reader: SharingReader, transfer: Transfer) -> Sweep
     if problem is not None or not isinstance(basis, str):
         return replace(found, problem=problem)
     holder = None if transfer.holder == OWN_SERVICE else transfer.holder
-    try:
-        replay, now = (
-            reader.check(
-                found.item,
-                found.to,
-                at=transfer.transferred_at,
-                holder=holder,
-                purpose=transfer.purpose,
-                basis=basis if not hindsight else None,
-                hindsight=hindsight,
-            )
-            for hindsight in (False, True)
+
+    def check(**how: Any) -> CheckResult:
+        return reader.check(
+            found.item,
+            found.to,
+            at=transfer.transferred_at,
+            holder=holder,
+            purpose=transfer.purpose,
+            **how,
         )
+
+    try:
+        replay, now = check(basis=basis), check(hindsight=True)
     except WegingsError as exc:
         return replace(found, problem=str(exc))
+    if replay.item.id != transfer.item_id:
+        return replace(
+            found,
+            problem=(
+                f"The decision recorded with transfer #{transfer.id} names item {found.item}, "
+                f"not the transfer's own item #{transfer.item_id}: it was changed outside "
+                "wegings; run `wegings audit verify`."
+            ),
+        )
     replayed, judged = str(replay.decision.outcome), str(now.decision.outcome)
     found = replace(found, replayed=replayed, hindsight=judged)
     if _essence(decision_json(replay)) != _essence(stored):
@@ -227,7 +248,46 @@ def sweep(
         each = progress(each, len(transfers))
     for transfer in each:
         report.findings.append(_judge(session, reader, transfer))
+    report.findings.extend(_deleted_transfers(session, since, until))
+    report.findings.sort(key=lambda finding: (finding.transferred_at, finding.transfer_id))
     return report
+
+
+def _deleted_transfers(
+    session: Session, since: datetime | None, until: datetime | None
+) -> list[SweepFinding]:
+    """A finding for each transfer the trail recorded (in the period) whose record is gone."""
+    query = select(AuditEvent).where(AuditEvent.entity == "transfer")
+    if since is not None:
+        query = query.where(col(AuditEvent.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEvent.at) <= until)
+    kept = {str(id_) for id_ in session.exec(select(Transfer.id))}
+    findings = []
+    for event in session.exec(query.order_by(col(AuditEvent.seq))):
+        if event.entity_id in kept:
+            continue
+        snapshot_of = stored_json(event.change, f"audit event {event.seq}")
+        decision = snapshot_of.get("decision") if isinstance(snapshot_of, dict) else None
+        recorded = (
+            stored_json(decision, f"audit event {event.seq}") if isinstance(decision, str) else {}
+        )
+        recorded = recorded if isinstance(recorded, dict) else {}
+        findings.append(
+            SweepFinding(
+                transfer_id=int(event.entity_id) if event.entity_id.isdigit() else 0,
+                item=str(recorded.get("item", "?")),
+                to=str(recorded.get("to", "?")),
+                transferred_at=event.at,
+                recorded=str(recorded.get("decision", "?")),
+                status=SweepStatus.error,
+                problem=(
+                    f"Transfer #{event.entity_id} of audit event {event.seq} no longer exists: "
+                    "it was deleted outside wegings; run `wegings audit verify`."
+                ),
+            )
+        )
+    return findings
 
 
 def finding_json(finding: SweepFinding) -> dict[str, Any]:
