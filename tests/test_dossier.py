@@ -571,6 +571,18 @@ def test_a_record_changed_behind_wegings_back_is_not_exported(keyed: World, tmp_
     assert not target.exists()
 
 
+def test_a_record_deleted_behind_wegings_back_is_not_exported(keyed: World, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    shutil.copy(keyed.db, copy)
+    sql(copy, "DELETE FROM transfer WHERE id = 1")
+    target = tmp_path / "out"
+    result = CliRunner().invoke(app, ["--db", str(copy), "export", str(target)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Audit trail broken at event ")
+    assert "transfer #1 of this event no longer exists (deleted outside wegings)" in result.stderr
+    assert not target.exists()
+
+
 def test_partner_selects_its_records(keyed: World, tmp_path: Path) -> None:
     target = tmp_path / "rvd"
     result = keyed.run("export", str(target), "--partner", "RVD")

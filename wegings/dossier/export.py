@@ -381,12 +381,12 @@ def _proofs(
     from wegings.store import merkle
     from wegings.store.checkpoint import inclusion_proof_text
     from wegings.store.proofs import checkpoint
-    from wegings.store.tree import StoredTree, TreeBroken, leaf_of
+    from wegings.store.tree import StoredTree, TreeBroken, event_data
 
     head, signed = checkpoint(session, signer)
     tree = StoredTree(session)
     for event in progress(iter(events), len(events), "Proving events"):
-        leaf = leaf_of(event)
+        leaf = event_data(event)
         path = merkle.inclusion_proof(event.seq - 1, head.size, tree.node)
         try:
             merkle.verify_inclusion(
@@ -688,11 +688,15 @@ def export_dossier(
 ) -> Exported:
     """Write the dossier of `scope` into `target` (new, or an empty folder), from the session's
     snapshot, its checkpoint signed by `signer`. Nothing is left of it on failure."""
+    from wegings.store.audit import verify as verify_trail
     from wegings.store.engine import read_now
 
     step: Progress = progress or _no_progress
     created = check_target(target)
     now = read_now(session)  # before anything reads: the snapshot every file describes
+    # The whole trail must be intact, not only the records in scope: a record deleted behind
+    # the tool's back (a transfer, say) would otherwise be silently missing from the dossier.
+    verify_trail(session)
     records = select_records(session, scope)
     if scope.partners:  # as the store spells them, not as typed
         scope = replace(scope, partners=tuple(getattr(p, "short", "") for p in records["partner"]))
