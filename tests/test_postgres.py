@@ -505,8 +505,14 @@ def test_a_standby_answers_reads_and_refuses_writes(
     )
     answer = replica("can-share", "OWN-1", "--to", "xx", "--json")
     assert answer.exit_code == 1, answer.output  # denied: xx has no note
-    assert json.loads(answer.stdout)["decision"] == "denied"
+    answered = json.loads(answer.stdout)
+    assert answered["decision"] == "denied"
+    lag = answered["standby"]
+    assert lag["replayed_to"] is not None and lag["behind_seconds"] >= 0
+    assert lag["read_at"] >= lag["replayed_to"]
     assert "Read on a standby" in answer.stderr
+    on_primary = json.loads(primary("can-share", "OWN-1", "--to", "xx", "--json").stdout)
+    assert on_primary["standby"] is None
     result = replica("new-partner", "Y", "--short", "yy", "--country", "XR", "--kind", "civil")
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (
         1,

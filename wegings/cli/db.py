@@ -38,7 +38,6 @@ def status(
 ) -> None:
     """Show the location, size, schema revision and record counts (a server: its database)."""
     from wegings.store.engine import status as store_status
-    from wegings.timeutil import iso
 
     result = store_status(location(ctx))
     standby = result.standby
@@ -53,12 +52,7 @@ def status(
                 "schema_head": result.head,
                 "up_to_date": result.up_to_date,
                 "schema_note": result.schema_note if result.exists else None,
-                "standby": None
-                if standby is None
-                else {
-                    "replayed_to": iso(standby.replayed_to) if standby.replayed_to else None,
-                    "read_at": iso(standby.read_at),
-                },
+                "standby": None if standby is None else standby.as_json(),
                 "counts": result.counts,
             }
         )

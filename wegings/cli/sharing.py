@@ -118,7 +118,7 @@ def can_share(
     from wegings.service import own_service
     from wegings.sharing.result import decision_json
     from wegings.sharing.store import SharingReader, live_now
-    from wegings.store.engine import session_scope
+    from wegings.store.engine import session_scope, standby
     from wegings.timeutil import parse_as_of
 
     service = own_service()
@@ -130,8 +130,12 @@ def can_share(
         result = reader.check(
             item, to, at=at, holder=holder, purpose=purpose, basis=basis, hindsight=hindsight
         )
+        lag = standby(session)
     if as_json:
-        output.emit_json(decision_json(result))
+        # Read on a standby, the answer says how far behind the primary it may be.
+        output.emit_json(
+            {**decision_json(result), "standby": None if lag is None else lag.as_json()}
+        )
     else:
         _print_decision(result)
     raise typer.Exit(result.exit_code)

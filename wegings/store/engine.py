@@ -397,6 +397,23 @@ class Standby:
     read_at: datetime
 
     @property
+    def behind_seconds(self) -> float | None:
+        """How long before this read the last replayed transaction was committed (None: none
+        replayed yet, so the lag is unknown)."""
+        if self.replayed_to is None:
+            return None
+        return max((self.read_at - self.replayed_to).total_seconds(), 0.0)
+
+    def as_json(self) -> dict[str, object]:
+        """The lag as `--json` gives it beside an answer read on a standby."""
+        behind = self.behind_seconds
+        return {
+            "replayed_to": timeutil.iso(self.replayed_to) if self.replayed_to else None,
+            "read_at": timeutil.iso(self.read_at),
+            "behind_seconds": None if behind is None else round(behind, 3),
+        }
+
+    @property
     def note(self) -> str:
         """What the person is told about the answer's age."""
         if self.replayed_to is None:
@@ -405,7 +422,7 @@ class Standby:
                 "started: anything recorded on the primary since its copy was made may be "
                 "missing from this answer."
             )
-        behind = max((self.read_at - self.replayed_to).total_seconds(), 0.0)
+        behind = self.behind_seconds or 0.0
         return (
             f"Read on a standby, which has the primary's transactions up to "
             f"{timeutil.iso(self.replayed_to)} ({behind:.0f} s before this read): anything "
