@@ -327,6 +327,10 @@ def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
 # ---------------------------------------------------------------------------- PostgreSQL
 
 
+_TRIGGER_REFUSALS = ("wegings records ", "an audit event names who acted")
+"""How the refusals of the server's triggers begin (wegings.store.server), by SQLSTATE 42501."""
+
+
 def describe_server_error(exc: BaseException, where: str) -> StoreError:
     """One line for a PostgreSQL error, chosen by its SQLSTATE (or, without one, its kind)."""
     orig = getattr(exc, "orig", None) or exc
@@ -358,6 +362,9 @@ def describe_server_error(exc: BaseException, where: str) -> StoreError:
             f"The server has no database {where} names ({text}): create it, then run "
             "`wegings db upgrade`."
         )
+    if sqlstate == "42501" and text.startswith(_TRIGGER_REFUSALS):
+        # One of the server's own triggers (wegings.store.server): not a missing grant.
+        return StoreError(f"The database at {where} refused this: {text}; {unchanged}.")
     if sqlstate == "42501":
         return StoreError(
             f"The database refused this login at {where}: {text}; {unchanged}. The wegings roles "

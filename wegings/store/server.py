@@ -2,7 +2,9 @@
 
 On a server the acting person is the database user the server authenticated (`session_user`,
 which `SET ROLE` cannot change), and a person's roles are the group roles `wegings_<role>` that
-user is a member of. These functions only ask the server; what to allow is the caller's rule.
+user is a member of. These functions only ask the server; what to allow is the caller's rule,
+except for what `wegings db init-roles` installs in the database itself: the privileges, and
+triggers that keep every row append-only, in its inserter's name, and the trail in order.
 """
 
 from __future__ import annotations
@@ -203,7 +205,8 @@ def _id_sequence(session: Session, schema: str, table: str) -> str | None:
 
 def apply_privileges(session: Session) -> int:
     """Give the schema to the owner role, each group role its least privileges, and every table
-    the append-only trigger; the same result however often it runs. Returns the table count."""
+    the append-only trigger and the insert triggers (`install_insert_triggers`); the same result
+    however often it runs. Returns the table count."""
     from sqlalchemy import text
 
     schema = str(session.execute(text("SELECT current_schema()")).scalar_one())
@@ -259,7 +262,296 @@ def apply_privileges(session: Session) -> int:
             if sequence is not None:
                 run(text(f"REVOKE ALL ON SEQUENCE {sequence} FROM PUBLIC"))
                 run(text(f"GRANT USAGE ON SEQUENCE {sequence} TO {_ident(group_role(role))}"))
+    install_insert_triggers(session, schema, tables)
     return len(tables)
+
+
+# ------------------------------------------------------------------ who inserts, and in order
+#
+# The privileges say which tables a login may insert into; these triggers say what it may
+# insert there: only rows in its own name (`session_user`, which `SET ROLE` cannot change), and
+# on the trail only the next event with the nodes it completes. So a row typed in by hand can
+# neither lie about who acted nor leave the trail in a state the next writer trips over. They
+# bind everybody, the owner too; only a superuser can switch triggers off.
+
+ACTING_COLUMNS = (
+    "recorded_by",
+    "created_by",
+    "added_by",
+    "author",
+    "established_by",
+    "withdrawn_by",
+    "revoked_by",
+)
+"""The columns in which a record names who recorded it: the acting login, on a server.
+
+(`permission_grant.granted_by` is not one: it names the minister or DG who decided, whom the
+recording login may differ from.)
+"""
+
+INSERT_GUARD = "wegings_insert_guard"
+"""Every record table: waits for the writer lock, refuses a row in someone else's name."""
+EVENT_GUARD = "wegings_audit_event_next"
+"""audit_event: waits for the writer lock, refuses anything but the login's next event."""
+NODE_GUARD = "wegings_audit_node_due"
+"""audit_node: waits for the writer lock, refuses a node no event on the trail completes."""
+EVENT_COMPLETE = "wegings_audit_event_complete"
+"""audit_event, at commit: refuses an event without its tree nodes, or without its record."""
+RECORD_AUDITED = "wegings_record_audited"
+"""Every record table, at commit: refuses a record without its audit event."""
+
+INSERT_TRIGGERS = (INSERT_GUARD, EVENT_GUARD, NODE_GUARD, EVENT_COMPLETE, RECORD_AUDITED)
+"""The triggers (each named as its function) `apply_privileges` installs besides append-only."""
+
+MAX_NODE_LEVEL = 62
+"""The highest level of an audit tree node: 2**62 events, as far as a bigint counts."""
+
+_DEFINER = "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+# A definer's function with a fixed search path: it reads the trail with the owner's rights
+# whoever inserts, and no one's own objects can stand in for the catalog's.
+
+
+def _literal(value: str) -> str:
+    """A quoted SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _trigger_functions(schema: str) -> dict[str, str]:
+    """The body of each insert trigger's function, for the tables of `schema`."""
+    from wegings.store.chain import GENESIS_HASH
+    from wegings.store.engine import WRITE_LOCK_KEY
+
+    events = f"{_ident(schema)}.audit_event"
+    nodes = f"{_ident(schema)}.audit_node"
+    # Waits for a writer in flight, as wegings' writers do; they hold it already (re-entrant).
+    lock = f"PERFORM pg_advisory_xact_lock({WRITE_LOCK_KEY});"
+    hint = "HINT = 'Record it with wegings, logged in as yourself.'"
+    # Formatted in are only quoted identifiers and constants (hence the S608 waivers).
+    return {
+        INSERT_GUARD: f"""
+DECLARE
+  named text;
+BEGIN
+  {lock}
+  FOR i IN 0 .. TG_NARGS - 1 LOOP
+    named := to_jsonb(NEW) ->> TG_ARGV[i];
+    IF named IS DISTINCT FROM session_user::text THEN
+      RAISE EXCEPTION 'wegings records name who recorded them: % in % names %, but this login is %',
+        TG_ARGV[i], TG_TABLE_NAME, coalesce(quote_literal(named), 'nobody'),
+        quote_literal(session_user::text)
+        USING ERRCODE = 'insufficient_privilege', {hint};
+    END IF;
+  END LOOP;
+  RETURN NEW;
+END""",
+        EVENT_GUARD: f"""
+DECLARE
+  last_seq bigint;
+  last_hash text;
+  last_at timestamp;
+BEGIN
+  {lock}
+  IF NEW.actor IS DISTINCT FROM session_user::text THEN
+    RAISE EXCEPTION 'an audit event names who acted: actor % refused, this login is %',
+      coalesce(quote_literal(NEW.actor), 'nobody'), quote_literal(session_user::text)
+      USING ERRCODE = 'insufficient_privilege', {hint};
+  END IF;
+  SELECT e.seq, e.hash, e.at INTO last_seq, last_hash, last_at
+    FROM {events} e ORDER BY e.seq DESC LIMIT 1;
+  IF NEW.seq IS DISTINCT FROM coalesce(last_seq, 0) + 1 THEN
+    RAISE EXCEPTION 'audit event % refused: the next event on the trail is %',
+      coalesce(NEW.seq::text, 'without a number'), coalesce(last_seq, 0) + 1
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  IF NEW.prev_hash IS DISTINCT FROM coalesce(last_hash, '{GENESIS_HASH}') THEN
+    RAISE EXCEPTION 'audit event % refused: its prev_hash must be %, the hash of event %',
+      NEW.seq, coalesce(last_hash, '{GENESIS_HASH}'), coalesce(last_seq, 0)
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  IF NEW.hash IS NULL OR NEW.hash !~ '^[0-9a-f]{{64}}$' THEN
+    RAISE EXCEPTION 'audit event % refused: its hash is not 64 lowercase hex digits', NEW.seq
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  -- A writer stamps the server's clock, or just after the newest event when that is later: a
+  -- time beyond both would push every later record's time after it.
+  IF NEW.at IS NULL OR NEW.at < last_at OR NEW.at > greatest(
+      clock_timestamp() AT TIME ZONE 'UTC', last_at + interval '1 microsecond') THEN
+    RAISE EXCEPTION 'audit event % refused: its time % is before the newest event or after now',
+      NEW.seq, coalesce(NEW.at::text, 'none')
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  RETURN NEW;
+END""",  # noqa: S608
+        NODE_GUARD: f"""
+DECLARE
+  completing numeric;
+BEGIN
+  {lock}
+  IF NEW.level IS NULL OR NEW.idx IS NULL OR NEW.level < 0 OR NEW.level > {MAX_NODE_LEVEL}
+      OR NEW.idx < 0 THEN
+    RAISE EXCEPTION
+      'audit tree node (%, %) refused: its level runs from 0 to {MAX_NODE_LEVEL}, its idx from 0',
+      coalesce(NEW.level::text, 'none'), coalesce(NEW.idx::text, 'none')
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  IF NEW.hash IS NULL OR NEW.hash !~ '^[0-9a-f]{{64}}$' THEN
+    RAISE EXCEPTION 'audit tree node (%, %) refused: its hash is not 64 lowercase hex digits',
+      NEW.level, NEW.idx USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  -- The event that completes the subtree of the 2**level events from idx * 2**level on.
+  completing := (NEW.idx::numeric + 1) * (1::bigint << NEW.level);
+  IF completing > 9223372036854775807 THEN
+    completing := NULL;
+  END IF;
+  IF completing IS NULL
+      OR NOT EXISTS (SELECT 1 FROM {events} e WHERE e.seq = completing::bigint) THEN
+    RAISE EXCEPTION
+      'audit tree node (%, %) refused: event %, which completes it, is not on the trail',
+      NEW.level, NEW.idx, (NEW.idx::numeric + 1) * (1::bigint << NEW.level)
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  RETURN NEW;
+END""",  # noqa: S608
+        # TG_ARGV: the pairs (entity, table) of the audited records.
+        EVENT_COMPLETE: f"""
+DECLARE
+  lvl integer := 0;
+  span bigint := 1;
+  record_table text;
+  id_type text;
+  present boolean;
+  events_of_record bigint;
+BEGIN
+  WHILE span <= NEW.seq AND NEW.seq % span = 0 LOOP
+    IF NOT EXISTS (SELECT 1 FROM {nodes} n WHERE n.level = lvl AND n.idx = NEW.seq / span - 1)
+    THEN
+      RAISE EXCEPTION 'audit event % lacks the node (%, %) of the audit tree it completes',
+        NEW.seq, lvl, NEW.seq / span - 1
+        USING ERRCODE = 'integrity_constraint_violation', {hint};
+    END IF;
+    lvl := lvl + 1;
+    span := span * 2;
+  END LOOP;
+  FOR i IN 0 .. TG_NARGS / 2 - 1 LOOP
+    IF TG_ARGV[2 * i] = NEW.entity THEN
+      record_table := TG_ARGV[2 * i + 1];
+    END IF;
+  END LOOP;
+  IF record_table IS NULL THEN
+    RAISE EXCEPTION 'audit event % names no kind of wegings record (entity %)',
+      NEW.seq, quote_literal(NEW.entity)
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  SELECT format_type(a.atttypid, a.atttypmod) INTO id_type FROM pg_attribute a
+    WHERE a.attrelid = format('%I.%I', {_literal(schema)}, record_table)::regclass
+    AND a.attname = 'id' AND NOT a.attisdropped;
+  BEGIN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE id = CAST($1 AS %s))',
+      {_literal(schema)}, record_table, id_type) INTO present USING NEW.entity_id;
+  EXCEPTION WHEN data_exception THEN
+    present := false;
+  END;
+  IF NOT present THEN
+    RAISE EXCEPTION 'audit event % names % %, which is not recorded',
+      NEW.seq, NEW.entity, quote_literal(NEW.entity_id)
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  SELECT count(*) INTO events_of_record FROM {events} e
+    WHERE e.entity = NEW.entity AND e.entity_id = NEW.entity_id;
+  IF events_of_record > 1 THEN
+    RAISE EXCEPTION 'audit event % names % %, which has its audit event already',
+      NEW.seq, NEW.entity, quote_literal(NEW.entity_id)
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  RETURN NULL;
+END""",  # noqa: S608
+        # TG_ARGV[0]: the entity the record's events name.
+        RECORD_AUDITED: f"""
+DECLARE
+  record_id text := to_jsonb(NEW) ->> 'id';
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM {events} e
+      WHERE e.entity = TG_ARGV[0] AND e.entity_id = record_id) THEN
+    RAISE EXCEPTION '% % refused: a record is committed with its audit event, and it has none',
+      TG_TABLE_NAME, coalesce(record_id, 'without an id')
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  RETURN NULL;
+END""",  # noqa: S608
+    }
+
+
+def _acting_columns(session: Session, schema: str) -> dict[str, list[str]]:
+    """The `ACTING_COLUMNS` each table of `schema` has, by table."""
+    from sqlalchemy import bindparam, text
+
+    rows = session.execute(
+        text(
+            "SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a "
+            "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND a.attname IN :columns ORDER BY a.attnum"
+        ).bindparams(bindparam("columns", expanding=True)),
+        {"schema": schema, "columns": list(ACTING_COLUMNS)},
+    )
+    columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        columns.setdefault(str(table), []).append(str(column))
+    return columns
+
+
+def _audited_tables() -> dict[str, str]:
+    """Each audited record table and the entity its audit events name."""
+    from wegings.store.audit import AUDITED
+
+    return {str(model.__tablename__): entity for entity, model in AUDITED.items()}
+
+
+def install_insert_triggers(session: Session, schema: str, tables: list[str]) -> None:
+    """Install (again) the functions and the triggers of `INSERT_TRIGGERS` on `tables`: each
+    exactly once, whatever was there before."""
+    from sqlalchemy import text
+
+    run = session.execute
+    for name, body in _trigger_functions(schema).items():
+        function = f"{_ident(schema)}.{_ident(name)}"
+        run(
+            text(
+                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger {_DEFINER} "
+                f"AS $$ {body} $$"
+            )
+        )
+        run(text(f"ALTER FUNCTION {function}() OWNER TO {_ident(OWNER_ROLE)}"))
+
+    def trigger(table: str, name: str, arguments: list[str], *, at_commit: bool = False) -> None:
+        on = f"{_ident(schema)}.{_ident(table)}"
+        kind = "CONSTRAINT TRIGGER" if at_commit else "TRIGGER"
+        timing = "AFTER INSERT" if at_commit else "BEFORE INSERT"
+        deferred = " DEFERRABLE INITIALLY DEFERRED" if at_commit else ""
+        run(text(f"DROP TRIGGER IF EXISTS {_ident(name)} ON {on}"))
+        run(
+            text(
+                f"CREATE {kind} {_ident(name)} {timing} ON {on}{deferred} FOR EACH ROW "
+                f"EXECUTE FUNCTION {_ident(schema)}.{_ident(name)}"
+                f"({', '.join(map(_literal, arguments))})"
+            )
+        )
+
+    acting = _acting_columns(session, schema)
+    audited = {table: entity for table, entity in _audited_tables().items() if table in tables}
+    for table in tables:
+        if table in UNGUARDED_TABLES or table in TRAIL_TABLES:
+            continue
+        trigger(table, INSERT_GUARD, acting.get(table, []))
+        if table in audited:
+            trigger(table, RECORD_AUDITED, [audited[table]], at_commit=True)
+    if "audit_event" in tables:
+        trigger("audit_event", EVENT_GUARD, [])
+        pairs = [name for table, entity in sorted(audited.items()) for name in (entity, table)]
+        trigger("audit_event", EVENT_COMPLETE, pairs, at_commit=True)
+    if "audit_node" in tables:
+        trigger("audit_node", NODE_GUARD, [])
 
 
 def init_roles(session: Session) -> RolesResult:
