@@ -529,7 +529,9 @@ def pg_run(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
 
 # The suite on PostgreSQL (--backend=postgres). On a server the acting person is the login, so
 # every name a test acts under is a login: a member of SUITE_ROLE, which may read and write
-# every table of the suite's template (and so of each test's copy), and holds no wegings role.
+# every table of the suite's template (and so of each test's copy), and holds every wegings
+# role: the suite's logins stand for the one user of an empty register (tests of the roles
+# make logins of their own).
 
 SUITE_ROLE = "wegings_suite"
 SUITE_PASSWORD = "wegings-suite"
@@ -607,7 +609,20 @@ def acting_login(args: Sequence[str]) -> str:
 def pg_suite_template(pg_server: str, pg_template: str) -> Iterator[str]:
     """This worker's template for the suite: `pg_template` whose tables the suite's logins may
     read and write (the tests' own privileges; the product's are `db init-roles`')."""
+    from wegings.store.server import ROLES as WEGINGS_ROLES
+    from wegings.store.server import group_role
+
     _create_role(pg_server, SUITE_ROLE, "NOLOGIN")
+    # On a server the database roles gate every writing command, also while the register is
+    # empty: the suite's logins hold them all.
+    for role in WEGINGS_ROLES:
+        group = group_role(role)
+        _create_role(pg_server, group, "NOLOGIN")
+        admin_sql(
+            pg_server,
+            f"DO $$ BEGIN GRANT {_ident(group)} TO {_ident(SUITE_ROLE)}; EXCEPTION WHEN "
+            "unique_violation OR internal_error THEN NULL; END $$",
+        )
     ensure_login(DEFAULT_ACTOR)
     name = f"wegings_suite_{_worker()}_{os.getpid()}"
     admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{name}"')

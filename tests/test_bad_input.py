@@ -92,6 +92,22 @@ def test_invisible_character_in_partner_name_is_refused(run: Run, db_path: Path)
     assert not db_path.exists()
 
 
+@pytest.mark.parametrize(
+    "char", ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\u034f", "\ufe0f", "\u180e",
+             "\U000e0001", "\U000e0100", "\u17b5"],
+)  # fmt: skip
+def test_a_character_that_shows_as_nothing_in_a_partner_name_is_refused(
+    run: Run, migrated_db: Location, char: str
+) -> None:
+    result = run("new-partner", f"Dienst{char}X", "--short", "xx", "--country", "XR", "--kind",
+                 "civil")  # fmt: skip
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"Error: Partner name contains the invisible character U+{ord(char):04X}; remove it.\n"
+    )
+    assert _events(migrated_db) == 0
+
+
 def test_four_eyes_sees_through_compatibility_forms(run: Run) -> None:
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0

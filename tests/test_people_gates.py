@@ -195,6 +195,25 @@ def test_the_team_weighs_and_establishes_a_note(run: Run, team: Location, tmp_pa
     )  # fmt: skip
 
 
+def test_four_eyes_sees_one_person_under_two_logins(
+    run: Run, team: Location, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second login under the DG's own name, as the register allowed before it refused one.
+    with monkeypatch.context() as patch:
+        patch.setattr(people, "_refuse_a_registered_name", lambda session, name, but=None: None)
+        added = run(*as_("m.minister", "person", "add", "hdeboer2", "--name", "MR. H. de  Boer",
+                         "--function", "DG", "--role", "assessor"))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert run(*as_("hdeboer2", "score", "bsv", "--answers", ANSWERS)).exit_code == 0
+    refused(
+        run, team, as_("h.de.boer", "establish", "bsv", "--role", "dg"),
+        "Version 1 of bsv was written by 'hdeboer2' (MR. H. de  Boer), who has the full name of "
+        "'h.de.boer' (mr. H. de Boer), as whom you act: one person under two logins; another "
+        "person must establish it (four eyes).",
+    )  # fmt: skip
+    assert run(*as_("m.minister", "establish", "bsv", "--role", "minister")).exit_code == 0
+
+
 def test_four_eyes_needs_an_author_in_the_register(
     run: Run, location: Location, migrated_db: Location
 ) -> None:
@@ -270,8 +289,9 @@ def test_can_share_answers_once_people_are_registered(run: Run, team: Location) 
 @pytest.fixture
 def on_server(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     """The register's view of a PostgreSQL server, standing in for `wegings.store.server`:
-    set "login" and "roles" to what the server would say."""
-    said: dict[str, object] = {"login": "j.jansen", "roles": frozenset({"desk"})}
+    set "login" and "roles" to what the server would say, "missing" to True before
+    `db init-roles` (no group roles)."""
+    said: dict[str, object] = {"login": "j.jansen", "roles": frozenset({"desk"}), "missing": False}
 
     def server(session: object) -> tuple[str, frozenset[str]]:
         roles = said["roles"]
@@ -279,6 +299,7 @@ def on_server(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         return str(said["login"]), roles
 
     monkeypatch.setattr(people, "_server", server)
+    monkeypatch.setattr(people, "_missing_group_roles", lambda session, roles: said["missing"])
     return said
 
 
@@ -311,7 +332,7 @@ def test_on_a_server_the_roles_are_database_roles(
     refused(
         run, team, as_("a.analist", "score", "bsv", "--answers", ANSWERS),
         "score needs the database role assessor; 'a.analist' (drs. A. Analist) holds desk. The "
-        "database owner grants it: GRANT wegings_assessor TO a.analist.",
+        'database owner grants it: GRANT wegings_assessor TO "a.analist".',
     )  # fmt: skip
     on_server["login"], on_server["roles"] = "h.de.boer", frozenset({"dg"})
     refused(
@@ -328,10 +349,82 @@ def test_on_a_server_the_first_person_needs_the_database_role(
     refused(
         run, location, as_("j.jansen", "person", "add", "j.jansen", "--name", "J", "--function",
                            "F"),
-        "The first person registered manages the people register, so must hold the database "
-        "role dg or minister; they register the others.",
+        "person add needs the database role dg or minister; the database user 'j.jansen' holds "
+        'desk. The database owner grants it: GRANT wegings_ROLE TO "j.jansen".',
     )  # fmt: skip
     on_server["roles"] = frozenset({"minister"})
     added = run(*as_("j.jansen", "person", "add", "j.jansen", "--name", "J", "--function", "F"))
     assert added.exit_code == 0, added.output
     assert added.stderr == "Registered j.jansen (J, F) with no role.\n"
+
+
+def test_on_a_server_an_empty_register_still_gates_by_database_roles(
+    run: Run, location: Location, migrated_db: Location, on_server: dict[str, object]
+) -> None:
+    base = utcnow() - timedelta(days=1)
+    world(location, base)
+    assert run(*as_("j.jansen", *COMMAND_ARGS["new-partner"])).exit_code == 0
+    refused(
+        run, location, as_("j.jansen", "establish", "rvd", "--role", "minister"),
+        "establish as minister needs the database role minister; the database user 'j.jansen' "
+        'holds desk. The database owner grants it: GRANT wegings_minister TO "j.jansen".',
+    )  # fmt: skip
+    on_server["roles"] = frozenset({"overseer"})
+    refused(
+        run, location, as_("j.jansen", *COMMAND_ARGS["flag"]),
+        "The database user 'j.jansen' is an overseer (CTIVD): an overseer reads and exports and "
+        "changes nothing, so cannot flag.",
+    )  # fmt: skip
+    on_server["roles"], on_server["missing"] = frozenset(), True
+    refused(
+        run, location, as_("j.jansen", *COMMAND_ARGS["score"]),
+        "score needs the database role assessor; the database user 'j.jansen' holds no role. The "
+        "database has no wegings roles yet: its owner runs `wegings db init-roles`, then GRANT "
+        'wegings_assessor TO "j.jansen".',
+    )  # fmt: skip
+
+
+def test_on_a_file_an_empty_register_gates_nothing(
+    run: Run, location: Location, migrated_db: Location
+) -> None:
+    base = utcnow() - timedelta(days=1)
+    world(location, base)
+    assert run(*as_("j.jansen", *COMMAND_ARGS["flag"])).exit_code == 0
+    assert run(*as_("j.jansen", *COMMAND_ARGS["new-partner"])).exit_code == 0
+
+
+def test_on_a_server_a_login_in_another_case_is_another_user(
+    run: Run, team: Location, on_server: dict[str, object]
+) -> None:
+    on_server["login"] = "J.Jansen"
+    refused(
+        run, team, as_("J.Jansen", *COMMAND_ARGS["new-partner"]),
+        "Login 'J.Jansen' is not registered: the registered login 'j.jansen' differs in case, "
+        "and on a server that is another database user. Connect as 'j.jansen' to act as them; "
+        "see `wegings people`.",
+    )  # fmt: skip
+    on_server["login"] = "j.jansen"
+    assert run(*as_("j.jansen", *COMMAND_ARGS["new-partner"])).exit_code == 0
+    with session_scope(team, write=False) as session:
+        [event] = list_events(session, limit=1)
+        assert (event.actor, event.entity) == ("j.jansen", "partner")
+
+
+def test_on_a_server_the_first_person_is_the_login_exactly(
+    run: Run, location: Location, migrated_db: Location, on_server: dict[str, object]
+) -> None:
+    on_server["login"], on_server["roles"] = "H.de.Boer", frozenset({"dg"})
+    refused(
+        run, location, as_("H.de.Boer", "person", "add", "h.de.boer", "--name", "H",
+                           "--function", "DG"),
+        "The people register is empty, so the first person registered is the one who "
+        "registers: you act as 'H.de.Boer', not 'h.de.boer'. Register yourself first (give --as "
+        "to act under your own login).",
+    )  # fmt: skip
+    added = run(*as_("H.de.Boer", "person", "add", "H.de.Boer", "--name", "H", "--function", "DG"))
+    assert added.exit_code == 0, added.output
+    added = run(*as_("H.de.Boer", "person", "add", "j.jansen", "--name", "J", "--function", "D"))
+    assert added.exit_code == 0, added.output
+    with session_scope(location, write=False) as session:
+        assert {e.actor for e in list_events(session)} == {"H.de.Boer"}
+        assert [p.person.recorded_by for p in people.list_people(session)] == ["H.de.Boer"] * 2

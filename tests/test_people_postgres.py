@@ -13,11 +13,14 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from tests.conftest import admin_sql
+from tests.sharing_world import DEMO
 from wegings.cli import app
 from wegings.store.server import ROLES, group_role
 
 PASSWORD = "pw-" + uuid.uuid4().hex[:8]
 NEW_PARTNER = ("new-partner", "Dienst RVD", "--short", "rvd", "--country", "XR", "--kind", "civil")
+SMI = ("new-partner", "Dienst SMI", "--short", "smi", "--country", "XR", "--kind", "civil")
+VERHOOGD = str(DEMO / "smi-verhoogd.toml")
 
 
 @dataclass
@@ -30,7 +33,10 @@ class Logins:
 
     def as_(self, role: str) -> Callable[..., Result]:
         """A CLI runner acting as the login of `role` (WEGINGS_USER names that login too)."""
-        login = self.logins[role]
+        return self.as_login(self.logins[role])
+
+    def as_login(self, login: str) -> Callable[..., Result]:
+        """A CLI runner acting as `login` (WEGINGS_USER names that login too)."""
         url = make_url(self.url).set(username=login, password=PASSWORD)
         runner = CliRunner()
 
@@ -57,6 +63,21 @@ def logins(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Logins]:
     finally:
         for login in names.values():
             admin_sql(pg_url, f"DROP ROLE IF EXISTS {login}")
+
+
+@pytest.fixture
+def cased(logins: Logins) -> Iterator[tuple[str, str]]:
+    """Two more logins that differ only in case ('Dg_…' and 'dg_…'), both holding dg."""
+    suffix = uuid.uuid4().hex[:8]
+    pair = (f"Dg_{suffix}", f"dg_{suffix}")
+    for login in pair:
+        admin_sql(logins.url, f"CREATE ROLE \"{login}\" LOGIN PASSWORD '{PASSWORD}'")
+        admin_sql(logins.url, f'GRANT {group_role("dg")} TO "{login}"')
+    try:
+        yield pair
+    finally:
+        for login in pair:
+            admin_sql(logins.url, f'DROP ROLE IF EXISTS "{login}"')
 
 
 def ok(result: Result) -> Result:
@@ -113,3 +134,102 @@ def test_the_register_on_a_server_gates_by_database_roles(logins: Logins) -> Non
     )
     events = json.loads(ok(overseer("audit", "log", "--json")).stdout)
     assert {e["actor"] for e in events} == {names["dg"], names["desk"]}
+
+
+def test_an_empty_register_on_a_server_gates_by_database_roles(logins: Logins) -> None:
+    names = logins.logins
+    desk, assessor, dg = logins.as_("desk"), logins.as_("assessor"), logins.as_("dg")
+    refused(
+        assessor(*NEW_PARTNER),
+        f"new-partner needs the database role desk; the database user '{names['assessor']}' "
+        f"holds assessor. The database owner grants it: GRANT wegings_desk TO "
+        f"{names['assessor']}.",
+    )
+    ok(desk(*SMI))
+    ok(assessor("score", "smi", "--answers", VERHOOGD))
+    refused(
+        desk("establish", "smi", "--role", "minister"),
+        f"establish as minister needs the database role minister; the database user "
+        f"'{names['desk']}' holds desk. The database owner grants it: GRANT wegings_minister TO "
+        f"{names['desk']}.",
+    )
+    refused(
+        dg("establish", "smi", "--role", "minister"),
+        f"establish as minister needs the database role minister; the database user "
+        f"'{names['dg']}' holds dg. The database owner grants it: GRANT wegings_minister TO "
+        f"{names['dg']}.",
+    )
+    refused(
+        dg("establish", "smi", "--role", "dg"),
+        "A verhoogd note can only be established by the minister; it was asked as dg. Use --role "
+        "minister.",
+    )
+    refused(
+        logins.as_("overseer")("flag", "smi", "--reason", "Onrust"),
+        f"The database user '{names['overseer']}' is an overseer (CTIVD): an overseer reads and "
+        "exports and changes nothing, so cannot flag.",
+    )
+    ok(logins.as_("minister")("establish", "smi", "--role", "minister"))
+    events = json.loads(ok(dg("audit", "log", "--json")).stdout)
+    assert [(e["action"], e["actor"]) for e in events] == [
+        ("note.establish", names["minister"]),
+        ("note.draft", names["assessor"]),
+        ("partner.create", names["desk"]),
+    ]
+
+
+def test_a_login_in_another_case_is_another_database_user(
+    logins: Logins, cased: tuple[str, str]
+) -> None:
+    upper, lower = cased
+    refused(
+        logins.as_login(upper)("person", "add", lower, "--name", "mr. H. de Boer", "--function",
+                               "DG"),
+        "The people register is empty, so the first person registered is the one who "
+        f"registers: you act as '{upper}', not '{lower}'. Register yourself first (give --as to "
+        "act under your own login).",
+    )  # fmt: skip
+    ok(logins.as_login(lower)("person", "add", lower, "--name", "mr. H. de Boer", "--function",
+                              "DG"))  # fmt: skip
+    refused(
+        logins.as_login(upper)(*NEW_PARTNER),
+        f"Login '{upper}' is not registered: the registered login '{lower}' differs in case, and "
+        f"on a server that is another database user. Connect as '{lower}' to act as them; see "
+        "`wegings people`.",
+    )
+    refused(
+        logins.as_login(lower)("person", "add", upper, "--name", "H. de Boer jr.", "--function",
+                               "DG"),
+        f"'{lower}' is registered already. Correct a name or function with `wegings person edit "
+        f"{lower}`; grant a role with `wegings person grant`.",
+    )  # fmt: skip
+    ok(logins.as_login(lower)("person", "add", logins.logins["desk"], "--name", "J. Jansen",
+                              "--function", "desk"))  # fmt: skip
+    ok(logins.as_("desk")(*NEW_PARTNER))
+    listed = json.loads(ok(logins.as_("overseer")("people", "--json")).stdout)
+    assert {(p["login"], p["registered_by"]) for p in listed} == {
+        (lower, lower),
+        (logins.logins["desk"], lower),
+    }
+    events = json.loads(ok(logins.as_("overseer")("audit", "log", "--json")).stdout)
+    assert {e["actor"] for e in events} == {lower, logins.logins["desk"]}
+
+
+def test_people_on_a_server_shows_the_database_roles(logins: Logins) -> None:
+    names = logins.logins
+    dg = logins.as_("dg")
+    ok(dg("person", "add", names["dg"], "--name", "mr. H. de Boer", "--function", "DG"))
+    ok(dg("person", "add", names["desk"], "--name", "J. Jansen", "--function", "desk"))
+    ok(dg("person", "add", "k.klaas", "--name", "K. Klaas", "--function", "analist"))
+    listed = json.loads(ok(logins.as_("overseer")("people", "--json")).stdout)
+    assert [(p["login"], p["roles"], p["database_roles"]) for p in listed] == sorted(
+        [(names["dg"], [], ["dg"]), (names["desk"], [], ["desk"]), ("k.klaas", [], None)]
+    )
+    admin_sql(logins.url, f"GRANT {group_role('assessor')} TO {names['desk']}")
+    table = ok(logins.as_("overseer")("people")).stdout
+    assert "People (3); roles: the database roles each login holds on the server now" in table
+    assert "Database roles" in table
+    [desk_line] = [line for line in table.splitlines() if names["desk"] in line]
+    assert "desk, assessor" in desk_line
+    [klaas_line] = [line for line in table.splitlines() if "k.klaas" in line]
+    assert "no database login" in klaas_line

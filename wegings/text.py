@@ -67,14 +67,50 @@ def clean_text(
     return text
 
 
-def reject_invisible(text: str, *, field: str) -> str:
-    """`text`, or InvalidInput when it holds an invisible formatting character.
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1): characters a
+# renderer may draw as nothing at all, whatever their category. Python's unicodedata does not
+# carry the property, so its ranges are listed here.
+_DEFAULT_IGNORABLE: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian variation selectors and vowel separator
+    (0x200B, 0x200F),  # zero-width space, joiners, direction marks
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, bidi isolates
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (byte order mark)
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xFFF0, 0xFFF8),  # unassigned, reserved as ignorable
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls
+    (0x1D173, 0x1D17A),  # musical beam and slur controls
+    (0xE0000, 0xE0FFF),  # tag characters, variation selectors supplement, reserved
+)
 
-    Names identify people and services; a zero-width space or a direction override would make
-    two different names look the same (and defeat the four-eyes check).
+_BLANK_GLYPHS = frozenset({"\u2800"})
+"""Visible characters (not default-ignorable) whose glyph is empty: the Braille blank."""
+
+
+def is_invisible(char: str) -> bool:
+    """Whether `char` shows as nothing on screen: a format character (Cf), a default-ignorable
+    code point (Hangul fillers, variation selectors, tags …) or a blank glyph (U+2800)."""
+    if unicodedata.category(char) == "Cf" or char in _BLANK_GLYPHS:
+        return True
+    point = ord(char)
+    return any(low <= point <= high for low, high in _DEFAULT_IGNORABLE)
+
+
+def reject_invisible(text: str, *, field: str) -> str:
+    """`text`, or InvalidInput when it holds a character that shows as nothing (`is_invisible`).
+
+    Names identify people and services; a zero-width space, a Hangul filler or a direction
+    override would make two different names look the same (and defeat the four-eyes check).
     """
     for char in text:
-        if unicodedata.category(char) == "Cf":
+        if is_invisible(char):
             raise InvalidInput(
                 f"{field} contains the invisible character U+{ord(char):04X}; remove it."
             )

@@ -155,16 +155,20 @@ def people(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """List the registered people with function and roles (and, in JSON, every grant)."""
-    from wegings.register.people import list_people, people_json
+    """List the registered people with function and roles (and, in JSON, every grant).
+
+    On a PostgreSQL server the roles shown are the database roles each login holds on the
+    server now (the ones that count there), "no database login" when there is none.
+    """
+    from wegings.register.people import people_json, people_listing
     from wegings.store.engine import read_now, session_scope
     from wegings.timeutil import display_day, parse_as_of
 
     with session_scope(location(ctx), write=False) as session:
         now = read_now(session)
         moment = now if as_of is None else parse_as_of(as_of, now=now)
-        rows = list_people(session, at=moment)
-        data: list[dict[str, Any]] = people_json(rows)
+        listing = people_listing(session, at=moment)
+        data: list[dict[str, Any]] = people_json(listing.rows, listing.database_roles)
     if as_json:
         output.emit_json(data)
         return
@@ -176,21 +180,44 @@ def people(
             "register with `wegings person add` (yourself, as dg or minister)."
         )
         return
+    on_server = listing.database_roles is not None
+    whose = (
+        "roles: the database roles each login holds on the server now"
+        if on_server
+        else "roles: as granted in the register"
+    )
     output.print_table(
-        f"People{f' as of {as_of}' if as_of else ''} ({len(data)})",
-        ["Login", "Name", "Function", "Roles", "Registered", "By"],
+        f"People{f' as of {as_of}' if as_of else ''} ({len(data)}); {whose}",
+        [
+            "Login",
+            "Name",
+            "Function",
+            "Database roles" if on_server else "Roles",
+            "Registered",
+            "By",
+        ],
         [
             (
                 d["login"],
                 d["name"],
                 d["function"],
-                ", ".join(d["roles"]) or None,
+                _shown_roles(d, on_server=on_server),
                 display_day(d["registered_at"]),
                 d["registered_by"],
             )
             for d in data
         ],
     )
+
+
+def _shown_roles(entry: dict[str, Any], *, on_server: bool) -> str | None:
+    """The roles column of `people`: the database roles on a server, else the register's."""
+    if not on_server:
+        return ", ".join(entry["roles"]) or None
+    held = entry["database_roles"]
+    if held is None:
+        return "no database login"
+    return ", ".join(held) or "no wegings role"
 
 
 def register(root: typer.Typer) -> None:

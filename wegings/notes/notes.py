@@ -205,18 +205,31 @@ def save_draft(
     return note
 
 
-def _four_eyes_of_registered_persons(session: Session, target: NoteState, partner: Partner) -> None:
+def _four_eyes_of_registered_persons(
+    session: Session, target: NoteState, partner: Partner, actor: str
+) -> None:
     """With a people register, four eyes compares registered persons, never typed names.
 
     The establishing person is registered (the gate of `establish`); the author must be too, or
     the author and the establisher cannot be told apart as persons. A draft saved before its
-    author was registered is saved again, as a new version, by a registered assessor.
+    author was registered is saved again, as a new version, by a registered assessor. Two
+    logins of one person (one record, or one full name) are one person.
     """
-    from wegings.register.people import is_registered, register_is_empty
+    from wegings.register.people import is_registered, register_is_empty, registered_as_one
 
     author = target.note.author
-    if register_is_empty(session) or is_registered(session, author):
+    if register_is_empty(session):
         return
+    if is_registered(session, author):
+        one = registered_as_one(session, author, actor)
+        if one is None:
+            return
+        writer, establisher = one
+        raise Refused(
+            f"Version {target.version} of {partner.short} was written by {writer.describe()}, "
+            f"who has the full name of {establisher.describe()}, as whom you act: one person "
+            "under two logins; another person must establish it (four eyes)."
+        )
     raise Refused(
         f"Version {target.version} of {partner.short} was written by {author.strip()!r}, who is "
         "not in the people register, so four eyes cannot compare registered persons. A "
@@ -271,7 +284,7 @@ def establish(
         actor=actor,
         status=target.status,
     )
-    _four_eyes_of_registered_persons(session, target, partner)
+    _four_eyes_of_registered_persons(session, target, partner, actor)
     if standing is not None and standing.version > target.version:
         raise Refused(
             f"Version {target.version} is older than version {standing.version}, which was "

@@ -24,7 +24,7 @@ from wegings.domain import (
     Role,
 )
 from wegings.errors import InvalidInput, Problem, Refused, ValidationFailed
-from wegings.text import closest
+from wegings.text import closest, is_invisible
 
 MIN_SENTENCE_CHARACTERS = 20
 MIN_SENTENCE_WORDS = 4
@@ -130,21 +130,34 @@ def profile_causes(scores: Mapping[str, int]) -> list[str]:
 def same_person(first: str, second: str) -> bool:
     """Whether two names denote the same person, or could pass for one on screen.
 
-    Case, surrounding blanks, Unicode compatibility forms and invisible formatting characters are
-    ignored, and the names are compared by their confusable skeleton (UTS #39), so that "Tester",
-    "tester ", "tes\u200bter" and "t\u0435ster" (a Cyrillic e) count as one person (four eyes).
+    Case, surrounding and repeated blanks, Unicode compatibility forms and characters that show
+    as nothing (`wegings.text.is_invisible`) are ignored, and the names are compared by their
+    confusable skeleton (UTS #39), so that "Tester", "tester ", "tes\u200bter" and "t\u0435ster"
+    (a Cyrillic e) count as one person (four eyes), and "mr. H.  de Boer" is "mr. H. de Boer".
     """
-    return _person_key(first) == _person_key(second)
+    keys = _person_keys(first)
+    return any(mine == theirs for mine, theirs in zip(keys, _person_keys(second), strict=True))
 
 
-def _person_key(name: str) -> str:
-    """The name NFKC-folded, without invisible characters, as a confusable skeleton, folded."""
+def _person_keys(name: str) -> tuple[str, str]:
+    """Two keys of the name: two names that share either look alike.
+
+    The name is NFKC-folded, without characters that show as nothing and with its blanks
+    collapsed to one space. A skeleton is not the same in every case ("I" becomes "l", "i"
+    stays), and a capital may look like a Latin capital whose lower case it does not resemble
+    (Cyrillic "\u041d" is "H", its "\u043d" no "h"): so one key folds the case before the
+    skeleton, the other takes the skeleton first. Each is folded again after its skeleton, as a
+    prototype may be a capital ("\u0421" → "C").
+    """
     from wegings.skeleton import skeleton
 
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
-    # Folding again after the skeleton: a prototype may be a capital ("\u0421" → "C").
-    return unicodedata.normalize("NFKC", skeleton(visible)).casefold()
+    compatible = unicodedata.normalize("NFKC", name)
+    visible = " ".join("".join(c for c in compatible if not is_invisible(c)).split())
+
+    def folded(text: str) -> str:
+        return unicodedata.normalize("NFKC", text).casefold()
+
+    return folded(skeleton(folded(visible))), folded(skeleton(folded(skeleton(visible))))
 
 
 def check_establish(

@@ -5,13 +5,17 @@ empty the tool works as it always did, for one user: whoever `--as` (or the logi
 recorded. From the first registered person on, every writing command is done by a registered
 person holding a role that `GATES` lists for it, and the four-eyes rule compares registered
 persons. On a PostgreSQL server the acting person is the database user the server
-authenticated and the roles are its database roles (`wegings.store.server`).
+authenticated, matched to the register exactly (case and all: `Alice` and `alice` are two
+database users), and the roles are its database roles (`wegings.store.server`), checked against
+`GATES` whether anyone is registered or not.
 
 The register is managed by the head of service or the minister: the first person registered
 (on an empty register, by anyone) must be the one registering and must hold `dg` or `minister`;
 after that only a registered `dg` or `minister` adds people, corrects them, and grants or revokes
-roles; nobody grants a role to themselves; an overseer (CTIVD) holds no other role; and no
-revocation leaves the register without a `dg` or `minister`.
+roles; nobody grants a role to themselves nor corrects their own name or function; an
+overseer (CTIVD) holds no other role; and no revocation leaves the register without a `dg` or
+`minister`. A person is one login: a full name that is the name of a registered person (by
+`same_person`) is refused, and two records under one name count as one person all the same.
 """
 
 from __future__ import annotations
@@ -201,17 +205,28 @@ def _fold(login: str) -> str:
     return unicodedata.normalize("NFC", login).casefold()
 
 
-def find_person(session: Session, login: str) -> Person | None:
+def find_person(session: Session, login: str, *, exact: bool = False) -> Person | None:
     """The person whose login this is (case-insensitive), or None.
 
     A login that only looks like a registered one (a Cyrillic 'і' in 'alіce') is refused: it
-    names nobody, and must not pass for the person it resembles.
+    names nobody, and must not pass for the person it resembles. With `exact` (the login a
+    server authenticated) the login must be the registered one as it is, case and all: a
+    registered login that differs only in case is another database user, so it is refused.
     """
-    wanted = _fold(login.strip())
+    typed = login.strip()
+    wanted = _fold(typed)
     people = _registered(session)
     for person in people:
-        if _fold(person.login) == wanted:
+        if (person.login == typed) if exact else (_fold(person.login) == wanted):
             return person
+    for person in people:
+        if exact and _fold(person.login) == wanted:
+            raise Refused(
+                f"Login {quote(typed)} is not registered: the registered login "
+                f"{quote(person.login)} differs in case, and on a server that is another "
+                f"database user. Connect as {quote(person.login)} to act as them; see "
+                "`wegings people`."
+            )
     for person in people:
         if same_person(person.login, login):
             raise Refused(
@@ -257,6 +272,12 @@ def normalise_login(text: str) -> str:
         "NFC", clean_text(text, field="Login", max_length=MAX_LOGIN_LENGTH)
     )
     reject_invisible(login, field="Login")
+    for char in login:
+        if unicodedata.category(char) == "Zs" and char != " ":
+            # Shown as a blank, so 'k\u00a0klaas' would read as the login 'k klaas'.
+            raise InvalidInput(
+                f"Login contains the space character U+{ord(char):04X}; a login has no spaces."
+            )
     if not _LOGIN.match(login):
         raise InvalidInput(
             f"Login {quote(login)} may hold letters, digits and . _ @ ' - only, starting with a "
@@ -274,6 +295,43 @@ def _reason(value: str) -> str:
     return clean_text(value, field="Reason (--reason)", multiline=True, max_length=MAX_TEXT_LENGTH)
 
 
+def same_registered_person(first: PersonAt, second: PersonAt) -> bool:
+    """Whether two registered persons are one: one record, or one full name (`same_person`).
+
+    A name is refused when it is a registered person's already, but two records under one name
+    may be on record from before that; they are one person for four eyes and self-grants.
+    """
+    return first.person.id == second.person.id or same_person(first.name, second.name)
+
+
+def registered_as_one(
+    session: Session, first: str, second: str
+) -> tuple[PersonAt, PersonAt] | None:
+    """The registered persons of two logins when they are one person, else None (also when
+    either is not registered)."""
+    try:
+        one, other = find_person(session, first), find_person(session, second)
+    except Refused:
+        return None
+    if one is None or other is None:
+        return None
+    pair = person_at(session, one), person_at(session, other)
+    return pair if same_registered_person(*pair) else None
+
+
+def _refuse_a_registered_name(session: Session, name: str, *, but: Person | None = None) -> None:
+    """Refused when `name` is the full name of a registered person other than `but`: one person
+    under two logins would count as two (four eyes, self-grants)."""
+    for other in list_people(session):
+        if (but is None or other.person.id != but.id) and same_person(other.name, name):
+            raise Refused(
+                f"Full name {quote(name)} is the name of the registered person "
+                f"{other.describe()}: one person under two logins would pass four eyes. If "
+                "they are two people, distinguish the names by initials or function (e.g. "
+                f"'{other.name} (function)'); one person keeps one login."
+            )
+
+
 # --------------------------------------------------------------------------- who is acting
 
 
@@ -281,8 +339,10 @@ def _reason(value: str) -> str:
 class Acting:
     """The person a command is done by.
 
-    `person` is None while the register is empty (one user, as before the register). `roles`
-    are the register's roles on a SQLite file and the database roles on a server.
+    `person` is None while the register is empty (on a file one user, as before the register;
+    on a server the login with its database roles). `roles` are the register's roles on a SQLite
+    file and the database roles on a server. `login` is who is recorded as acting: on a server
+    exactly the login it authenticated.
     """
 
     login: str
@@ -300,6 +360,20 @@ def _server(session: Session) -> tuple[str, frozenset[str]] | None:
     return session_login(session), frozenset(server_roles(session))
 
 
+def _missing_group_roles(session: Session, roles: Iterable[str]) -> bool:
+    """Whether any of the group roles of `roles` is missing on the server (before `wegings db
+    init-roles`)."""
+    from sqlalchemy import bindparam, text
+
+    from wegings.store.server import group_role
+
+    names = sorted({group_role(role) for role in roles})
+    query = text("SELECT count(*) FROM pg_roles WHERE rolname IN :names").bindparams(
+        bindparam("names", expanding=True)
+    )
+    return int(session.execute(query, {"names": names}).scalar_one()) < len(names)
+
+
 def acting_person(
     session: Session,
     *,
@@ -311,8 +385,10 @@ def acting_person(
     """Who does `command`, checked against the register and `GATES`; Refused when not allowed.
 
     `claimed` is who `--as`, WEGINGS_USER or the login name says is acting (`source` names the
-    first two, None for the login name). On a server the authenticated database user acts and
-    a claim of anyone else is refused. `role` is the role the command is done in (`--role`).
+    first two, None for the login name). On a server the authenticated database user acts, a
+    claim of anyone else is refused, and its database roles are checked against `GATES` also
+    while the register is empty; on a SQLite file an empty register lets anyone act (one user).
+    `role` is the role the command is done in (`--role`).
     """
     gate = GATES[command]
     server = _server(session)
@@ -327,8 +403,11 @@ def acting_person(
     else:
         login, roles = claimed, frozenset()
     if register_is_empty(session):
-        return Acting(login, None, roles, server is not None)
-    person = find_person(session, login)
+        acting = Acting(login, None, roles, server is not None)
+        if server is not None:
+            _check_gate(acting, command, gate, role, session=session)
+        return acting
+    person = find_person(session, login, exact=server is not None)
     if person is None:
         raise Refused(
             f"{quote(login)} is not in the people register, so cannot {command}. A dg or "
@@ -338,8 +417,9 @@ def acting_person(
     current = person_at(session, person)
     if server is None:
         roles = frozenset(current.roles)
+    # On a server `person.login` is the authenticated login exactly (find_person, exact).
     acting = Acting(person.login, current, roles, server is not None)
-    _check_gate(acting, command, gate, role)
+    _check_gate(acting, command, gate, role, session=session)
     return acting
 
 
@@ -348,8 +428,16 @@ def _roles_text(roles: Iterable[str]) -> str:
     return f"holds {', '.join(held)}" if held else "holds no role"
 
 
-def _check_gate(acting: Acting, command: str, gate: Gate, role: str | None) -> None:
-    assert acting.person is not None
+def _sql_name(login: str) -> str:
+    """A login as GRANT takes it: as it is when a plain lower-case identifier, else quoted."""
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", login):
+        return login
+    return '"' + login.replace('"', '""') + '"'
+
+
+def _check_gate(
+    acting: Acting, command: str, gate: Gate, role: str | None, *, session: Session
+) -> None:
     if gate.by_role_option:
         if role is None or role not in gate.roles:
             raise RuntimeError(f"{command} must name the role it is done in, not {role!r}")
@@ -358,16 +446,27 @@ def _check_gate(acting: Acting, command: str, gate: Gate, role: str | None) -> N
         needed, what = gate.roles, command
     if acting.roles & needed:
         return
-    who = acting.person.describe()
+    if acting.person is not None:
+        who = acting.person.describe()
+    else:
+        # A server with nobody registered yet: the login is all there is to name.
+        who = f"the database user {quote(acting.login)}"
     if acting.roles == {OVERSEER}:
         raise Refused(
-            f"{who} is an overseer (CTIVD): an overseer reads and exports and changes nothing, "
-            f"so cannot {command}."
+            f"{who[:1].upper()}{who[1:]} is an overseer (CTIVD): an overseer reads and exports "
+            f"and changes nothing, so cannot {command}."
         )
     wanted = " or ".join(_ordered(needed))
     named = wanted if len(needed) == 1 else "ROLE"
     if acting.on_server:
-        fix = f"The database owner grants it: GRANT wegings_{named} TO {acting.login}."
+        grant = f"GRANT wegings_{named} TO {_sql_name(acting.login)}"
+        if _missing_group_roles(session, needed):
+            fix = (
+                "The database has no wegings roles yet: its owner runs `wegings db init-roles`, "
+                f"then {grant}."
+            )
+        else:
+            fix = f"The database owner grants it: {grant}."
     else:
         fix = (
             f"A dg or minister grants it: `wegings person grant {acting.login} {named} "
@@ -429,6 +528,14 @@ def _check_combination(login: str, held: Sequence[str], role: str) -> None:
         )
 
 
+def _as_you(acting: Acting, target: PersonAt) -> str:
+    """' (X has your full name, so is you)' when `target` is the acting person under another
+    login; '' when it is their own record."""
+    if acting.person is None or acting.person.person.id == target.person.id:
+        return ""
+    return f" ({target.describe()} has your full name, so is you)"
+
+
 def _no_grants_on_server(acting: Acting) -> None:
     if acting.on_server:
         raise Refused(
@@ -483,9 +590,15 @@ def add_person(
             f"{quote(existing.login)} is registered already. Correct a name or function with "
             f"`wegings person edit {existing.login}`; grant a role with `wegings person grant`."
         )
+    _refuse_a_registered_name(session, full_name)
     first = acting.person is None
     if first:
-        if _fold(acting.login) != _fold(new_login):
+        # On a server the login is the one it authenticated, exactly; a file compares folded.
+        if (
+            acting.login != new_login
+            if acting.on_server
+            else _fold(acting.login) != _fold(new_login)
+        ):
             raise Refused(
                 "The people register is empty, so the first person registered is the one who "
                 f"registers: you act as {quote(acting.login)}, not {quote(new_login)}. Register "
@@ -502,7 +615,9 @@ def add_person(
     for role in role_list:
         _check_combination(new_login, held, role)
         held.append(role)
-    actor = new_login if first else acting.login
+    # Recorded as who acts: on a server exactly the authenticated login; on a file the first
+    # person as registered, not as typed after --as.
+    actor = new_login if first and not acting.on_server else acting.login
     person = Person(
         login=new_login,
         name=full_name,
@@ -538,6 +653,13 @@ def correct_person(
         raise InvalidInput("Give --name or --function to correct; the login never changes.")
     person = get_person(session, login)
     current = person_at(session, person)
+    if acting.person is not None and same_registered_person(acting.person, current):
+        raise Refused(
+            f"Nobody corrects their own name or function{_as_you(acting, current)}: another dg "
+            f"or minister corrects {current.describe()}."
+        )
+    if given["name"] is not None:
+        _refuse_a_registered_name(session, given["name"], but=person)
     for field, value in given.items():
         if value is not None and value == getattr(current, field):
             raise Refused(
@@ -565,10 +687,10 @@ def grant_role(
     text = _reason(reason)
     person = get_person(session, login)
     current = person_at(session, person)
-    if acting.person is None or acting.person.person.id == person.id:
+    if acting.person is None or same_registered_person(acting.person, current):
         raise Refused(
-            f"Nobody grants a role to themselves: another dg or minister grants "
-            f"{quote(person.login)} the role {wanted}."
+            f"Nobody grants a role to themselves{_as_you(acting, current)}: another dg or "
+            f"minister grants {quote(person.login)} the role {wanted}."
         )
     if wanted in current.roles:
         raise Refused(f"{current.describe()} holds the role {wanted} already.")
@@ -638,11 +760,69 @@ def signatory(session: Session, login: str, at: datetime) -> Signatory | None:
     return Signatory(person.login, shown.name, shown.function)
 
 
-def people_json(rows: Sequence[PersonAt]) -> list[dict[str, object]]:
-    """The register as plain JSON with stable keys, for `wegings people --json`."""
+@dataclass(frozen=True)
+class PeopleListing:
+    """The register as on record at a moment, and on a server the database roles held now.
+
+    `database_roles` is None on a SQLite file (the roles are the register's grants); on a
+    server it gives, per login, the wegings roles that database user holds now, or None when
+    there is no database login of that name.
+    """
+
+    rows: list[PersonAt]
+    database_roles: dict[str, tuple[str, ...] | None] | None
+
+
+def database_roles(session: Session, logins: Sequence[str]) -> dict[str, tuple[str, ...] | None]:
+    """Per login, the wegings roles that database user holds on the server now (member of
+    `wegings_<role>`, directly or not), or None when no database user of that name may log in.
+
+    A superuser counts as a member of every role, as the server's `pg_has_role` says.
+    """
+    from sqlalchemy import bindparam, text
+
+    from wegings.store.server import group_role
+
+    if not logins:
+        return {}
+    query = text(
+        "SELECT u.rolname, g.rolname FROM pg_roles u LEFT JOIN pg_roles g "
+        "ON g.rolname IN :groups AND pg_has_role(u.oid, g.oid, 'MEMBER') "
+        "WHERE u.rolname IN :logins AND u.rolcanlogin"
+    ).bindparams(bindparam("groups", expanding=True), bindparam("logins", expanding=True))
+    groups = {group_role(role): role for role in ROLES}
+    held: dict[str, set[str]] = {}
+    rows = session.execute(query, {"groups": list(groups), "logins": list(logins)})
+    for login, group in rows:
+        roles = held.setdefault(str(login), set())
+        if group is not None:
+            roles.add(groups[str(group)])
+    return {login: _ordered(held[login]) if login in held else None for login in logins}
+
+
+def people_listing(session: Session, *, at: datetime | None = None) -> PeopleListing:
+    """`list_people` at `at`, with the database roles each login holds now on a server."""
+    from wegings.store.server import is_server
+
+    rows = list_people(session, at=at)
+    on_server = is_server(session)
+    roles = database_roles(session, [p.login for p in rows]) if on_server else None
+    return PeopleListing(rows, roles)
+
+
+def people_json(
+    rows: Sequence[PersonAt],
+    held_on_server: dict[str, tuple[str, ...] | None] | None = None,
+) -> list[dict[str, object]]:
+    """The register as plain JSON with stable keys, for `wegings people --json`.
+
+    On a server (`held_on_server` given, as `database_roles` answers it) each person also has
+    `database_roles`: the wegings roles their login holds on the server now, or null when there
+    is no such database login.
+    """
     from wegings.timeutil import iso
 
-    return [
+    listed: list[dict[str, object]] = [
         {
             "login": p.login,
             "name": p.name,
@@ -677,3 +857,8 @@ def people_json(rows: Sequence[PersonAt]) -> list[dict[str, object]]:
         }
         for p in rows
     ]
+    if held_on_server is not None:
+        for entry, person in zip(listed, rows, strict=True):
+            held = held_on_server.get(person.login)
+            entry["database_roles"] = list(held) if held is not None else None
+    return listed
