@@ -63,6 +63,7 @@ demo-postgres: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_sharing.py
+	scripts/with-postgres.sh --required $(BIN)/python bench/bench_backends.py
 
 clean:
 	rm -rf $(VENV) .venv-lowest .demo build dist .pytest_cache .mypy_cache .ruff_cache
