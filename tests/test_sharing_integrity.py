@@ -320,16 +320,18 @@ def _rewrite_event(db: Location, entity: str, entity_id: int, change: dict[str, 
     read the source would; the events after it are left as they are."""
     from wegings.store.chain import canonical, chain_hash
 
-    seq, at, actor, action, prev = sql(
+    seq, at, actor, action, prev, login = sql(
         db,
-        "SELECT seq, at, actor, action, prev_hash FROM audit_event "
+        "SELECT seq, at, actor, action, prev_hash, os_login FROM audit_event "
         "WHERE entity = ? AND entity_id = ?",
         entity,
         str(entity_id),
     )[0]
     text = canonical(change)
     moment = str(at).replace(" ", "T") + "Z"
-    digest = chain_hash(seq, moment, actor, action, entity, str(entity_id), text, prev)  # type: ignore[arg-type]
+    fields = (str(actor), str(action), entity, str(entity_id), text, str(prev))
+    os_login = None if login is None else str(login)
+    digest = chain_hash(int(str(seq)), moment, *fields, os_login=os_login)
     sql(db, "UPDATE audit_event SET change = ?, hash = ? WHERE seq = ?", text, digest, seq)
 
 

@@ -73,6 +73,7 @@ def log(
                     "seq": e.seq,
                     "at": iso(e.at),
                     "actor": e.actor,
+                    "os_login": e.os_login,
                     "action": e.action,
                     "entity": e.entity,
                     "entity_id": e.entity_id,
@@ -91,7 +92,7 @@ def log(
             (
                 e.seq,
                 e.at.strftime("%Y-%m-%d %H:%M:%S"),
-                e.actor,
+                e.actor if e.os_login in (None, e.actor) else f"{e.actor} (OS login: {e.os_login})",
                 e.action,
                 f"{e.entity} #{e.entity_id}",
                 _summary(e.change),

@@ -106,7 +106,8 @@ _STORED_TEXT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
 # An event with its successor's prev_hash, to hash it and check that the chain goes on from it.
 _EVENT_SELECT = (
     "SELECT e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.change, e.prev_hash, "
-    "e.hash, n.prev_hash FROM audit_event e LEFT JOIN audit_event n ON n.seq = e.seq + 1"
+    "e.hash, n.prev_hash, e.os_login FROM audit_event e "
+    "LEFT JOIN audit_event n ON n.seq = e.seq + 1"
 )
 _EVENTS_BY_SEQ = f"{_EVENT_SELECT} WHERE e.seq = ?"
 
@@ -138,11 +139,12 @@ def _event_columns(alias: str) -> str:
     """The columns of a joined event in `_EVENT_WIDTH` places, as `_EVENT_SELECT` has them."""
     return (
         f"{alias}.seq, {alias}.at, {alias}.actor, {alias}.action, {alias}.entity, "
-        f"{alias}.entity_id, {alias}.change, {alias}.prev_hash, {alias}.hash, n{alias}.prev_hash"
+        f"{alias}.entity_id, {alias}.change, {alias}.prev_hash, {alias}.hash, n{alias}.prev_hash, "
+        f"{alias}.os_login"
     )
 
 
-_EVENT_WIDTH = 10
+_EVENT_WIDTH = 11
 _CHANGE = 6  # where the snapshot stands among an event's columns
 _NO_EVENT = ", ".join(["NULL"] * _EVENT_WIDTH)
 
@@ -375,7 +377,9 @@ class SharingReader:
     def _event_problem(self, event: Sequence[Any]) -> str | None:
         """Why one event (a row of `_EVENT_SELECT`'s columns) does not hash right or its
         successor does not link to it; None when it holds."""
-        seq, at, actor, action, entity, entity_id, change, prev_hash, digest, following = event
+        seq, at, actor, action, entity, entity_id, change, prev_hash, digest, following, login = (
+            event
+        )
         moment = _iso_of_stored(at)
         if (
             moment is None
@@ -386,7 +390,10 @@ class SharingReader:
             or type(change) is not str
             or type(prev_hash) is not str
             or type(digest) is not str
-            or chain_hash(seq, moment, actor, action, entity, entity_id, change, prev_hash)
+            or (login is not None and type(login) is not str)
+            or chain_hash(
+                seq, moment, actor, action, entity, entity_id, change, prev_hash, os_login=login
+            )
             != digest
         ):
             return (

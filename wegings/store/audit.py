@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, inspect
@@ -43,6 +46,7 @@ from wegings.store.models import (
     RoleRevocation,
     Transfer,
 )
+from wegings.store.server import is_server
 from wegings.store.stored import snapshot_value
 from wegings.store.tree import append_event, event_data, stored_nodes_in_order
 from wegings.timeutil import as_utc
@@ -98,6 +102,39 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(event_data(event)).hexdigest()
 
 
+def os_account() -> str | None:
+    """The operating-system account this process runs as; None when it cannot be told.
+
+    On POSIX the account of the real user id (`pwd`), not `getpass.getuser()`, which believes
+    LOGNAME and USER first: whoever can set a variable could claim any login. Where `pwd` does
+    not exist (Windows), `getpass.getuser()` is all there is.
+    """
+    try:
+        import pwd
+    except ImportError:
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError, ImportError):
+            return None
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a user id without an account (a container): no name to trust
+        return None
+
+
+@cache
+def _process_os_login() -> str | None:
+    """`os_account()`, asked once per process (every event of a command records it)."""
+    return os_account()
+
+
+def event_os_login(session: Session) -> str | None:
+    """The OS login an event written in `session` records: the process's account on SQLite,
+    where the acting person is only a name given; None on a server, where the acting person is
+    the login the server authenticated and the client's account is only a claim."""
+    return None if is_server(session) else _process_os_login()
+
+
 def _primary_key(record: SQLModel) -> str:
     value = getattr(record, "id", None)
     if value is None:
@@ -127,6 +164,7 @@ def record_change(
         change=canonical(snapshot(record)),
         prev_hash=last.hash if last else GENESIS_HASH,
         hash="",
+        os_login=event_os_login(session),
     )
     event.hash = event_hash(event)
     session.add(event)

@@ -41,11 +41,19 @@ def event_bytes(
     entity_id: str,
     change: str,
     prev_hash: str,
+    *,
+    os_login: str | None = None,
 ) -> bytes:
     """An event's canonical bytes (its time as ISO UTC text), chained to the hash before it:
-    what the hash chain hashes, and the leaf of the Merkle tree over the trail."""
+    what the hash chain hashes, and the leaf of the Merkle tree over the trail.
+
+    The operating-system login (`os_login`, recorded on SQLite since schema 0008) is a ninth
+    element at the end; an event without one has the eight-element bytes it always had, so the
+    hashes of events recorded before it stay valid.
+    """
     if (
-        type(seq) is int
+        (os_login is None or type(os_login) is str)
+        and type(seq) is int
         and type(at_iso) is str
         and type(actor) is str
         and type(action) is str
@@ -57,12 +65,16 @@ def event_bytes(
         # The common case written out: the text `canonical` gives this list, without its
         # generic walk (the loader hashes an event for every record a check relies on).
         text = json_text
+        login = "" if os_login is None else f",{text(os_login)}"
         payload = (
             f"[{seq},{text(at_iso)},{text(actor)},{text(action)},{text(entity)},"
-            f"{text(entity_id)},{text(change)},{text(prev_hash)}]"
+            f"{text(entity_id)},{text(change)},{text(prev_hash)}{login}]"
         )
     else:
-        payload = canonical([seq, at_iso, actor, action, entity, entity_id, change, prev_hash])
+        fields: list[Any] = [seq, at_iso, actor, action, entity, entity_id, change, prev_hash]
+        if os_login is not None:
+            fields.append(os_login)
+        payload = canonical(fields)
     return payload.encode("utf-8")
 
 
@@ -75,8 +87,12 @@ def chain_hash(
     entity_id: str,
     change: str,
     prev_hash: str,
+    *,
+    os_login: str | None = None,
 ) -> str:
     """SHA-256 over an event's canonical bytes."""
     return hashlib.sha256(
-        event_bytes(seq, at_iso, actor, action, entity, entity_id, change, prev_hash)
+        event_bytes(
+            seq, at_iso, actor, action, entity, entity_id, change, prev_hash, os_login=os_login
+        )
     ).hexdigest()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
-HEAD_REVISION = "0007_audit_tree"
+HEAD_REVISION = "0008_event_os_login"
 """The newest schema revision this version knows; a test keeps it equal to Alembic's head."""
 
 BUSY_TIMEOUT_SECONDS = 30.0

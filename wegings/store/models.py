@@ -89,6 +89,10 @@ class AuditEvent(SQLModel, table=True):
     change: str = Field(sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # On SQLite the operating-system account that wrote the event, beside the acting person
+    # (who may be typed with --as); NULL on a server, which vouches for the actor itself, and on
+    # events recorded before schema 0008. Part of the event's hash when present.
+    os_login: str | None = Field(default=None, max_length=100)
 
 
 class AuditNode(SQLModel, table=True):

@@ -45,6 +45,7 @@ def event_data(event: Any) -> bytes:
         event.entity_id,
         event.change,
         event.prev_hash,
+        os_login=getattr(event, "os_login", None),
     )
 
 

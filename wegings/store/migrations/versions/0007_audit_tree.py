@@ -35,7 +35,11 @@ def upgrade() -> None:
     )
     assert node is not None
     session = Session(bind=op.get_bind())
-    events = select(AuditEvent).order_by(col(AuditEvent.seq)).execution_options(yield_per=2000)
+    # The columns this revision has, not the model's: a later one adds columns (0008: os_login)
+    # that are not there yet, and an event without them has the bytes it always had.
+    known = ("seq", "at", "actor", "action", "entity", "entity_id", "change", "prev_hash")
+    columns = [col(getattr(AuditEvent, name)) for name in known]
+    events = select(*columns).order_by(col(AuditEvent.seq)).execution_options(yield_per=2000)
     _edge, rows = build(session.exec(events))
     for start in range(0, len(rows), 5000):
         op.bulk_insert(
