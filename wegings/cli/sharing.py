@@ -132,10 +132,11 @@ def can_share(
         )
         lag = standby(session)
     if as_json:
-        # Read on a standby, the answer says how far behind the primary it may be.
-        output.emit_json(
-            {**decision_json(result), "standby": None if lag is None else lag.as_json()}
-        )
+        answer = decision_json(result)
+        if lag is not None:
+            # Read on a standby, the answer says how far behind the primary it may be.
+            answer["standby"] = lag.as_json()
+        output.emit_json(answer)
     else:
         _print_decision(result)
     raise typer.Exit(result.exit_code)
