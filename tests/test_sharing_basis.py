@@ -190,3 +190,41 @@ def test_as_of_before_the_basis_event_is_refused(run: Run, db: Location) -> None
 def test_the_empty_anchor_holds_for_every_intact_trail(run: Run, db: Location) -> None:
     result = run("audit", "verify", "--expect", "0:00000000")
     assert result.exit_code == 0, result.output
+
+
+def test_a_bad_basis_in_a_batch_is_an_error_for_its_row_only(run: Run, db: Location) -> None:
+    moment = utcnow().isoformat()
+    seq, digest = head(db).split(":")
+    other = ("1" if digest[0] == "0" else "0") + digest[1:8]
+    ahead = int(seq) + 5
+    bases = ["12", f"{seq}:{other}", f"{ahead}:00000000", head(db)]
+    expected_errors = [
+        "--basis '12' is not a decision's basis; give SEQ:HASH as a decision prints it, "
+        "e.g. 41:3fa9c2d1e07b4a55.",
+        f"Basis {seq}:{other} does not match the audit trail: event {seq} has another hash "
+        "(rewritten?)",
+        f"Basis {ahead}:00000000 does not match the audit trail: there is no event {ahead}, the "
+        f"trail ends at event {seq} (removed?)",
+        None,
+    ]
+    lines = [
+        json.dumps({"item": "RVD-1", "to": "smi", "as_of": moment, "basis": basis})
+        for basis in bases
+    ]
+    batch = run("can-share", "--batch", "-", "--json", input="\n".join(lines) + "\n")
+    answers = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [(a["row"], a["decision"], a["error"]) for a in answers] == [
+        (1, "error", expected_errors[0]),
+        (2, "error", expected_errors[1]),
+        (3, "error", expected_errors[2]),
+        (4, "allowed", None),
+    ]
+    assert batch.exit_code == 2
+    assert batch.stderr.startswith(
+        "Checked 4 rows: 1 allowed, 0 need permission, 0 denied, 3 errors ("
+    )
+    csv = "item,to,as_of,basis\n" + "".join(f"RVD-1,smi,{moment},{b}\n" for b in bases)
+    table = run("can-share", "--batch", "-", input=csv)
+    assert table.exit_code == 2, table.output
+    outcomes = [line.split()[:2] for line in table.stdout.splitlines()[1:]]
+    assert outcomes == [["1", "error"], ["2", "error"], ["3", "error"], ["4", "allowed"]]

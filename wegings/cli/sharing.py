@@ -243,16 +243,13 @@ def _table_line(result: BatchResult) -> str:
 
 def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     """Check every row, write one result a row as it comes, and return the worst exit code."""
-    from json import JSONEncoder
-
     from wegings.service import own_service
-    from wegings.sharing.batch import BatchSummary, read_rows, result_json, run_batch
+    from wegings.sharing.batch import BatchSummary, read_rows, result_line, run_batch
     from wegings.sharing.store import SharingReader, live_now
     from wegings.store.engine import session_scope
 
     summary = BatchSummary()
     write = sys.stdout.write
-    encode = JSONEncoder(ensure_ascii=False, check_circular=False).encode
     with ExitStack() as stack:
         raw, total = _open_input(name, stack)
         service = own_service()
@@ -269,7 +266,7 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
             for result in run_batch(reader, read_rows(lines), now=now):
                 summary.add(result)
                 if as_json:
-                    write(encode(result_json(result)) + "\n")
+                    write(result_line(result))
                 else:
                     write(_table_line(result))
                 if progress is not None and summary.rows % _PROGRESS_EVERY == 0:

@@ -13,13 +13,15 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from wegings.errors import EXIT_USAGE, InvalidInput
 from wegings.sharing.outcome import Outcome
 from wegings.sharing.records import UnreadableRecord
-from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json
+from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json, iso_remembered
 from wegings.sharing.store import SharingReader
+from wegings.store.audit import BasisMismatch
 from wegings.store.stored import shown
 from wegings.text import quote
 from wegings.timeutil import parse_as_of
@@ -266,8 +268,9 @@ def run_batch(
 ) -> Iterator[BatchResult]:
     """Check each row; rows without as_of are checked as of `now` (the batch's snapshot).
 
-    The rows are taken a chunk at a time, and the items of a chunk read in one query
-    (`SharingReader.prefetch`); each row is then checked and handed on as before, in order.
+    The rows are taken a chunk at a time, and the items of a chunk read in one query, with
+    their consents and permissions (`SharingReader.prefetch`); each row is then checked and
+    handed on as before, in order.
     """
     for chunk, failure in _chunks(rows, CHUNK_ROWS):
         reader.prefetch([row.item for row in chunk if row.problem is None])
@@ -318,9 +321,10 @@ def _checked(reader: SharingReader, row: BatchRow, now: datetime) -> BatchResult
             basis=row.basis,
             hindsight=row.hindsight,
         )
-    except (InvalidInput, UnreadableRecord) as exc:
-        # Bad input, an unknown name, or a record that cannot be relied on: this row only.
-        # A database that cannot be read at all (StoreError) stops the whole batch.
+    except (InvalidInput, BasisMismatch, UnreadableRecord) as exc:
+        # Bad input, an unknown name, a basis that is no point of this trail, or a record that
+        # cannot be relied on: this row only. A database that cannot be read at all
+        # (StoreError) stops the whole batch.
         return BatchResult(row, None, exc.message)
     return BatchResult(row, result)
 
@@ -357,6 +361,75 @@ def result_json(result: BatchResult) -> dict[str, Any]:
         "members": [],
         "error": result.error,
     }
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
+def result_line(result: BatchResult) -> str:
+    """One row's answer as a line of JSON Lines: exactly the text `json.JSONEncoder` (with
+    ensure_ascii=False) gives `result_json(result)`, and a newline, without building its dicts.
+
+    A batch writes one of these for every row, so it is written out here; any value of another
+    type than those a decision holds takes the generic encoder.
+    """
+    checked = result.result
+    if checked is None:
+        return _ENCODE(result_json(result)) + "\n"
+    try:
+        return _decision_line(checked, result.row.number)
+    except TypeError:
+        return _ENCODE(result_json(result)) + "\n"
+
+
+def _json_text(value: str | None) -> str:
+    """A string or None as JSON; anything else is a TypeError (the caller falls back)."""
+    if value is None:
+        return "null"
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return encode_basestring(value)
+
+
+def _texts(values: Iterable[str]) -> str:
+    return "[" + ", ".join([_json_text(value) for value in values]) + "]"
+
+
+def _decision_line(result: CheckResult, row: int) -> str:
+    """`decision_json(result, row=row)` with `"error": null`, as text (see `result_line`)."""
+    decision = result.decision
+    if type(row) is not int:
+        raise TypeError(row)
+    reasons = []
+    for reason in decision.reasons:
+        rule = int(reason.rule)
+        reasons.append(
+            f'{{"code": {_json_text(reason.code)}, "message": {_json_text(reason.message)}, '
+            f'"rule": {int.__repr__(rule)}, "effect": {_json_text(reason.effect)}, '
+            f'"ref": {_json_text(reason.ref)}, "member": {_json_text(reason.member)}}}'
+        )
+    conditions = dict(decision.member_conditions)
+    members = [
+        f'{{"member": {_json_text(short)}, "decision": {_json_text(outcome)}, '
+        f'"conditions": {_texts(conditions.get(short, ()))}}}'
+        for short, outcome in decision.member_outcomes
+    ]
+    known = (
+        ""
+        if result.known_at is None
+        else f'"known_at": {_json_text(iso_remembered(result.known_at))}, '
+    )
+    hindsight = '"hindsight": true, ' if result.hindsight else ""
+    return (
+        f'{{"row": {int.__repr__(row)}, "decision": {_json_text(decision.outcome)}, '
+        f'"item": {_json_text(result.item.handle)}, "to": {_json_text(result.recipient)}, '
+        f'"holder": {_json_text(result.holder)}, "purpose": {_json_text(result.purpose)}, '
+        f'"as_of": {_json_text(iso_remembered(result.at))}, {known}'
+        f"{hindsight}"
+        f'"basis": {_json_text(result.basis)}, "reasons": [{", ".join(reasons)}], '
+        f'"conditions": {_texts(decision.conditions)}, "members": [{", ".join(members)}], '
+        '"error": null}\n'
+    )
 
 
 def result_detail(result: BatchResult) -> str:

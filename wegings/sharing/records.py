@@ -114,6 +114,8 @@ class RecordKind:
     # canonical text with a %s for each value, in `snapshot_order`: `read_held` fills it in.
     stored: tuple[str, ...] = ()
     template: str = ""
+    # `read_held` for this table: a function written for its columns (`_held_reader`).
+    held: Callable[[Sequence[Any]], tuple[tuple[Any, ...], str] | None] | None = None
 
     def select(self, alias: str) -> str:
         """The table's columns for a SELECT list, prefixed by `alias`."""
@@ -147,60 +149,12 @@ class RecordKind:
 
         A check reads and holds to its event every record it relies on, so this is the loader's
         hot path: each value's snapshot text is written from the stored value itself (a
-        datetime's ISO text from SQLite's, a string by the canonical encoder's own function).
+        datetime's ISO text from SQLite's, a string by the canonical encoder's own function),
+        by a function written for this table (`_held_reader`).
         """
-        if not self.template or len(values) != len(self.stored):
+        if self.held is None:
             return None
-        typed: list[Any] = []
-        texts: list[str] = []
-        for kind, nullable, value in zip(self.stored, self.nullable, values, strict=True):
-            if value is None:
-                if not nullable:
-                    return None
-                typed.append(None)
-                texts.append("null")
-            elif kind == "text":
-                if type(value) is not str:
-                    return None
-                typed.append(value)
-                texts.append(json_text(value))
-            elif kind == "int":
-                if type(value) is not int:
-                    return None
-                typed.append(value)
-                texts.append(str(value))
-            elif kind == "bool":
-                if value is True or (type(value) is int and value == 1):
-                    typed.append(True)
-                    texts.append("true")
-                elif value is False or (type(value) is int and value == 0):
-                    typed.append(False)
-                    texts.append("false")
-                else:
-                    return None
-            elif kind == "datetime":
-                if type(value) is not str or _STORED_DATETIME.match(value) is None:
-                    return None
-                try:
-                    typed.append(datetime.fromisoformat(value).replace(tzinfo=UTC))
-                except ValueError:
-                    return None
-                # As isoformat() writes it: without the fraction when it is zero.
-                if value.endswith(".000000"):
-                    texts.append(f'"{value[:10]}T{value[11:19]}Z"')
-                else:
-                    texts.append(f'"{value[:10]}T{value[11:]}Z"')
-            elif kind == "date":
-                if type(value) is not str or _STORED_DATE.match(value) is None:
-                    return None
-                try:
-                    typed.append(date.fromisoformat(value))
-                except ValueError:
-                    return None
-                texts.append(f'"{value}"')
-            else:
-                return None
-        return tuple(typed), self.template % tuple(texts[i] for _, i, _ in self.snapshot_order)
+        return self.held(values)
 
     def snapshot_text(self, typed: Sequence[Any]) -> str:
         """The canonical JSON `audit.snapshot` gives for this row (from its typed values)."""
@@ -237,6 +191,86 @@ def _template(names: Sequence[str]) -> str:
     if any("%" in name for name in names):
         raise RuntimeError(f"a column name with a % sign: {names}")  # names are code, not data
     return "{" + ",".join(f"{json_text(name)}:%s" for name in names) + "}"
+
+
+# What `_held_reader` writes for one column value (`@v`) of each stored kind: the checks of its
+# usual stored form (any other form returns None: `read` then names the fault), its typed value
+# (`@t`) and its snapshot text (`@s`).
+_HELD_CODE: dict[str, tuple[str, ...]] = {
+    "text": ("if type(@v) is not str:", "    return None", "@t = @v", "@s = json_text(@v)"),
+    "int": ("if type(@v) is not int:", "    return None", "@t = @v", "@s = str(@v)"),
+    "bool": (
+        "if @v is True or (type(@v) is int and @v == 1):",
+        "    @t = True",
+        "    @s = 'true'",
+        "elif @v is False or (type(@v) is int and @v == 0):",
+        "    @t = False",
+        "    @s = 'false'",
+        "else:",
+        "    return None",
+    ),
+    "datetime": (
+        "if type(@v) is not str or stored_datetime(@v) is None:",
+        "    return None",
+        "try:",
+        "    @t = fromisoformat(@v).replace(tzinfo=UTC)",
+        "except ValueError:",
+        "    return None",
+        # As isoformat() writes it: without the fraction when it is zero.
+        "if @v.endswith('.000000'):",
+        "    @s = f'\"{@v[:10]}T{@v[11:19]}Z\"'",
+        "else:",
+        "    @s = f'\"{@v[:10]}T{@v[11:]}Z\"'",
+    ),
+    "date": (
+        "if type(@v) is not str or stored_date(@v) is None:",
+        "    return None",
+        "try:",
+        "    @t = date_fromisoformat(@v)",
+        "except ValueError:",
+        "    return None",
+        "@s = f'\"{@v}\"'",
+    ),
+}
+
+
+def _held_reader(
+    stored: Sequence[str], nullable: Sequence[bool], template: str, order: Sequence[int]
+) -> Callable[[Sequence[Any]], tuple[tuple[Any, ...], str] | None]:
+    """`RecordKind.read_held` written out for one table: no loop, no dispatch on the kind.
+
+    The source is built from the column kinds alone (code, never data): each value is checked
+    and written by straight-line code, with the same result as a loop over the columns.
+    """
+    width = len(stored)
+    lines = ["def held(values):", f"    if len(values) != {width}:", "        return None"]
+    lines.append(f"    {''.join(f'v{i}, ' for i in range(width))}= values")
+    for index, (kind, may_be_null) in enumerate(zip(stored, nullable, strict=True)):
+        code = [
+            line.replace("@v", f"v{index}").replace("@t", f"t{index}").replace("@s", f"s{index}")
+            for line in _HELD_CODE[kind]
+        ]
+        if may_be_null:
+            lines += [f"    if v{index} is None:", f"        t{index} = None"]
+            lines += [f"        s{index} = 'null'", "    else:"]
+            lines += [f"        {line}" for line in code]
+        else:
+            lines += [f"    {line}" for line in code]
+    typed = "".join(f"t{i}, " for i in range(width))
+    texts = "".join(f"s{i}, " for i in order)
+    lines.append(f"    return ({typed}), template % ({texts})")
+    scope: dict[str, Any] = {
+        "json_text": json_text,
+        "stored_datetime": _STORED_DATETIME.match,
+        "stored_date": _STORED_DATE.match,
+        "fromisoformat": datetime.fromisoformat,
+        "date_fromisoformat": date.fromisoformat,
+        "UTC": UTC,
+        "template": template,
+    }
+    exec("\n".join(lines), scope)  # noqa: S102 (the source is built from column kinds only)
+    function: Callable[[Sequence[Any]], tuple[tuple[Any, ...], str] | None] = scope["held"]
+    return function
 
 
 _SNAPSHOT_CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -278,17 +312,20 @@ def record_kinds() -> dict[str, RecordKind]:
         columns = [table.columns[name] for name in fields]
         stored = [_kind(c) for c in columns]
         order = sorted(enumerate(fields), key=lambda pair: pair[1])
+        nullable = tuple(bool(c.nullable) and not c.primary_key for c in columns)
+        template = _template([name for _, name in order])
         kinds[entity] = RecordKind(
             entity=entity,
             table=table.name,
             columns=tuple(fields),
             readers=tuple(_READERS[k] for k in stored),
-            nullable=tuple(bool(c.nullable) and not c.primary_key for c in columns),
+            nullable=nullable,
             snapshot_order=tuple(
                 (name, index, _SNAPSHOT_CONVERTERS.get(stored[index])) for index, name in order
             ),
             stored=tuple(stored),
-            template=_template([name for _, name in order]),
+            template=template,
+            held=_held_reader(stored, nullable, template, [index for index, _ in order]),
         )
     return kinds
 

@@ -46,7 +46,7 @@ class CheckResult:
 
 
 @lru_cache(maxsize=64)
-def _iso_cached(moment: datetime) -> str | None:
+def iso_remembered(moment: datetime) -> str | None:
     """iso(), remembered: a batch prints the same moment on most rows."""
     return iso(moment)
 
@@ -64,8 +64,8 @@ def decision_json(result: CheckResult, *, row: int | None = None) -> dict[str, A
         "to": result.recipient,
         "holder": result.holder,
         "purpose": result.purpose,
-        "as_of": _iso_cached(result.at),
-        **({} if result.known_at is None else {"known_at": _iso_cached(result.known_at)}),
+        "as_of": iso_remembered(result.at),
+        **({} if result.known_at is None else {"known_at": iso_remembered(result.known_at)}),
         **({"hindsight": True} if result.hindsight else {}),
         "basis": result.basis,
         "reasons": [

@@ -2,7 +2,9 @@
 
 The small tables (partners, groups, memberships, notes, flags) are read once per reader; each
 check then looks up its item, consents and permissions by index through the raw DBAPI
-connection, so a batch of many checks neither builds ORM objects nor grows in memory.
+connection, so a batch of many checks neither builds ORM objects nor grows in memory. A batch
+reads the items of its next rows, with their own consents and permissions, a chunk at a time
+(`prefetch`), and the standing consents of an originator for a tag once (bounded).
 
 Nothing is read as an answer unless it is intact (DOMAIN.md, "Tamper evidence"):
 
@@ -85,6 +87,10 @@ _MAX_LOADED_CORRECTIONS = 20_000
 # How many references one query of `prefetch` names: padded to a multiple of this, so that a
 # batch uses a few statements, not one for every number of distinct references.
 _PREFETCH_STEP = 64
+# How many standing (tag) consents a reader keeps between checks; beyond, it starts over.
+_MAX_CACHED_TAG_CONSENTS = 50_000
+# The consents one check reads by id are named in a list padded to a multiple of this.
+_IDS_STEP = 8
 _FORMS = frozenset(FORM_KEYS)
 _PROFILES = frozenset(p.value for p in RiskProfile)
 _ROLES = frozenset(r.value for r in Role)
@@ -180,7 +186,7 @@ def _queries(verify: bool) -> dict[str, str]:
             f"{withdrawal.select('r')}, {_event_columns('er')} FROM permission p"
             f"{_event_join('ep', 'permission', 'p')} "
             "LEFT JOIN permission_revocation r ON r.permission_id = p.id"
-            f"{_event_join('er', 'permission_revocation', 'r')} WHERE p.item_id = ?"
+            f"{_event_join('er', 'permission_revocation', 'r')}"
         )
         correction_sql = (
             f"SELECT {correction.select('k')}, {_event_columns('ek')} "  # noqa: S608
@@ -200,7 +206,7 @@ def _queries(verify: bool) -> dict[str, str]:
         permission_sql = (
             f"SELECT {permission.select('p')}, {_NO_EVENT}, "  # noqa: S608
             f"{withdrawal.select('r')}, {_NO_EVENT} FROM permission p "
-            "LEFT JOIN permission_revocation r ON r.permission_id = p.id WHERE p.item_id = ?"
+            "LEFT JOIN permission_revocation r ON r.permission_id = p.id"
         )
         correction_sql = (
             f"SELECT {correction.select('k')}, {_NO_EVENT} "  # noqa: S608
@@ -213,7 +219,17 @@ def _queries(verify: bool) -> dict[str, str]:
         # each item's rows by item id, then by tag (the unique index on item and tag).
         "items_by_refs": f"{item_sql} WHERE i.ref IN ({{marks}}) ORDER BY i.ref, i.id, t.tag",
         "consent": consent_sql,
-        "permission": permission_sql,
+        # Which consents there are (id, originator, item and recipient) for many items at once
+        # (a batch's next rows, one index search a term) and, standing, for one tag; a check
+        # then reads in full, with their events, only those to a name it could match.
+        "consent_keys_by_items": "SELECT c.id, c.originator, c.item_id, c.recipient "
+        "FROM consent c WHERE {terms}",
+        "consent_keys_by_tag": "SELECT c.id, c.recipient FROM consent c "
+        "WHERE c.originator = ? AND c.holder = ? AND c.tag = ?",
+        "consents_by_ids": f"{consent_sql} WHERE c.id IN ({{marks}})",
+        "permission": f"{permission_sql} WHERE p.item_id = ?",
+        # The permissions of many items at once (a batch's next rows).
+        "permissions_by_items": f"{permission_sql} WHERE p.item_id IN ({{marks}})",
         "item_correction": f"{correction_sql} WHERE k.item_id = ?",
         # Every correction in the order of the query above (by the item's index, then by id).
         "item_corrections": f"{correction_sql} ORDER BY k.id",
@@ -298,6 +314,21 @@ class SharingReader:
         self._correction_rows: dict[Any, list[tuple[Any, ...]]] | None = None
         # The rows of the items `prefetch` read for the next checks, by reference.
         self._prefetched: dict[str, list[tuple[Any, ...]]] = {}
+        # Our consents for the items `prefetch` read, by (originator, item id): (id, recipient)
+        # in id order.
+        self._item_consents: dict[tuple[str, int], list[tuple[Any, Any]]] = {}
+        # Standing consents by (originator, holder, tag): (id, recipient) in (recipient, id)
+        # order, read once for the batch; bounded by `_MAX_CACHED_TAG_CONSENTS`.
+        self._tag_consents: dict[tuple[str, str, str], list[tuple[Any, Any]]] = {}
+        self._tag_consent_rows = 0
+        item_columns = self._kinds["item"].columns
+        self._item_width = len(item_columns)
+        self._item_at = {name: index for index, name in enumerate(item_columns)}
+        self._tag_width = self._kinds["item_tag"].width
+        self._tag_at = self._kinds["item_tag"].columns.index("tag")
+        self._permission_item = self._kinds["permission"].columns.index("item_id")
+        # The permissions of the items `prefetch` read, by item id, in id order.
+        self._item_permissions: dict[int, list[tuple[Any, ...]]] = {}
         # How many rows each relied-on table holds (known once the counts were checked).
         self._row_counts: dict[str, int] = {}
         # A fault that makes every check on this snapshot an error (a count that differs).
@@ -789,7 +820,7 @@ class SharingReader:
         """Read the items named by the next checks (REF or ORIGINATOR/REF) in one query; a check
         of one of them then needs no query for it. The rows are kept until the next call."""
         refs = sorted({split_handle(text)[1] for text in items} - {""})
-        self._prefetched = {}
+        self._prefetched, self._item_consents, self._item_permissions = {}, {}, {}
         if not refs:
             return
         size = -(-len(refs) // _PREFETCH_STEP) * _PREFETCH_STEP
@@ -805,6 +836,91 @@ class SharingReader:
             if ref in prefetched:
                 prefetched[ref].append(row)
         self._prefetched = prefetched
+        self._prefetch_consents(found)
+        self._prefetch_permissions(found)
+
+    def _prefetch_permissions(self, items: Sequence[Sequence[Any]]) -> None:
+        """Read the permissions of the prefetched items in one query; a check of one of them
+        then needs no query for them."""
+        self._item_permissions = {}
+        ids = sorted({row[0] for row in items if type(row[0]) is int})
+        if not ids:
+            return
+        size = -(-len(ids) // _PREFETCH_STEP) * _PREFETCH_STEP
+        sql = self._sql["permissions_by_items"].format(marks=", ".join("?" * size))
+        try:
+            rows = self._rows(sql, ids + [ids[-1]] * (size - len(ids)))
+        except StoreError:
+            return  # each check then reads its item's, and meets the fault itself
+        found: dict[int, list[tuple[Any, ...]]] = {item_id: [] for item_id in ids}
+        at = self._permission_item
+        for row in rows:
+            listed = found.get(row[at])
+            if listed is not None:
+                listed.append(row)
+        for listed in found.values():
+            listed.sort(key=_first)  # in the order the per-check query's index gives them
+        self._item_permissions = found
+
+    def _prefetch_consents(self, items: Sequence[Sequence[Any]]) -> None:
+        """Read our consents for the prefetched items in one query per `_PREFETCH_STEP` items;
+        a check of one of them held by us then needs no query for its item's own consents."""
+        self._item_consents = {}
+        keys = sorted(
+            {(row[2], row[0]) for row in items if type(row[2]) is str and type(row[0]) is int}
+        )
+        if not keys:
+            return
+        term = "(c.originator = ? AND c.holder = ? AND c.item_id = ?)"
+        found: dict[tuple[str, int], list[tuple[Any, Any]]] = {key: [] for key in keys}
+        for start in range(0, len(keys), _PREFETCH_STEP):
+            part = keys[start : start + _PREFETCH_STEP]
+            part += [part[-1]] * (_PREFETCH_STEP - len(part))  # one statement for every chunk
+            params = [
+                value
+                for originator, item_id in part
+                for value in (originator, OWN_SERVICE, item_id)
+            ]
+            sql = self._sql["consent_keys_by_items"].format(terms=" OR ".join([term] * len(part)))
+            try:
+                rows = self._rows(sql, params)
+            except StoreError:
+                return  # each check then reads its own consents, and meets the fault itself
+            for consent_id, originator, item_id, recipient in rows:
+                listed = found.get((originator, item_id))
+                if listed is not None:
+                    listed.append((consent_id, recipient))
+        for listed in found.values():
+            # In the order the per-check query's index gives them: by id.
+            listed.sort(key=_first)
+        self._item_consents = found
+
+    def _standing_consents(self, originator: str, holder: str, tag: str) -> list[tuple[Any, Any]]:
+        """The standing consents of `originator` to `holder` for `tag` as (id, recipient), read
+        once a batch."""
+        key = (originator, holder, tag)
+        found = self._tag_consents.get(key)
+        if found is None:
+            found = [(row[0], row[1]) for row in self._rows(self._sql["consent_keys_by_tag"], key)]
+            # In the order the per-check query's index gives them: by recipient, then id.
+            found.sort(key=lambda pair: (pair[1] if type(pair[1]) is str else "", pair[0]))
+            if self._tag_consent_rows + len(found) > _MAX_CACHED_TAG_CONSENTS:
+                self._tag_consents.clear()
+                self._tag_consent_rows = 0
+            self._tag_consents[key] = found
+            self._tag_consent_rows += len(found)
+        return found
+
+    def _consents_by_ids(self, ids: list[Any]) -> list[tuple[Any, ...]]:
+        """The rows of the per-check consent query for these consents, in the order given."""
+        if not ids:
+            return []
+        size = -(-len(ids) // _IDS_STEP) * _IDS_STEP
+        sql = self._sql["consents_by_ids"].format(marks=", ".join("?" * size))
+        by_id: dict[Any, list[tuple[Any, ...]]] = {}
+        for row in self._rows(sql, ids + [ids[-1]] * (size - len(ids))):
+            by_id.setdefault(row[0], []).append(row)
+        return [row for consent_id in ids for row in by_id.get(consent_id, ())]
 
     # ------------------------------------------------------------------ names
 
@@ -952,48 +1068,53 @@ class SharingReader:
         if not rows:
             raise unknown_item(text)
         kind, tag_kind = self._kinds["item"], self._kinds["item_tag"]
-        width = kind.width
+        width, event_end = self._item_width, self._item_width + _EVENT_WIDTH
         first = rows[0]
         if len(rows) > 1 and any(row[0] != first[0] for row in rows):
             raise ambiguous_item(ref, sorted({str(row[2]) for row in rows}))
         handle = full_handle(str(first[2]), str(first[1]))
         label = f"Item {handle} (#{first[0]})"
-        typed = self._held(kind, first[:width], first[width : width + _EVENT_WIDTH], label)
-        values = dict(zip(kind.columns, typed, strict=True))
-        recorded = values["recorded_at"]
+        typed = self._held(kind, first[:width], first[width:event_end], label)
+        at_of = self._item_at
+        recorded = typed[at_of["recorded_at"]]
         if recorded > at:
             raise InvalidInput(
                 f"Item {handle} was registered only on {iso(recorded)}, after "
                 f"{iso(at)}; it was not on record then."
             )
         tags: set[str] = set()
+        tag_end, tag_at = event_end + self._tag_width, self._tag_at
         for row in rows:
-            tag_values = row[width + _EVENT_WIDTH : width + _EVENT_WIDTH + tag_kind.width]
+            tag_values = row[event_end:tag_end]
             if tag_values[0] is None:
                 continue
             tag_label = f"Tag #{tag_values[0]} of item {handle}"
             tag_typed = self._held(tag_kind, tag_values, row[-_EVENT_WIDTH:], tag_label)
-            tags.add(tag_typed[tag_kind.columns.index("tag")])
+            tags.add(tag_typed[tag_at])
         registered = ItemFacts(
-            id=values["id"],
+            id=typed[0],
             handle=handle,
-            originator=values["originator"],
-            received_from=values["received_from"],
-            personal_data=values["personal_data"],
-            unevaluated=values["unevaluated"],
+            originator=typed[at_of["originator"]],
+            received_from=typed[at_of["received_from"]],
+            personal_data=typed[at_of["personal_data"]],
+            unevaluated=typed[at_of["unevaluated"]],
             tags=frozenset(tags),
-            classification=values["classification"],
-            subject=values["subject"],
+            classification=typed[at_of["classification"]],
+            subject=typed[at_of["subject"]],
         )
-        return item_as_known(registered, self._corrections(registered, known), known)
+        corrections = self._corrections(registered, known)
+        # Without corrections the item is as registered (`item_as_known` would return it).
+        return item_as_known(registered, corrections, known) if corrections else registered
 
     def _corrections(self, item: ItemFacts, known_at: datetime) -> list[ItemCorrectionFacts]:
         """The item's corrections recorded by `known_at`, each held to its audit event."""
         kind = self._kinds["item_correction"]
         width = kind.width
-        corrections = []
+        corrections: list[ItemCorrectionFacts] = []
         if self._correction_rows is not None:
             rows = self._correction_rows.get(item.id, [])
+            if not rows and item.id not in self._correction_events:
+                return corrections  # the common case: none in the table, none on the trail
         else:
             rows = self._rows(self._sql["item_correction"], (item.id,))
         if self._verify:
@@ -1066,16 +1187,29 @@ class SharingReader:
                 names |= member.groups
         else:
             names = {recipient.short, *recipient.groups}
-        targets = sorted(names)
         tags = sorted(item.tags)
-        sql = self._consent_query(len(targets), len(tags))
-        params: list[Any] = [item.originator, holder, *targets, item.id]
-        if tags:
-            params += [item.originator, holder, *targets, *tags]
+        prefetched = (
+            self._item_consents.get((item.originator, item.id)) if holder == OWN_SERVICE else None
+        )
+        if prefetched is not None:
+            # What the per-check query below would find, in its order: the item's own consents
+            # to one of `names`, then per tag the standing ones.
+            ids = [consent_id for consent_id, to in prefetched if to in names]
+            for tag in tags:
+                standing = self._standing_consents(item.originator, holder, tag)
+                ids += [consent_id for consent_id, to in standing if to in names]
+            rows = self._consents_by_ids(ids)
+        else:
+            targets = sorted(names)
+            sql = self._consent_query(len(targets), len(tags))
+            params: list[Any] = [item.originator, holder, *targets, item.id]
+            if tags:
+                params += [item.originator, holder, *targets, *tags]
+            rows = self._rows(sql, params)
         kind, revocation = self._kinds["consent"], self._kinds["revocation"]
         width, r_width = kind.width, revocation.width
         consents = []
-        for row in self._rows(sql, params):
+        for row in rows:
             label = f"Consent #{row[0]}"
             values = dict(
                 zip(
@@ -1152,7 +1286,10 @@ class SharingReader:
         kind, revocation = self._kinds["permission"], self._kinds["permission_revocation"]
         width, r_width = kind.width, revocation.width
         permissions = []
-        for row in self._rows(self._sql["permission"], (item.id,)):
+        rows = self._item_permissions.get(item.id)
+        if rows is None:
+            rows = self._rows(self._sql["permission"], (item.id,))
+        for row in rows:
             label = f"Permission #{row[0]}"
             values = dict(
                 zip(
@@ -1274,6 +1411,10 @@ class SharingReader:
             known_at=known_at,
             hindsight=hindsight,
         )
+
+
+def _first(row: Sequence[Any]) -> Any:
+    return row[0]
 
 
 def _parse_snapshot(change: str) -> dict[str, Any]:
