@@ -7,9 +7,12 @@ between the two trails (A B A B), in CPU time and wall time:
 
 - appending one event through `record_change` (a new partner and its event and tree nodes, one
   committed transaction), and the tree's part of it alone;
-- a signed checkpoint of the whole trail;
-- an inclusion proof of one event, and a consistency proof from half the trail;
-- `audit verify` over the whole trail (once, large trail only; it reads everything).
+- a signed checkpoint of the whole trail, checked from the checkpoint signed before it (the
+  key's remembered one) 1 and 1,000 events earlier: the stored nodes of the old size, and the
+  new events hashed again onto them;
+- an inclusion proof of one event, and a consistency proof from the trail one event before;
+- a checkpoint with no remembered one (the whole trail checked, as `audit verify`), and `audit
+  verify` itself (once each, large trail only; they read everything).
 
     python bench/bench_audit.py                      # 1,000 and 1,000,000 events
     python bench/bench_audit.py --events 100000      # quicker
@@ -32,7 +35,7 @@ from wegings.config import Location
 from wegings.store import merkle
 from wegings.store.audit import event_hash, record_change, verify
 from wegings.store.chain import GENESIS_HASH
-from wegings.store.checkpoint import Signer
+from wegings.store.checkpoint import Checkpoint, Signer
 from wegings.store.engine import recorded_now, session_scope
 from wegings.store.models import Partner
 from wegings.store.proofs import checkpoint, prove_event, prove_since
@@ -172,11 +175,28 @@ def main() -> None:
     )
     tree_small = statistics.median(tree_cpu[0::2])
     tree_large = statistics.median(tree_cpu[1::2])
+
+    def signed_before(name: str, behind: int) -> Checkpoint:
+        """The checkpoint the key would have signed `behind` events ago (the trails were built
+        honestly, so the stored tree's root is the one it signed)."""
+        with session_scope(Location(path=paths[name]), write=False) as session:
+            tree = StoredTree(session)
+            size = max(tree.size() - behind, 0)
+            return Checkpoint(signer.name, size, tree.root(size))
+
+    last = {(n, behind): signed_before(n, behind) for n in sizes for behind in (0, 1, 1000)}
     reads = paired(
-        {f"checkpoint/{name}": read(name, lambda s: checkpoint(s, signer)) for name in sizes}
+        {
+            f"checkpoint{behind}/{name}": read(
+                name, lambda s, k=(name, behind): checkpoint(s, signer, last=last[k])
+            )
+            for behind in (1, 1000)
+            for name in sizes
+        }
         | {
             f"inclusion/{name}": read(
-                name, lambda s, n=sizes[name]: prove_event(s, signer, rng.randint(1, n))
+                name,
+                lambda s, n=name: prove_event(s, signer, rng.randint(1, sizes[n]), last=last[n, 0]),
             )
             for name in sizes
         },
@@ -185,16 +205,19 @@ def main() -> None:
     olds: dict[str, str] = {}
     for name in sizes:
         with session_scope(Location(path=paths[name]), write=False) as session:
-            olds[name] = checkpoint(session, signer)[1]
+            olds[name] = checkpoint(session, signer, last=last[name, 0])[1]
     for name in sizes:
         append(name)()  # so the old checkpoint is one event behind: a real consistency proof
     consistency = paired(
         {
-            f"consistency/{name}": read(name, lambda s, n=name: prove_since(s, signer, olds[n]))
+            f"consistency/{name}": read(
+                name, lambda s, n=name: prove_since(s, signer, olds[n], last=last[n, 0])
+            )
             for name in sizes
         },
         args.rounds,
     )
+    full_cpu, full_wall = timed(read("large", lambda s: checkpoint(s, signer)))
     verify_cpu, verify_wall = timed(read("large", lambda s: verify(s)))
     print(f"\nAudit tree, {SMALL:,} and {args.events:,} events, paired medians of {args.rounds}:")
     print(f"{'what':<44}{'small CPU':>12}{'large CPU':>12}{'large wall':>12}{'ratio':>8}")
@@ -212,9 +235,14 @@ def main() -> None:
         f"{'  of which the tree':<44}{tree_small * 1e6:>10.0f}µs{tree_large * 1e6:>10.0f}µs"
         f"{'':>12}{tree_large / tree_small if tree_small else float('nan'):>7.2f}x"
     )
-    line("signed checkpoint", "checkpoint", reads)
+    line("checkpoint, 1 event after the last signed", "checkpoint1", reads)
+    line("checkpoint, 1,000 events after the last", "checkpoint1000", reads)
     line("inclusion proof of one event", "inclusion", reads)
     line("consistency proof from the trail before", "consistency", consistency)
+    print(
+        f"{'checkpoint, none remembered (full check)':<44}{'':>12}{full_cpu:>10.1f}s "
+        f"{full_wall:>10.1f}s"
+    )
     print(
         f"{'audit verify, whole large trail':<44}{'':>12}{verify_cpu:>10.1f}s {verify_wall:>10.1f}s"
     )

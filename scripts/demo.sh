@@ -266,6 +266,30 @@ as ctivd.toezicht wegings audit log --limit 5
 as ctivd.toezicht wegings audit verify
 wegings db status
 
+step "Tamper evidence for the CTIVD: a log key, a signed checkpoint, a consistency proof, a dossier"
+# The log key lives in the demo folder (made anew each run); its verifier key goes to the overseer.
+export WEGINGS_LOG_KEY="$demo_dir/log.key"
+verifier_key="$(wegings audit key init --origin demo.wegings.example/audit 2>/dev/null)"
+printf '%s\n' "$verifier_key" >"$demo_dir/verifier-key.txt"
+echo "Created the log key $WEGINGS_LOG_KEY; the overseer keeps its verifier key: $verifier_key" >&2
+wegings audit checkpoint -o "$demo_dir/checkpoint.txt"
+echo "Signed a checkpoint of the whole trail (checked first): the overseer keeps it." >&2
+as ctivd.toezicht wegings audit verify --checkpoint "$demo_dir/checkpoint.txt" --key "$verifier_key"
+echo "The database's trail extends the checkpoint, checked with the overseer's verifier key." >&2
+wegings flag smi --reason "Nieuwe berichten over de dienst (demo)"
+wegings audit prove --since "$demo_dir/checkpoint.txt" -o "$demo_dir/since-checkpoint.proof"
+echo "One more event; a consistency proof from the kept checkpoint to the trail now." >&2
+# The overseer checks it with the proof and the key alone: no database (none where it points).
+env -u WEGINGS_DATABASE_URL WEGINGS_DB="$demo_dir/no-database-here.db" wegings audit check-proof \
+  "$demo_dir/since-checkpoint.proof" --key "$demo_dir/verifier-key.txt" \
+  --checkpoint "$demo_dir/checkpoint.txt"
+echo "Checked offline: nothing before the kept checkpoint was changed or removed." >&2
+wegings export "$demo_dir/dossier"
+as ctivd.toezicht wegings export verify "$demo_dir/dossier" --key "$verifier_key"
+echo "The dossier verifies with the overseer's key (wegings export verify)." >&2
+(cd "$demo_dir/dossier" && python verify.py --key "$verifier_key")
+echo "And with the bag's own verify.py: nothing but Python and cryptography." >&2
+
 if [ -n "$server_url" ]; then
   printf '\nDemo database: %s\n' "$(wegings db path)" >&2
 else

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import hashlib
 import io
 import json
 import os
@@ -727,3 +728,274 @@ def test_the_hague_time_without_time_zone_data_follows_the_eu_rule(text: str) ->
     moment = datetime.fromisoformat(text).astimezone(UTC)
     expected = moment.astimezone(ZoneInfo("Europe/Amsterdam")).utcoffset()
     assert verify_bag._eu_offset(moment) == expected
+
+
+# --------------------------------------------------------------------------- the OS login
+
+
+def _handmade_event(os_login: str | None) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "seq": 1,
+        "at": "2026-12-01T10:00:00Z",
+        "actor": "j.jansen",
+        "action": "create",
+        "entity": "partner",
+        "entity_id": "1",
+        "change": '{"id":1,"short":"rvd"}',
+        "prev_hash": "0" * 64,
+        "os_login": os_login,
+    }
+    event["hash"] = hashlib.sha256(verify_bag.event_bytes(event)).hexdigest()
+    return event
+
+
+def test_an_event_is_hashed_with_its_os_login_exactly_when_it_has_one() -> None:
+    eight = '[1,"2026-12-01T10:00:00Z","j.jansen","create","partner","1",'
+    eight += '"{\\"id\\":1,\\"short\\":\\"rvd\\"}","' + "0" * 64 + '"'
+    assert verify_bag.event_bytes(_handmade_event(None)) == f"{eight}]".encode()
+    assert verify_bag.event_bytes(_handmade_event("jjansen")) == f'{eight},"jjansen"]'.encode()
+    assert verify_bag.event_bytes(_handmade_event("één")) == f'{eight},"één"]'.encode()
+    earlier = _handmade_event(None)
+    del earlier["os_login"]  # a bag written before the login was recorded
+    assert verify_bag.event_bytes(earlier) == f"{eight}]".encode()
+    # The same bytes wegings hashes its own events with.
+    from wegings.store.chain import event_bytes
+
+    args = (1, "2026-12-01T10:00:00Z", "j.jansen", "create", "partner", "1",
+            '{"id":1,"short":"rvd"}', "0" * 64)  # fmt: skip
+    assert verify_bag.event_bytes(_handmade_event("jjansen")) == event_bytes(
+        *args, os_login="jjansen"
+    )
+    assert verify_bag.event_bytes(_handmade_event(None)) == event_bytes(*args)
+
+
+def test_a_handmade_event_line_round_trips_with_its_os_login(tmp_path: Path) -> None:
+    with_login, without = _handmade_event("jjansen"), _handmade_event(None)
+    line = verify_bag.event_line(with_login)
+    assert list(json.loads(line)) == list(verify_bag.EVENT_KEYS)
+    assert json.loads(verify_bag.event_line(without))["os_login"] is None
+    check = verify_bag.Check("events")
+    (tmp_path / "data").mkdir()
+    changed = dict(with_login, os_login="someone-else", seq=2)
+    earlier = {k: v for k, v in without.items() if k != "os_login"}
+    earlier["seq"] = 3
+    lines = [line, verify_bag.event_line(changed), json.dumps(earlier) + "\n",
+             json.dumps(dict(without, os_login=5, seq=4)) + "\n"]  # fmt: skip
+    (tmp_path / verify_bag.EVENTS).write_text("".join(lines))
+    loaded = verify_bag._load_events(tmp_path, check)
+    assert [e["seq"] for e in loaded] == [1, 2, 3]
+    assert check.problems == [f"{verify_bag.EVENTS} line 4 is not an audit event"]
+    hashes = [hashlib.sha256(verify_bag.event_bytes(e)).hexdigest() == e["hash"] for e in loaded]
+    assert hashes == [True, False, False]  # the login is covered by the hash
+
+
+def test_the_dossier_s_events_carry_their_os_login(world: World) -> None:
+    text = (world.bag / verify_bag.EVENTS).read_text(encoding="utf-8")
+    events = [json.loads(line) for line in text.splitlines()]
+    assert events
+    assert all(list(e) == list(verify_bag.EVENT_KEYS) for e in events)
+    from wegings.store.audit import os_account
+
+    assert {e["os_login"] for e in events} == {os_account()}
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+def _since_world(keyed: World, tmp_path: Path) -> tuple[Path, Signer, str, Path]:
+    """A copy of the world's database with a checkpoint kept, then one event more."""
+    from wegings.store.engine import session_scope
+    from wegings.store.logkey import load_key
+    from wegings.store.proofs import checkpoint
+
+    copy = tmp_path / "copy.db"
+    shutil.copy(keyed.db, copy)
+    signer = load_key(keyed.root / "keys" / "log-key")
+    with session_scope(Location(path=copy), write=False) as session:
+        _head, old_note = checkpoint(session, signer)
+    kept = tmp_path / "kept.checkpoint"
+    kept.write_text(old_note)
+    result = CliRunner().invoke(
+        app, ["--db", str(copy), "--as", "j.jansen", "flag", "rvd", "--reason", "Later"]
+    )
+    assert result.exit_code == 0, result.output
+    return copy, signer, old_note, kept
+
+
+def _export_since(db: Path, signer: Signer, target: Path, since_note: str) -> None:
+    from wegings.store.engine import session_scope
+
+    with session_scope(Location(path=db), write=False) as session:
+        export_module.export_dossier(
+            session, target, signer, scope=export_module.Scope(), service="AIVD",
+            actor="tester", since_note=since_note,
+        )  # fmt: skip
+
+
+def test_a_dossier_exported_since_a_checkpoint_proves_it_extends_it(
+    run: Run, keyed: World, tmp_path: Path
+) -> None:
+    copy, signer, old_note, kept = _since_world(keyed, tmp_path)
+    old_size = int(old_note.split("\n")[1])
+    target = tmp_path / "since"
+    _export_since(copy, signer, target, old_note)
+    proof = (target / verify_bag.CONSISTENCY).read_text(encoding="utf-8")
+    assert proof.startswith(f"wegings/consistency-proof@v1\nold {old_size}\nfrom ")
+    assert proof.partition("\n\n")[2] == (target / verify_bag.CHECKPOINT).read_text()
+    line = (
+        f"ok      consistency proof: the trail of {old_size + 1} events extends the checkpoint "
+        f"at {old_size} events"
+    )
+    checked = verify(run, target, "--key", keyed.key)
+    assert checked.exit_code == 0, checked.output
+    assert f"{line}: nothing before it was changed or removed\n" in checked.stdout
+    own = standalone(target, "--key", keyed.key, "--since", str(kept))
+    assert own.returncode == 0, own.stdout + own.stderr
+    assert f"{line} you kept (--since): nothing before it was changed or removed\n" in own.stdout
+    # The proof file is an ordinary one: `audit check-proof` takes it as it is.
+    held = run("audit", "check-proof", str(target / verify_bag.CONSISTENCY), "--key", keyed.key,
+               "--checkpoint", str(kept), db=tmp_path / "none.db")  # fmt: skip
+    assert held.exit_code == 0, held.output
+
+
+def test_since_another_checkpoint_than_the_bag_s_fails(keyed: World, tmp_path: Path) -> None:
+    from wegings.store.checkpoint import Checkpoint
+
+    copy, signer, old_note, _kept = _since_world(keyed, tmp_path)
+    target = tmp_path / "since"
+    _export_since(copy, signer, target, old_note)
+    size = int(old_note.split("\n")[1])
+    other = tmp_path / "other.checkpoint"
+    other.write_text(signer.sign(Checkpoint(signer.name, size - 1, b"\x01" * 32).text()))
+    own = standalone(target, "--key", keyed.key, "--since", str(other))
+    assert own.returncode == 1
+    assert (
+        f"          {verify_bag.CONSISTENCY} starts from another checkpoint ({size} events) than "
+        f"the one given with --since ({size - 1} events)\n"
+    ) in own.stdout
+    rewritten = tmp_path / "rewritten.checkpoint"
+    rewritten.write_text(signer.sign(Checkpoint(signer.name, size, b"\x01" * 32).text()))
+    own = standalone(target, "--key", keyed.key, "--since", str(rewritten))
+    assert own.returncode == 1
+    assert (
+        f"          {verify_bag.CONSISTENCY} starts from another tree of {size} events than the "
+        "checkpoint given with --since (rewritten)\n"
+    ) in own.stdout
+    foreign = Signer.generate("aivd.wegings.example/audit")
+    forged = tmp_path / "forged.checkpoint"
+    forged.write_text(foreign.sign(Checkpoint(signer.name, size, b"\x01" * 32).text()))
+    own = standalone(target, "--key", keyed.key, "--since", str(forged))
+    assert own.returncode == 1
+    assert (
+        "          --since: the checkpoint carries no signature of the key "
+        "aivd.wegings.example/audit\n"
+    ) in own.stdout
+    missing = standalone(target, "--key", keyed.key, "--since", str(tmp_path / "nothing"))
+    assert missing.returncode == 2
+    assert missing.stderr == f"Error: --since {tmp_path / 'nothing'} cannot be read as text.\n"
+
+
+def test_since_with_a_bag_that_holds_no_consistency_proof_fails(
+    world: World, bag: Path, tmp_path: Path
+) -> None:
+    kept = tmp_path / "kept.checkpoint"
+    kept.write_text((bag / verify_bag.CHECKPOINT).read_text())
+    own = standalone(bag, "--key", world.key, "--since", str(kept))
+    assert own.returncode == 1
+    assert (
+        "          the bag holds no consistency proof (data/consistency-proof.txt): it cannot "
+        "show that it extends the checkpoint given with --since\n"
+    ) in own.stdout
+    assert verify_bag.verify(bag, world.key).intact  # without --since, nothing is asked of it
+
+
+def test_an_edited_consistency_proof_in_the_bag_fails(
+    run: Run, keyed: World, tmp_path: Path
+) -> None:
+    copy, signer, old_note, kept = _since_world(keyed, tmp_path)
+    target = tmp_path / "since"
+    _export_since(copy, signer, target, old_note)
+    path = target / verify_bag.CONSISTENCY
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[3] = "A" * 43 + "="  # the first hash
+    path.write_text("\n".join(lines), encoding="utf-8")
+    rebag(target)
+    size = int(old_note.split("\n")[1])
+    expected = (
+        f"{verify_bag.CONSISTENCY}: the trail of the checkpoint does not extend the one at "
+        f"{size} events (the proof fails)"
+    )
+    assert verify_bag.verify(target, keyed.key).problems == [expected]
+    own = standalone(target, "--key", keyed.key, "--since", str(kept))
+    assert own.returncode == 1
+    assert f"          {expected}\n" in own.stdout
+    checked = verify(run, target, "--key", keyed.key)
+    assert checked.exit_code == 1
+
+
+def test_an_export_since_a_checkpoint_of_another_trail_leaves_nothing(
+    keyed: World, tmp_path: Path
+) -> None:
+    from wegings.store.checkpoint import Checkpoint
+
+    copy, signer, old_note, _kept = _since_world(keyed, tmp_path)
+    size = int(old_note.split("\n")[1])
+    other = signer.sign(Checkpoint(signer.name, size, b"\x01" * 32).text())
+    target = tmp_path / "since"
+    with pytest.raises(WegingsError) as failure:
+        _export_since(copy, signer, target, other)
+    assert failure.value.message == (
+        f"Audit trail broken at event {size}: the trail's first events no longer give the "
+        "checkpoint's root (rewritten)."
+    )
+    assert not target.exists()
+
+
+def test_consistency_holds_agrees_with_the_store_s_verifier() -> None:
+    from wegings.store import merkle
+
+    for new_size in range(1, 18):
+        tree = merkle.MemoryTree([bytes([n]) for n in range(new_size)])
+        for old_size in range(1, new_size + 1):
+            proof = merkle.consistency_proof(old_size, new_size, tree.node)
+            old_root, new_root = tree.root(old_size), tree.root()
+            assert verify_bag.consistency_holds(old_size, new_size, old_root, new_root, proof)
+            bad = [bytes(32), *proof[1:]] if proof else [bytes(32)]
+            assert not verify_bag.consistency_holds(old_size, new_size, old_root, new_root, bad)
+            wrong = bytes(32)
+            assert not verify_bag.consistency_holds(old_size, new_size, wrong, new_root, proof)
+            assert not verify_bag.consistency_holds(old_size, new_size, old_root, wrong, proof)
+
+
+def test_export_since_and_export_verify_since_through_the_cli(
+    run: Run, keyed: World, tmp_path: Path
+) -> None:
+    copy, _signer, old_note, kept = _since_world(keyed, tmp_path)
+    old_size = int(old_note.split("\n")[1])
+    target = tmp_path / "since-cli"
+    made = run("export", str(target), "--since", str(kept), db=copy)
+    assert made.exit_code == 0, made.output
+    assert "events, and a consistency proof from the one kept. Check it with" in made.stderr
+    checked = verify(run, target, "--key", keyed.key, "--since", str(kept))
+    assert checked.exit_code == 0, checked.output
+    assert f"extends the checkpoint at {old_size} events" in checked.stdout
+    # A checkpoint other than the one the proof starts from: the check says so, exit 1.
+    other = tmp_path / "other.checkpoint"
+    with session_scope_of(copy) as session:
+        from wegings.store.logkey import load_key
+        from wegings.store.proofs import checkpoint
+
+        _head, newer = checkpoint(session, load_key(keyed.root / "keys" / "log-key"))
+    other.write_text(newer)
+    refused = verify(run, target, "--key", keyed.key, "--since", str(other))
+    assert refused.exit_code == 1, refused.output
+    missing = run("export", str(tmp_path / "x"), "--since", str(tmp_path / "nope"), db=copy)
+    assert missing.exit_code == 2
+    assert missing.stderr.startswith("Error: ")
+    assert not (tmp_path / "x").exists()
+
+
+def session_scope_of(db: Path) -> Any:
+    from wegings.store.engine import session_scope
+
+    return session_scope(Location(path=db), write=False)

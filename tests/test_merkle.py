@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from wegings.store import merkle
 from wegings.store.merkle import MemoryTree, ProofError
+from wegings.store.proofs import compact_range
 
 # The leaf inputs of RFC 6962's reference tests (as in the certificate-transparency code).
 REFERENCE_LEAVES = [
@@ -246,3 +247,14 @@ def test_published_vectors() -> None:
                 merkle.verify_consistency(*args2)
         else:
             merkle.verify_consistency(*args2)
+
+
+def test_the_compact_range_read_from_stored_nodes_extends_like_the_tree() -> None:
+    leaves = [f"leaf {n}".encode() for n in range(40)]
+    whole = merkle.MemoryTree(leaves)
+    for size in range(len(leaves) + 1):
+        edge = compact_range(size, whole.node)
+        assert (edge.size, edge.root()) == (size, whole.root(size))
+        for data in leaves[size : size + 9]:
+            edge.append(merkle.leaf_hash(data))
+        assert edge.root() == whole.root(min(size + 9, len(leaves)))

@@ -12,7 +12,7 @@ import typer
 
 from wegings.cli import output
 from wegings.cli.state import location
-from wegings.errors import InvalidInput
+from wegings.errors import InvalidInput, Refused
 
 app = typer.Typer(
     help="The hash-chained audit trail of every change.",
@@ -155,7 +155,7 @@ def verify(
         raise InvalidInput("--checkpoint and --key go together: the checkpoint and the key.")
     kept = None
     if checkpoint_file is not None and key is not None:
-        kept = open_checkpoint(_read_text(checkpoint_file, "--checkpoint"), read_verifier(key))
+        kept = open_checkpoint(read_small_text(checkpoint_file, "--checkpoint"), read_verifier(key))
     with session_scope(location(ctx), write=False) as session:
         result = verify_trail(session, expect=anchor, checkpoint=kept)
     if as_json:
@@ -185,8 +185,9 @@ def verify(
     )
 
 
-def _read_text(path: Path, option: str) -> str:
-    """A small text file given to an option; one clear line if it cannot be read."""
+def read_small_text(path: Path, option: str) -> str:
+    """A small text file given to an option (a checkpoint, a proof); one clear line if it
+    cannot be read."""
     try:
         if path.stat().st_size > 1 << 20:
             raise InvalidInput(f"{option} {path} is too large to be a checkpoint or proof.")
@@ -297,17 +298,27 @@ def checkpoint(
 
     The oversight committee keeps it; later, `audit prove --since` shows that the trail then is
     the start of the trail now, and `audit verify --checkpoint` checks a database against it.
+    The key signs only what was checked: the last checkpoint it signed is kept beside it
+    (KEYFILE.checkpoint); the stored tree must still give that checkpoint's root, and the events
+    after it are hashed again onto it. Without one, the whole trail is checked first.
     """
     from wegings.store.engine import session_scope
-    from wegings.store.logkey import key_path, load_key
+    from wegings.store.logkey import key_path, load_key, load_remembered, remember
     from wegings.store.proofs import checkpoint as make_checkpoint
 
     key_file = key_path(key_path_option)
     signer = load_key(key_file)
+    last = load_remembered(key_file, signer)
     with session_scope(location(ctx), write=False) as session:
-        head, signed = make_checkpoint(session, signer)
+        head, signed = make_checkpoint(session, signer, last=last)
     _write_or_print(signed, out, force=force, ctx=ctx, key=key_file)
-    output.say(f"Checkpoint of {head.origin}: {head.size} events.")
+    remember(key_file, signed)
+    checked = (
+        "the whole trail verified"
+        if last is None
+        else f"checked from the checkpoint signed at {last.size} events"
+    )
+    output.say(f"Checkpoint of {head.origin}: {head.size} events ({checked}).")
 
 
 @app.command(
@@ -341,22 +352,98 @@ def prove(
     key_path_option: Annotated[Path | None, _KEY_PATH] = None,
     force: Annotated[bool, _FORCE] = False,
 ) -> None:
-    """Write a proof, with the current signed checkpoint, that an overseer checks offline."""
+    """Write a proof, with the current signed checkpoint, that an overseer checks offline.
+
+    The overseer checks it with `wegings audit check-proof FILE --key VERIFIER_KEY`, with no
+    database; a consistency proof carries the older checkpoint it starts from.
+    """
     from wegings.store.engine import session_scope
-    from wegings.store.logkey import key_path, load_key
+    from wegings.store.logkey import key_path, load_key, load_remembered, remember
     from wegings.store.proofs import prove_event, prove_since
 
     if (since is None) == (event is None):
         raise InvalidInput("Give --since OLD_CHECKPOINT or --event SEQ (one of them).")
     key_file = key_path(key_path_option)
     signer = load_key(key_file)
-    old = _read_text(since, "--since") if since is not None else None
+    last = load_remembered(key_file, signer)
+    old = read_small_text(since, "--since") if since is not None else None
     with session_scope(location(ctx), write=False) as session:
         if old is not None:
-            head, text = prove_since(session, signer, old)
+            head, text = prove_since(session, signer, old, last=last)
         else:
             assert event is not None
-            head, text = prove_event(session, signer, event)
+            head, text = prove_event(session, signer, event, last=last)
     _write_or_print(text, out, force=force, ctx=ctx, key=key_file)
+    remember(key_file, text.partition("\n\n")[2])  # the checkpoint the proof leads to
     what = f"event {event}" if event is not None else "the older checkpoint"
     output.say(f"Proof of {what} at the checkpoint of {head.origin}: {head.size} events.")
+
+
+@app.command(
+    "check-proof",
+    epilog=output.examples(
+        "wegings audit check-proof since-november.proof --key verifier-key.txt",
+        "wegings audit check-proof since-november.proof --key verifier-key.txt "
+        "--checkpoint 2026-11-01.checkpoint",
+        "wegings audit check-proof transfer-42.tlog-proof --key 'wegings.aivd/audit+1a2b3c4d+AR…'",
+    ),
+)
+def check_proof(
+    proof_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help="A proof written by `audit prove`.", show_default=False
+        ),
+    ],
+    key: Annotated[
+        str,
+        typer.Option(
+            "--key",
+            metavar="VERIFIER_KEY",
+            help="The log's verifier key, as `audit key init` printed it, or a file holding it.",
+            show_default=False,
+        ),
+    ],
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="OLD_CHECKPOINT",
+            help="The checkpoint you kept: a consistency proof must start from exactly it (an "
+            "inclusion proof lead to it).",
+        ),
+    ] = None,
+) -> None:
+    """Check a proof offline, with the verifier key alone: no database is read.
+
+    Checks the signatures of the checkpoints in the proof file and the consistency proof (from
+    `audit prove --since`: the older trail is the start of the newer one) or the inclusion
+    proof (from `audit prove --event`: the event is in the trail). Exit 0 when it holds, 1 when
+    it does not, 2 when the file or key cannot be read.
+    """
+    from wegings.store.checkpoint import SignatureFails, open_checkpoint
+    from wegings.store.checkpoint import check_proof as check_proof_file
+    from wegings.store.logkey import read_verifier
+
+    verifier = read_verifier(key)
+    text = read_small_text(proof_file, "FILE")
+    kept = None
+    if checkpoint_file is not None:
+        try:
+            kept = open_checkpoint(read_small_text(checkpoint_file, "--checkpoint"), verifier)
+        except SignatureFails as failure:
+            raise Refused(f"--checkpoint {checkpoint_file}: {failure.message}") from None
+    proof = check_proof_file(text, verifier, kept)
+    head = proof.checkpoint
+    if proof.kind == "consistency":
+        typer.echo(
+            f"The proof holds: the trail of {head.origin} at {head.size} events extends its "
+            f"trail at {proof.number} events{' (the checkpoint kept)' if kept else ''}: nothing "
+            "before was changed or removed."
+        )
+    else:
+        assert proof.extra is not None
+        typer.echo(
+            f"The proof holds: event {proof.number + 1} is in the trail of {head.origin} at "
+            f"{head.size} events."
+        )

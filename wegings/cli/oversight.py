@@ -208,6 +208,16 @@ def export(
     key_path_option: Annotated[
         Path | None, typer.Option("--key-path", metavar="FILE", help=_KEY_PATH_HELP)
     ] = None,
+    since_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            metavar="OLD_CHECKPOINT",
+            help="A checkpoint the overseer kept: the dossier also holds a consistency proof "
+            "from it to the dossier's own checkpoint.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the dossier for the oversight committee into DIR: a BagIt bag that checks itself.
 
@@ -222,6 +232,7 @@ def export(
         return
     if directory is None:
         raise UsageError("Missing argument 'DIR'.", ctx)
+    from wegings.cli.audit import read_small_text
     from wegings.dossier.export import Scope, check_target, export_dossier
     from wegings.service import own_service
     from wegings.store.engine import session_scope
@@ -230,6 +241,7 @@ def export(
     start, end = _period(since, until)
     signer = load_key(key_path(key_path_option))
     check_target(directory)
+    since_note = None if since_checkpoint is None else read_small_text(since_checkpoint, "--since")
     scope = Scope(since=start, until=end, partners=tuple(partners or ()))
     with session_scope(location(ctx), write=False) as session:
         exported = export_dossier(
@@ -240,6 +252,7 @@ def export(
             service=own_service(),
             actor=actor(ctx),
             progress=_with_progress,
+            since_note=since_note,
         )
     counts = exported.counts
     output.say(
@@ -247,7 +260,8 @@ def export(
         f"versions, {counts['transfer']} transfers, {counts['consent']} consents, "
         f"{counts['permission']} permissions, {exported.events} audit events with their "
         f"proofs, checkpoint of {exported.checkpoint.origin} at {exported.checkpoint.size} "
-        f"events. Check it with `wegings export verify {directory} --key VERIFIER_KEY`."
+        f"events{'' if since_note is None else ', and a consistency proof from the one kept'}. "
+        f"Check it with `wegings export verify {directory} --key VERIFIER_KEY`."
     )
 
 
@@ -273,6 +287,16 @@ def export_verify(
             "consistent in itself.",
         ),
     ] = None,
+    since_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            metavar="OLD_CHECKPOINT",
+            help="A checkpoint you kept: the dossier's consistency proof must start from "
+            "exactly it.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """Check a dossier: its manifests, the checkpoint's signature, every proof and record.
@@ -280,6 +304,7 @@ def export_verify(
     The same checks as the verify.py inside the bag (one implementation), and BagIt's own
     validation besides. Exit 0 when everything holds, 1 when something does not.
     """
+    from wegings.cli.audit import read_small_text
     from wegings.dossier.export import bagit_problems, verifier_problems
     from wegings.dossier.verify_bag import printable, report_json, report_lines, verify
     from wegings.errors import InvalidInput, Refused
@@ -291,7 +316,8 @@ def export_verify(
         from wegings.store.logkey import read_verifier
 
         key_text = read_verifier(key).text()
-    report = verify(directory, key_text)
+    since_note = None if since_checkpoint is None else read_small_text(since_checkpoint, "--since")
+    report = verify(directory, key_text, since_note)
     # Beside the bag's own checks: BagIt's reference validation, and that verify.py is ours.
     report.checks[0].problems.extend(bagit_problems(directory) + verifier_problems(directory))
     if as_json:

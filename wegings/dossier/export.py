@@ -31,9 +31,9 @@ from sqlmodel import Session, SQLModel, col, select
 
 from wegings.dossier import verify_bag as layout
 from wegings.errors import InvalidInput, StoreError, WegingsError
-from wegings.store.audit import AUDITED, AuditBroken, event_hash, snapshot
+from wegings.store.audit import AUDITED, AuditBroken, Verified, event_hash, snapshot
 from wegings.store.chain import canonical
-from wegings.store.checkpoint import Checkpoint, Signer
+from wegings.store.checkpoint import Checkpoint, Signer, open_checkpoint
 from wegings.store.models import (
     AuditEvent,
     Consent,
@@ -351,6 +351,7 @@ def _event_json(event: AuditEvent) -> dict[str, Any]:
         "entity_id": event.entity_id,
         "change": event.change,
         "prev_hash": event.prev_hash,
+        "os_login": getattr(event, "os_login", None),
         "hash": event.hash,
     }
 
@@ -376,15 +377,22 @@ def _proofs(
     events: list[AuditEvent],
     bag: _Bag,
     progress: Progress,
+    *,
+    verified: Verified,
+    since_note: str | None,
 ) -> tuple[Checkpoint, str]:
-    """The signed checkpoint and an inclusion proof of every event, each checked as made."""
+    """The signed checkpoint (of the root `verified` found), an inclusion proof of every event,
+    each checked as made, and with `since_note` the consistency proof from that checkpoint."""
     from wegings.store import merkle
     from wegings.store.checkpoint import inclusion_proof_text
-    from wegings.store.proofs import checkpoint
-    from wegings.store.tree import StoredTree, TreeBroken, event_data
+    from wegings.store.proofs import checked_head, consistency_text
+    from wegings.store.tree import TreeBroken, event_data
 
-    head, signed = checkpoint(session, signer)
-    tree = StoredTree(session)
+    head, tree = checked_head(session, signer.name, verified=verified)
+    signed = signer.sign(head.text())
+    if since_note is not None:
+        text = consistency_text(tree, head, signed, since_note, signer)
+        bag.add(layout.CONSISTENCY, text.encode("utf-8"))
     for event in progress(iter(events), len(events), "Proving events"):
         leaf = event_data(event)
         path = merkle.inclusion_proof(event.seq - 1, head.size, tree.node)
@@ -565,8 +573,13 @@ compared. It exits 0 when all holds, 1 when something does not.
 The PDFs, the notes.json files, sweep.json and this README are made by wegings when it exported
 and are checked by their checksums only, not against the audit trail. The dossier holds the
 events of its own records; that the trail has lost no event since a checkpoint you kept is shown
-by `wegings audit verify --checkpoint FILE --key VERIFIER_KEY` on the database, or by a
-consistency proof (`wegings audit prove --since FILE`).
+by a consistency proof: exported with --since OLD_CHECKPOINT, the bag holds one
+(data/consistency-proof.txt), checked as part of the above, and
+
+    python3 verify.py --key 'VERIFIER_KEY' --since OLD_CHECKPOINT
+
+checks that it starts from exactly the checkpoint you kept. On the database, `wegings audit
+verify --checkpoint FILE --key VERIFIER_KEY` shows the same.
 
 
 What is where
@@ -581,6 +594,8 @@ data/checkpoint.txt          the signed checkpoint of the whole audit trail
                              (c2sp.org/tlog-checkpoint)
 data/verifier-key.txt        the bag's own copy of the log's verifier key
 data/proofs/KIND-ID.tlog-proof   the inclusion proof of each record's audit event
+data/consistency-proof.txt   (exported with --since) the proof that the trail of the checkpoint
+                             extends an older checkpoint, which it carries
 data/transfers.csv           every transfer with its decision, conditions and reasons; dates and
                              times in The Hague (a cell that starts with = + - @ gets a leading
                              apostrophe, so no spreadsheet runs it as a formula)
@@ -685,9 +700,11 @@ def export_dossier(
     service: str,
     actor: str,
     progress: Progress | None = None,
+    since_note: str | None = None,
 ) -> Exported:
     """Write the dossier of `scope` into `target` (new, or an empty folder), from the session's
-    snapshot, its checkpoint signed by `signer`. Nothing is left of it on failure."""
+    snapshot, its checkpoint signed by `signer`; with `since_note`, an older checkpoint of this
+    log, a consistency proof from it to the dossier's. Nothing is left of it on failure."""
     from wegings.store.audit import verify as verify_trail
     from wegings.store.engine import read_now
 
@@ -696,7 +713,9 @@ def export_dossier(
     now = read_now(session)  # before anything reads: the snapshot every file describes
     # The whole trail must be intact, not only the records in scope: a record deleted behind
     # the tool's back (a transfer, say) would otherwise be silently missing from the dossier.
-    verify_trail(session)
+    verified = verify_trail(session)
+    if since_note is not None:  # a bad checkpoint refuses before anything is made
+        open_checkpoint(since_note, signer.verifier)
     records = select_records(session, scope)
     if scope.partners:  # as the store spells them, not as typed
         scope = replace(scope, partners=tuple(getattr(p, "short", "") for p in records["partner"]))
@@ -706,7 +725,9 @@ def export_dossier(
     for kind, rows in snapshots.items():
         bag.add(layout.record_file(kind), layout.json_bytes(rows))
     bag.add(layout.EVENTS, "".join(layout.event_line(_event_json(e)) for e in events).encode())
-    head, signed = _proofs(session, signer, events, bag, step)
+    head, signed = _proofs(
+        session, signer, events, bag, step, verified=verified, since_note=since_note
+    )
     bag.add(layout.CHECKPOINT, signed.encode("utf-8"))
     bag.add(layout.VERIFIER_KEY, f"{signer.verifier.text()}\n".encode())
     try:
@@ -721,12 +742,14 @@ def export_dossier(
     bag.add(layout.SWEEP, report)
     counts = {kind: len(rows) for kind, rows in records.items()}
     about = _About(service, actor, now, scope, head, counts, len(events))
-    _place(target, created, bag, about, signer)
+    _place(target, created, bag, about, signer, since_note)
     return Exported(target, head, counts | {"note_pdf": notes}, len(events), len(bag.files),
                     changed, problems)  # fmt: skip
 
 
-def _place(target: Path, created: bool, bag: _Bag, about: _About, signer: Signer) -> None:
+def _place(
+    target: Path, created: bool, bag: _Bag, about: _About, signer: Signer, since_note: str | None
+) -> None:
     """Build the bag privately inside `target`, check it, then move it into place; on any
     failure remove all of it (and `target`, when it was made here)."""
     if created:
@@ -740,7 +763,7 @@ def _place(target: Path, created: bool, bag: _Bag, about: _About, signer: Signer
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
         _make_bag(staging, bag, about)
         _private(staging)
-        verdict = layout.verify(staging, signer.verifier.text())
+        verdict = layout.verify(staging, signer.verifier.text(), since_note)
         if not verdict.intact:
             raise ExportFailed(
                 f"The dossier did not verify as written ({verdict.problems[0]}); nothing was "

@@ -4,6 +4,7 @@
 Run it inside the bag, with Python 3.11 or newer and the `cryptography` package:
 
     python3 verify.py --key 'VERIFIER_KEY'      # the log's verifier key, as the service gave it
+    python3 verify.py --key KEY --since OLD     # and that the bag extends a checkpoint you kept
     python3 verify.py --json                    # the same verdict as plain JSON
 
 It checks, with nothing but the standard library and `cryptography`:
@@ -14,8 +15,11 @@ It checks, with nothing but the standard library and `cryptography`:
    bag's own copy of it, which shows only that the bag is consistent in itself;
 3. every audit event in the bag: its hash recomputed, and an inclusion proof
    (c2sp.org/tlog-proof) that it is a leaf of the tree whose root the checkpoint signs;
-4. every record in the bag against the snapshot its audit event holds;
-5. the files derived from the records (transfers.csv, transfers.json, each note's JSON), made
+4. when the bag holds one (exported with --since), the consistency proof that the trail of its
+   checkpoint extends an older checkpoint: nothing before it was changed or removed; with
+   --since OLD_CHECKPOINT, that it starts from exactly the checkpoint you kept;
+5. every record in the bag against the snapshot its audit event holds;
+6. the files derived from the records (transfers.csv, transfers.json, each note's JSON), made
    again from the records and compared byte for byte.
 
 Exit 0 when everything holds, 1 when something does not, 2 on bad usage. This file is also the
@@ -60,6 +64,7 @@ TAG_FILES = (BAGIT_TXT, BAG_INFO, MANIFEST, README, VERIFIER)
 CHECKPOINT = "data/checkpoint.txt"
 VERIFIER_KEY = "data/verifier-key.txt"
 EVENTS = "data/audit-events.jsonl"
+CONSISTENCY = "data/consistency-proof.txt"
 TRANSFERS_CSV = "data/transfers.csv"
 TRANSFERS_JSON = "data/transfers.json"
 SWEEP = "data/sweep.json"
@@ -91,9 +96,15 @@ KINDS = (
 )
 """The kinds of record the audit trail names, each exported to data/records/KIND.json."""
 
-EVENT_KEYS = ("seq", "at", "actor", "action", "entity", "entity_id", "change", "prev_hash", "hash")
+CHAINED_KEYS = ("seq", "at", "actor", "action", "entity", "entity_id", "change", "prev_hash")
+"""The fields of an event its hash covers, in order; the OS login follows when it has one."""
+EVENT_KEYS = (*CHAINED_KEYS, "os_login", "hash")
+"""The fields of an event as audit-events.jsonl holds it (os_login null when none)."""
+EARLIER_EVENT_KEYS = (*CHAINED_KEYS, "hash")
+"""An event as bags written before the OS login was recorded hold it."""
 
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+CONSISTENCY_HEADER = "wegings/consistency-proof@v1"
 SIGNATURE_DASH = "\u2014 "
 ED25519 = 0x01
 GENESIS_HASH = "0" * 64
@@ -148,13 +159,20 @@ def json_bytes(data: Any) -> bytes:
 
 
 def event_bytes(event: Mapping[str, Any]) -> bytes:
-    """An audit event's canonical bytes: what its hash covers, and its leaf in the tree."""
-    return canonical([event[key] for key in EVENT_KEYS[:-1]]).encode("utf-8")
+    """An audit event's canonical bytes: what its hash covers, and its leaf in the tree. The
+    eight chained fields, and the OS login as a ninth exactly when it is a string (an event
+    without one keeps the eight-element bytes it was hashed with)."""
+    fields = [event[key] for key in CHAINED_KEYS]
+    login = event.get("os_login")
+    if isinstance(login, str):
+        fields.append(login)
+    return canonical(fields).encode("utf-8")
 
 
 def event_line(event: Mapping[str, Any]) -> str:
     """One line of audit-events.jsonl."""
-    return json.dumps({key: event[key] for key in EVENT_KEYS}, ensure_ascii=False) + "\n"
+    line = {key: event.get(key) for key in EVENT_KEYS}
+    return json.dumps(line, ensure_ascii=False) + "\n"
 
 
 class Underivable(ValueError):
@@ -575,6 +593,69 @@ def parse_proof(text: str) -> Proof:
     return Proof(int(index), _b64(lines[1][len("extra ") :], "its extra data"), hashes, note)
 
 
+def consistency_holds(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """RFC 9162, 2.1.4.2: whether `proof` shows the tree of `old_size` and `old_root` is the
+    start of the tree of `new_size` and `new_root`."""
+    if not 0 < old_size <= new_size or any(len(h) != 32 for h in proof):
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if not proof:
+        return False
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    old_result = new_result = path[0]
+    for element in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            old_result = node_hash(element, old_result)
+            new_result = node_hash(element, new_result)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            new_result = node_hash(new_result, element)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and old_result == old_root and new_result == new_root
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """A consistency proof file: the old size, the old checkpoint's note, the hashes, and the
+    note of the checkpoint it leads to."""
+
+    old_size: int
+    old_note: str
+    hashes: list[bytes]
+    note: str
+
+
+def parse_consistency(text: str) -> ConsistencyProof:
+    """A wegings consistency proof: header, `old SIZE`, `from base64(old note)`, the hashes, a
+    blank line, the new checkpoint's note."""
+    head, sep, note = text.partition("\n\n")
+    lines = head.split("\n")
+    if not sep or len(lines) < 3 or lines[0] != CONSISTENCY_HEADER:
+        raise Refusal("it is not a wegings consistency proof")
+    if not lines[1].startswith("old ") or not lines[2].startswith("from "):
+        raise Refusal("it lacks its old or from line")
+    size = lines[1][len("old ") :]
+    if not re.fullmatch(r"[1-9][0-9]{0,18}", size):
+        raise Refusal("its old size is not a number")
+    try:
+        old_note = _b64(lines[2][len("from ") :], "its old checkpoint").decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refusal("its old checkpoint is not text") from None
+    hashes = [_b64(line, "a proof hash") for line in lines[3:]]
+    return ConsistencyProof(int(size), old_note, hashes, note)
+
+
 # --------------------------------------------------------------------------- the checks
 
 
@@ -807,9 +888,10 @@ def _load_events(bag: Path, check: Check) -> list[dict[str, Any]]:
             event = None
         if (
             not isinstance(event, dict)
-            or list(event) != list(EVENT_KEYS)
+            or list(event) not in (list(EVENT_KEYS), list(EARLIER_EVENT_KEYS))
             or type(event["seq"]) is not int
-            or not all(isinstance(event[key], str) for key in EVENT_KEYS[1:])
+            or not all(isinstance(event[key], str) for key in EARLIER_EVENT_KEYS[1:])
+            or not isinstance(event.get("os_login"), str | None)
         ):
             check.problems.append(f"{EVENTS} line {number} is not an audit event")
             continue
@@ -880,6 +962,75 @@ def _check_proof(
         check.problems.append(
             f"{path}: event {event['seq']} is not in the tree of the checkpoint (the proof fails)"
         )
+
+
+def check_consistency(
+    bag: Path,
+    key_text: str | None,
+    checkpoint: Checkpoint | None,
+    note: str,
+    since_note: str | None,
+) -> Check | None:
+    """The bag's consistency proof, when it holds one or `since_note` (a checkpoint the overseer
+    kept) is given: signed by the log, leading to the bag's checkpoint from an older one (from
+    exactly `since_note`'s), and holding. None when there is neither."""
+    check = Check("consistency proof")
+    try:
+        text: str | None = _read_text(bag, CONSISTENCY)
+    except FileNotFoundError:
+        text = None
+    except (OSError, UnicodeDecodeError):
+        check.problems.append(f"{CONSISTENCY} is unreadable")
+        return check
+    if text is None and since_note is None:
+        return None
+    if text is None:
+        check.problems.append(
+            f"the bag holds no consistency proof ({CONSISTENCY}): it cannot show that it "
+            "extends the checkpoint given with --since"
+        )
+        return check
+    if checkpoint is None:
+        check.problems.append(f"{CONSISTENCY}: no verified checkpoint to check it against")
+        return check
+    where = CONSISTENCY
+    try:
+        key = parse_key(key_text if key_text is not None else _read_text(bag, VERIFIER_KEY))
+        proof = parse_consistency(text)
+        old = parse_checkpoint(open_note(proof.old_note, key))
+        where = "--since"
+        kept = None if since_note is None else parse_checkpoint(open_note(since_note, key))
+    except (OSError, UnicodeDecodeError):
+        check.problems.append(f"{VERIFIER_KEY} is missing or unreadable")
+        return check
+    except Refusal as refusal:
+        check.problems.append(f"{where}: {refusal}")
+        return check
+    if proof.note != note:
+        check.problems.append(f"{CONSISTENCY} leads to another checkpoint than {CHECKPOINT}")
+    elif old.origin != key.name or (kept is not None and kept.origin != key.name):
+        check.problems.append(f"{CONSISTENCY} starts from a checkpoint of another log")
+    elif kept is not None and (kept.size, kept.root) != (old.size, old.root):
+        check.problems.append(
+            f"{CONSISTENCY} starts from another checkpoint ({old.size} events) than the one "
+            f"given with --since ({kept.size} events)"
+            if kept.size != old.size
+            else f"{CONSISTENCY} starts from another tree of {kept.size} events than the "
+            "checkpoint given with --since (rewritten)"
+        )
+    elif proof.old_size != old.size:
+        check.problems.append(f"{CONSISTENCY} is from another size than its old checkpoint")
+    elif not consistency_holds(old.size, checkpoint.size, old.root, checkpoint.root, proof.hashes):
+        check.problems.append(
+            f"{CONSISTENCY}: the trail of the checkpoint does not extend the one at {old.size} "
+            "events (the proof fails)"
+        )
+    kept_text = " you kept (--since)" if kept is not None else ""
+    check.summary = (
+        f"the trail of {checkpoint.size} events extends the checkpoint at {old.size} "
+        f"events{kept_text}: nothing before it was changed or removed"
+    )
+    return check
 
 
 def load_records(bag: Path, check: Check) -> dict[str, list[dict[str, Any]]]:
@@ -955,7 +1106,8 @@ def check_files(
                 check.problems.append(f"{path} is not what the records give (changed)")
         except OSError:
             check.problems.append(f"{path} is missing")
-    anchored = {CHECKPOINT, VERIFIER_KEY, EVENTS} | {record_file(k) for k in KINDS} | proofs
+    anchored = {CHECKPOINT, VERIFIER_KEY, EVENTS, CONSISTENCY} | {record_file(k) for k in KINDS}
+    anchored |= proofs
     for path in sorted(payload - anchored - set(derived) - judged):
         check.problems.append(f"{_shown(path)} is not part of a dossier of these records")
     for path in sorted(judged - payload):
@@ -969,18 +1121,21 @@ def check_files(
     return check
 
 
-def verify(bag: Path, key_text: str | None = None) -> Report:
+def verify(bag: Path, key_text: str | None = None, since_note: str | None = None) -> Report:
     """Every check of a dossier; `key_text` is the verifier key the overseer holds (None: the
-    bag's own copy, which shows only that the bag is consistent in itself)."""
+    bag's own copy, which shows only that the bag is consistent in itself); `since_note` a
+    checkpoint the overseer kept, which the bag's consistency proof must start from."""
     report = Report(str(bag), key_given=key_text is not None)
     manifests, payload = check_manifests(bag)
     signature, checkpoint, note = check_checkpoint(bag, key_text, report)
     events, by_record = check_events(bag, checkpoint, note)
+    consistency = check_consistency(bag, key_text, checkpoint, note, since_note)
     records_check = Check("records")
     records = load_records(bag, records_check)
     check_records(records, by_record, records_check)
     files = check_files(bag, records, payload, report)
-    report.checks = [manifests, signature, events, records_check, files]
+    report.checks = [manifests, signature, events, *([consistency] if consistency else [])]
+    report.checks += [records_check, files]
     return report
 
 
@@ -1048,12 +1203,23 @@ def main(argv: Iterable[str] | None = None) -> int:
         help="the bag's folder (default: the folder this file is in)",
     )  # fmt: skip
     parser.add_argument("--key", help="the log's verifier key (NAME+ID+KEY) or a file holding it")
+    parser.add_argument(
+        "--since", metavar="OLD_CHECKPOINT",
+        help="a checkpoint you kept: the bag's consistency proof must start from exactly it",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     options = parser.parse_args(list(argv) if argv is not None else None)
     bag = Path(options.bag)
     if not bag.is_dir():
         sys.stderr.write(f"Error: {bag} is not a folder.\n")
         return 2
+    since_note = None
+    if options.since is not None:
+        try:
+            since_note = Path(options.since).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            sys.stderr.write(f"Error: --since {options.since} cannot be read as text.\n")
+            return 2
     key_text = options.key
     if key_text is not None and Path(key_text).is_file():
         key_text = Path(key_text).read_text(encoding="utf-8").strip()
@@ -1063,7 +1229,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         except Refusal as refusal:
             sys.stderr.write(f"Error: --key: {refusal}.\n")
             return 2
-    report = verify(bag, key_text)
+    report = verify(bag, key_text, since_note)
     if options.json:
         sys.stdout.write(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from wegings.errors import InvalidInput
+from wegings.errors import InvalidInput, Refused
+from wegings.store import merkle
 
 ED25519 = 0x01
 """The signature type byte of Ed25519 in c2sp.org/signed-note."""
@@ -47,6 +48,18 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
 
 class NoteError(InvalidInput):
     """A note, key, checkpoint or proof that is malformed or does not verify."""
+
+
+class ProofDoesNotHold(Refused):
+    """A well-formed proof file that does not prove what it claims (exit 1)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The proof does not hold: {reason}.")
+        self.reason = reason
+
+
+class SignatureFails(NoteError):
+    """A well-formed note that the key given did not sign: altered, or of another log or key."""
 
 
 def _b64decode(text: str, what: str) -> bytes:
@@ -218,13 +231,13 @@ def open_note(note: str, verifier: Verifier) -> str:
         if name != verifier.name or raw[:4] != verifier.key_id:
             continue
         if not verifier.verifies(text.encode(), raw[4:]):
-            raise NoteError(
+            raise SignatureFails(
                 f"The signature of {verifier.name} does not hold: the note was altered or "
                 "signed with another key."
             )
         verified = True
     if not verified:
-        raise NoteError(f"The note carries no signature of the key {verifier.name}.")
+        raise SignatureFails(f"The note carries no signature of the key {verifier.name}.")
     return text
 
 
@@ -259,7 +272,7 @@ def open_checkpoint(note: str, verifier: Verifier) -> Checkpoint:
     """A signed checkpoint, verified with the log's key; its origin must be the key's name."""
     checkpoint = parse_checkpoint_text(open_note(note, verifier))
     if checkpoint.origin != verifier.name:
-        raise NoteError(
+        raise SignatureFails(
             f"The checkpoint is of the log {checkpoint.origin!r}, not of {verifier.name!r}."
         )
     return checkpoint
@@ -275,30 +288,45 @@ def inclusion_proof_text(index: int, leaf: bytes, proof: list[bytes], signed: st
     return f"{PROOF_HEADER}\nextra {_b64(leaf)}\nindex {index}\n{_hash_lines(proof)}\n{signed}"
 
 
-def consistency_proof_text(old_size: int, proof: list[bytes], signed: str) -> str:
+def consistency_proof_text(
+    old_size: int, proof: list[bytes], signed: str, *, old_signed: str | None = None
+) -> str:
     """A consistency proof from the tree of `old_size` to the signed checkpoint that follows,
-    laid out like c2sp.org/tlog-proof: header, `old SIZE`, the hashes, a blank line, the note."""
-    return f"{CONSISTENCY_HEADER}\nold {old_size}\n{_hash_lines(proof)}\n{signed}"
+    laid out like c2sp.org/tlog-proof: header, `old SIZE`, the old signed checkpoint itself as
+    `from base64(note)` (so the proof checks with nothing else at hand), the hashes, a blank
+    line, the new checkpoint's note."""
+    origin = "" if old_signed is None else f"from {_b64(old_signed.encode('utf-8'))}\n"
+    return f"{CONSISTENCY_HEADER}\nold {old_size}\n{origin}{_hash_lines(proof)}\n{signed}"
 
 
 @dataclass(frozen=True)
 class ProofFile:
-    """A parsed proof file: its numbers, hashes and the checkpoint it leads to."""
+    """A parsed proof file: its numbers, hashes and the checkpoint(s) it holds.
+
+    `note` is the signed checkpoint it leads to, `old_note` (a consistency proof written since
+    that line was added) the signed checkpoint it starts from; both verified when parsed with
+    `parse_proof`."""
 
     kind: str  # "inclusion" or "consistency"
     number: int  # the leaf index, or the old tree size
     extra: bytes | None
     hashes: list[bytes]
     checkpoint: Checkpoint
+    note: str = ""
+    old_note: str | None = None
+    old: Checkpoint | None = None
 
 
-def parse_proof(text: str, verifier: Verifier) -> ProofFile:
-    """An inclusion proof (c2sp.org/tlog-proof) or a consistency proof, its checkpoint verified."""
+def read_proof(text: str) -> tuple[str, int, bytes | None, list[bytes], str | None, str]:
+    """A proof file's parts, their signatures not yet checked: kind, number, extra, hashes, the
+    old checkpoint's note (or None) and the new checkpoint's note. NoteError when malformed."""
+    if len(text.encode("utf-8", "surrogatepass")) > 4 * MAX_NOTE_BYTES:
+        raise NoteError("The file is too large to be a proof.")
     head, sep, note = text.partition("\n\n")
     if not sep:
         raise NoteError("That is not a proof file: no blank line before its checkpoint.")
     lines = head.split("\n")
-    extra = None
+    extra = old_note = None
     if lines[0] == PROOF_HEADER:
         kind, key = "inclusion", "index "
         if len(lines) > 1 and lines[1].startswith("extra "):
@@ -306,6 +334,13 @@ def parse_proof(text: str, verifier: Verifier) -> ProofFile:
             lines = [lines[0], *lines[2:]]
     elif lines[0] == CONSISTENCY_HEADER:
         kind, key = "consistency", "old "
+        if len(lines) > 2 and lines[2].startswith("from "):
+            raw = _b64decode(lines[2][len("from ") :], "The proof's old checkpoint")
+            try:
+                old_note = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise NoteError("The proof's old checkpoint is not UTF-8 text.") from None
+            lines = lines[:2] + lines[3:]
     else:
         raise NoteError("That is not a proof file: its first line names no proof format.")
     if len(lines) < 2 or not lines[1].startswith(key):
@@ -316,4 +351,69 @@ def parse_proof(text: str, verifier: Verifier) -> ProofFile:
     hashes = [_b64decode(line, "A proof hash") for line in lines[2:]]
     if any(len(h) != 32 for h in hashes):
         raise NoteError("A proof hash is not 32 bytes.")
-    return ProofFile(kind, int(number_text), extra, hashes, open_checkpoint(note, verifier))
+    return kind, int(number_text), extra, hashes, old_note, note
+
+
+def parse_proof(text: str, verifier: Verifier) -> ProofFile:
+    """An inclusion proof (c2sp.org/tlog-proof) or a consistency proof, its checkpoints
+    verified (NoteError when malformed or when a signature does not hold)."""
+    kind, number, extra, hashes, old_note, note = read_proof(text)
+    old = None if old_note is None else open_checkpoint(old_note, verifier)
+    return ProofFile(
+        kind, number, extra, hashes, open_checkpoint(note, verifier), note, old_note, old
+    )
+
+
+def _same(one: Checkpoint, other: Checkpoint) -> bool:
+    return (one.origin, one.size, one.root) == (other.origin, other.size, other.root)
+
+
+def check_proof(text: str, verifier: Verifier, kept: Checkpoint | None = None) -> ProofFile:
+    """Check a proof file offline, with the verifier key alone: the signatures of the
+    checkpoints it holds, and the consistency or inclusion proof itself. Given `kept`, a
+    checkpoint the overseer kept (its signature checked), a consistency proof must start from
+    exactly it and an inclusion proof lead to exactly it.
+
+    NoteError when the file is malformed (exit 2), ProofDoesNotHold when it does not hold."""
+    kind, number, extra, hashes, old_note, note = read_proof(text)
+    try:
+        new = open_checkpoint(note, verifier)
+        old = None if old_note is None else open_checkpoint(old_note, verifier)
+    except SignatureFails as failure:
+        reason = failure.message.rstrip(".")
+        raise ProofDoesNotHold(reason[:1].lower() + reason[1:]) from None
+    parsed = ProofFile(kind, number, extra, hashes, new, note, old_note, old)
+    try:
+        if kind == "inclusion":
+            if extra is None:
+                raise NoteError("The inclusion proof carries no leaf data (its 'extra' line).")
+            if kept is not None and not _same(kept, new):
+                raise ProofDoesNotHold(
+                    f"it leads to the checkpoint at {new.size} events, not to the one kept "
+                    f"({kept.size} events)"
+                )
+            merkle.verify_inclusion(number, new.size, merkle.leaf_hash(extra), hashes, new.root)
+            return parsed
+        start = old if old is not None else kept
+        if start is None:
+            raise NoteError(
+                "The consistency proof does not carry the checkpoint it starts from; give the "
+                "one you kept with --checkpoint."
+            )
+        if kept is not None and not _same(kept, start):
+            raise ProofDoesNotHold(
+                f"it starts from another checkpoint ({start.size} events) than the one kept "
+                f"({kept.size} events)"
+                if start.size != kept.size
+                else f"it starts from another tree of {kept.size} events than the checkpoint "
+                "kept (the trail was rewritten)"
+            )
+        if start.size != number:
+            raise ProofDoesNotHold(
+                f"it is from size {number}, but the checkpoint it starts from holds "
+                f"{start.size} events"
+            )
+        merkle.verify_consistency(number, new.size, start.root, new.root, hashes)
+    except merkle.ProofError as failure:
+        raise ProofDoesNotHold(str(failure)) from None
+    return parsed

@@ -7,10 +7,20 @@ import stat
 from pathlib import Path
 
 from wegings.errors import InvalidInput
-from wegings.store.checkpoint import Signer, Verifier, check_name, parse_signer, parse_verifier
+from wegings.store.checkpoint import (
+    Checkpoint,
+    NoteError,
+    Signer,
+    Verifier,
+    check_name,
+    open_checkpoint,
+    parse_signer,
+    parse_verifier,
+)
 
 KEY_ENV = "WEGINGS_LOG_KEY"
 KEY_FILENAME = "log-key"
+REMEMBERED_SUFFIX = ".checkpoint"
 
 
 def key_path(path: Path | None) -> Path:
@@ -32,6 +42,10 @@ def refuse_log_key(target: Path, *, given: Path | None = None) -> None:
     for key in {key_path(None), *(() if given is None else (given,))}:
         if resolved == key.resolve():
             raise InvalidInput(f"{target} is the log key; choose another file.")
+        if resolved == remembered_path(key).resolve():
+            raise InvalidInput(
+                f"{target} is where the log key keeps its last checkpoint; choose another file."
+            )
 
 
 def create_key(path: Path, origin: str) -> Signer:
@@ -96,3 +110,33 @@ def read_verifier(value: str) -> Verifier:
             "init` printed it) nor a file holding one."
         )
     return parse_verifier(value)
+
+
+def remembered_path(key_file: Path) -> Path:
+    """Where the last checkpoint the key at `key_file` signed is kept: `<keyfile>.checkpoint`."""
+    return key_file.with_name(key_file.name + REMEMBERED_SUFFIX)
+
+
+def load_remembered(key_file: Path, signer: Signer) -> Checkpoint | None:
+    """The last checkpoint this key signed, its signature checked with the key; None when it is
+    missing, unreadable, not signed by this key or of another origin (the caller then checks
+    the whole trail, so a lost or tampered file costs time, never correctness)."""
+    path = remembered_path(key_file)
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode) or path.stat().st_size > 1 << 16:
+            return None
+        note = path.read_text(encoding="utf-8")
+        kept = open_checkpoint(note, signer.verifier)
+    except (OSError, UnicodeDecodeError, NoteError):
+        return None
+    return kept if kept.origin == signer.name else None
+
+
+def remember(key_file: Path, signed: str) -> None:
+    """Keep `signed`, a checkpoint just signed, beside the key (mode 0600, replaced atomically:
+    a reader finds the old checkpoint or the new one, never half of one)."""
+    from wegings.render.files import write_atomically
+
+    path = remembered_path(key_file)
+    write_atomically(path, signed.encode("utf-8"))
+    os.chmod(path, 0o600)  # a file replaced keeps its mode: this one is the key's companion

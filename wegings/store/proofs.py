@@ -5,6 +5,12 @@ overseer who keeps one can later be handed a consistency proof that the trail th
 of the trail now (nothing rewritten or removed), and an inclusion proof that one event (a
 transfer, say) is in it, and check both offline with the verifier key alone. `audit verify
 --checkpoint` checks the whole database against a kept checkpoint.
+
+The key signs only a root it checked: the stored tree (table audit_node) is a cache that anyone
+holding the database can alter, so the root is never taken from it on trust. From the last
+checkpoint this key signed (`last`), the stored nodes must still give that signed root, and the
+events after it are hashed again, chain and all, onto it; the result must be the stored tree's
+root. Without one, the whole trail is checked as `audit verify` checks it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from sqlmodel import Session, col, select
 
 from wegings.errors import InvalidInput
 from wegings.store import merkle
-from wegings.store.audit import AuditBroken, audit_head
+from wegings.store.audit import AuditBroken, Verified, audit_head, event_hash
+from wegings.store.audit import verify as verify_trail
+from wegings.store.chain import GENESIS_HASH
 from wegings.store.checkpoint import (
     Checkpoint,
     Signer,
@@ -36,44 +44,166 @@ def _tree(session: Session) -> tuple[StoredTree, int]:
     return tree, size
 
 
+def compact_range(size: int, node: merkle.NodeSource) -> merkle.CompactRange:
+    """The right edge of the first `size` leaves, read from stored nodes: one complete subtree
+    per one-bit of `size`, largest first (O(log n) reads), ready to append the next leaf to."""
+    peaks: list[bytes] = []
+    start = 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            peaks.append(node(level, start >> level))
+            start += 1 << level
+    edge = merkle.CompactRange()
+    edge.size, edge._peaks = size, peaks
+    return edge
+
+
+def _refuse(reason: str) -> TreeBroken:
+    return TreeBroken(
+        f"Refused to sign a checkpoint: {reason}; run `wegings audit verify` to find what was "
+        "changed."
+    )
+
+
+def _extended_root(session: Session, tree: StoredTree, last: Checkpoint, size: int) -> bytes:
+    """The root at `size`, made from the nodes `last` signed and the events after it, each
+    hashed again; the stored tree must give the same root."""
+    if last.size > size:
+        raise _refuse(
+            f"the trail holds {size} events, fewer than the {last.size} of the checkpoint signed "
+            "last (events removed)"
+        )
+    try:
+        edge = compact_range(last.size, tree.node)
+    except TreeBroken:
+        edge = None
+    if edge is None or edge.root() != last.root:
+        raise _refuse(
+            f"the stored tree no longer matches the checkpoint signed at size {last.size}"
+        )
+    previous = GENESIS_HASH
+    if last.size > 0:
+        before = session.get(AuditEvent, last.size)
+        if before is None or event_hash(before) != before.hash:
+            raise AuditBroken(last.size, "its content does not match its hash (altered)")
+        previous = before.hash
+    query = (
+        select(AuditEvent)
+        .where(col(AuditEvent.seq) > last.size)
+        .order_by(col(AuditEvent.seq))
+        .execution_options(yield_per=2000)
+    )
+    for event in session.exec(query):
+        if event.seq != edge.size + 1:
+            raise AuditBroken(edge.size + 1, "the event is missing (removed)")
+        if event.prev_hash != previous:
+            raise AuditBroken(
+                event.seq, f"it does not follow event {event.seq - 1} (removed or reordered)"
+            )
+        data = event_data(event)
+        if event_hash(event) != event.hash:
+            raise AuditBroken(event.seq, "its content does not match its hash (altered)")
+        edge.append(merkle.leaf_hash(data))
+        previous = event.hash
+    if edge.size != size:
+        raise _refuse(f"the trail ends at event {edge.size}, not at its head {size}")
+    root = edge.root()
+    if tree.root(size) != root:
+        raise _refuse(
+            f"the stored tree at size {size} is not the checkpoint signed at size {last.size} "
+            "extended by the events after it"
+        )
+    return root
+
+
+def checked_head(
+    session: Session,
+    origin: str,
+    *,
+    last: Checkpoint | None = None,
+    verified: Verified | None = None,
+) -> tuple[Checkpoint, StoredTree]:
+    """The tree head of the whole trail on this snapshot, checked before anything signs it.
+
+    With `last`, the checkpoint this key signed last (its signature checked), only what came
+    after it is hashed again; with `verified`, the result of a whole `audit verify` in this
+    snapshot, that is used; else the whole trail is verified now."""
+    tree, size = _tree(session)
+    if verified is None and last is not None and last.origin == origin:
+        return Checkpoint(origin, size, _extended_root(session, tree, last, size)), tree
+    if verified is None:
+        verified = verify_trail(session)
+    if verified.events != size:
+        raise _refuse(f"the trail holds {size} events, but {verified.events} were verified")
+    return Checkpoint(origin, size, verified.root), tree
+
+
 def checkpoint(
-    session: Session, signer: Signer, tree: StoredTree | None = None
+    session: Session,
+    signer: Signer,
+    *,
+    last: Checkpoint | None = None,
+    verified: Verified | None = None,
 ) -> tuple[Checkpoint, str]:
-    """The signed checkpoint of the whole trail on this snapshot."""
-    tree, size = _tree(session) if tree is None else (tree, tree.size())
-    head = Checkpoint(signer.name, size, tree.root(size))
+    """The signed checkpoint of the whole trail on this snapshot, of a root checked first (see
+    `checked_head`)."""
+    head, _tree_read = checked_head(session, signer.name, last=last, verified=verified)
     return head, signer.sign(head.text())
 
 
-def prove_event(session: Session, signer: Signer, seq: int) -> tuple[Checkpoint, str]:
+def prove_event(
+    session: Session, signer: Signer, seq: int, *, last: Checkpoint | None = None
+) -> tuple[Checkpoint, str]:
     """An inclusion proof (c2sp.org/tlog-proof) of event `seq` at the current checkpoint."""
-    tree, size = _tree(session)
-    if not 1 <= seq <= size:
-        raise InvalidInput(f"--event {seq}: the trail holds events 1 to {size}.")
+    head, tree = checked_head(session, signer.name, last=last)
+    if not 1 <= seq <= head.size:
+        raise InvalidInput(f"--event {seq}: the trail holds events 1 to {head.size}.")
     event = session.exec(select(AuditEvent).where(col(AuditEvent.seq) == seq)).one()
-    head, signed = checkpoint(session, signer, tree)
-    path = merkle.inclusion_proof(seq - 1, size, tree.node)
-    return head, inclusion_proof_text(seq - 1, event_data(event), path, signed)
+    leaf = event_data(event)
+    path = merkle.inclusion_proof(seq - 1, head.size, tree.node)
+    try:
+        merkle.verify_inclusion(seq - 1, head.size, merkle.leaf_hash(leaf), path, head.root)
+    except merkle.ProofError:
+        raise _refuse(f"the stored tree does not hold event {seq} as recorded") from None
+    return head, inclusion_proof_text(seq - 1, leaf, path, signer.sign(head.text()))
 
 
-def prove_since(session: Session, signer: Signer, old_note: str) -> tuple[Checkpoint, str]:
-    """A consistency proof from an older checkpoint of this log to the current one.
+def prove_since(
+    session: Session, signer: Signer, old_note: str, *, last: Checkpoint | None = None
+) -> tuple[Checkpoint, str]:
+    """A consistency proof from an older checkpoint of this log to the current one, the old
+    checkpoint's note carried in it.
 
     The old checkpoint must carry this log's signature and its tree must be the start of the
     trail now; otherwise the trail was rewritten since, and that is said, not proved away."""
+    open_checkpoint(old_note, signer.verifier)  # a bad one is refused before any work
+    head, tree = checked_head(session, signer.name, last=last)
+    signed = signer.sign(head.text())
+    return head, consistency_text(tree, head, signed, old_note, signer)
+
+
+def consistency_text(
+    tree: StoredTree, head: Checkpoint, signed: str, old_note: str, signer: Signer
+) -> str:
+    """The consistency proof file from the checkpoint `old_note` of this log to `head` (whose
+    signed note is `signed`), each checked: the old tree must be the start of the trail now."""
     old = open_checkpoint(old_note, signer.verifier)
-    tree, size = _tree(session)
-    if old.size > size:
+    if old.size > head.size:
         raise AuditBroken(
-            None, f"the checkpoint holds {old.size} events but the trail only {size} (removed)"
+            None, f"the checkpoint holds {old.size} events but the trail only {head.size} (removed)"
         )
+    if old.size == 0:
+        raise InvalidInput("That checkpoint is of the empty trail; every trail extends it.")
     if tree.root(old.size) != old.root:
         raise AuditBroken(
             old.size,
             "the trail's first events no longer give the checkpoint's root (rewritten)",
         )
-    head, signed = checkpoint(session, signer, tree)
-    if old.size == 0:
-        raise InvalidInput("That checkpoint is of the empty trail; every trail extends it.")
-    proof = merkle.consistency_proof(old.size, size, tree.node)
-    return head, consistency_proof_text(old.size, proof, signed)
+    proof = merkle.consistency_proof(old.size, head.size, tree.node)
+    try:
+        merkle.verify_consistency(old.size, head.size, old.root, head.root, proof)
+    except merkle.ProofError:
+        raise _refuse(
+            f"the stored tree gives no consistency proof from size {old.size} to {head.size}"
+        ) from None
+    return consistency_proof_text(old.size, proof, signed, old_signed=old_note)
