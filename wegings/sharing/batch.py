@@ -269,11 +269,13 @@ def run_batch(
     """Check each row; rows without as_of are checked as of `now` (the batch's snapshot).
 
     The rows are taken a chunk at a time, and the items of a chunk read in one query, with
-    their consents and permissions (`SharingReader.prefetch`); each row is then checked and
-    handed on as before, in order.
+    their consents and permissions (`SharingReader.prefetch`, `prefetch_consents`); each row
+    is then checked and handed on as before, in order.
     """
     for chunk, failure in _chunks(rows, CHUNK_ROWS):
-        reader.prefetch([row.item for row in chunk if row.problem is None])
+        answerable = [row for row in chunk if row.problem is None]
+        reader.prefetch([row.item for row in answerable])
+        reader.prefetch_consents([row.to for row in answerable])
         for row in chunk:
             yield _checked(reader, row, now)
         if failure is not None:

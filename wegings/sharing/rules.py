@@ -5,7 +5,10 @@ dataclasses of `wegings.sharing.facts` and calls `decide`. Nothing here touches 
 clock or the screen, so an answer for a past moment is reproducible from the same facts. Each
 rule of DOMAIN.md is one function named after it (`rule_1_third_party` ... `rule_5_group`) whose
 docstring states it; the facts are in `facts`, the answer in `outcome`, every sentence in
-`explain`.
+`explain`. What rules 2-4 find about a recipient at one moment (its note in force, the forms
+that note permits, its flags) does not depend on the item: `standing` finds it, and `decide`
+takes it when the caller has it, so that a batch finds it once for all its rows to that
+recipient then.
 
 Time conventions (all datetimes must be timezone-aware UTC; anything else is `InvalidInput`).
 A check is about validity at T (`at`) with what was on record at K (`known_at`, default T):
@@ -31,10 +34,11 @@ K = T is the answer given at T, K < T a replay with an earlier basis, K > T hind
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from wegings.domain import OWN_SERVICE, NoteStatus, RiskProfile, Role
+from wegings.domain import FORM_KEYS, OWN_SERVICE, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput
 from wegings.notes.lifecycle import cutoff
 from wegings.sharing import explain
@@ -67,6 +71,79 @@ _ANY_ROLE: frozenset[Role] = frozenset(Role)
 _MINISTER_ONLY: frozenset[Role] = frozenset({Role.minister})
 
 
+@dataclass(frozen=True, slots=True)
+class PartnerStanding:
+    """What rules 2-4 find about one partner at one moment, whatever the item (`standing`).
+
+    partner: the partner; member: its short when it is checked as a group's member (its
+    reasons name it), else None; note_reason: rule 2's reason; note: the note in force that
+    rule 2 relies on (None: rule 2 denies); permitted: for each form that note permits, rule
+    3's reason; flagged: when flags hold at T, why a permission is needed and the latest
+    recording it must postdate (rule 4).
+    """
+
+    partner: PartnerFacts
+    member: str | None
+    note_reason: Reason
+    note: NoteFacts | None
+    permitted: Mapping[str, Reason]
+    flagged: tuple[str, datetime] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """The item-independent part of a check of one recipient at one moment (rules 2-4), the
+    same for every item checked against that recipient then; `decide` takes it to skip them.
+
+    recipient: the partner or group; at / known_at: T and the on-record cutoff (known_at is T
+    for a live check); partners: the partner's standing, or each member's in member order.
+    """
+
+    recipient: Recipient
+    at: datetime
+    known_at: datetime
+    partners: tuple[PartnerStanding, ...]
+
+
+def standing(recipient: Recipient, at: datetime, known_at: datetime | None = None) -> Standing:
+    """What rules 2-4 find about `recipient` at `at` as on record at `known_at` (default `at`):
+    a pure function of the recipient's facts and the moment, so one result serves every item
+    checked against that recipient then (a batch computes it once per recipient and moment)."""
+    require_utc(at, "The moment of the check")
+    if known_at is None:
+        known_at = at
+    require_utc(known_at, "The on-record cutoff (known_at)")
+    if isinstance(recipient, GroupFacts):
+        partners = tuple(
+            _partner_standing(member, at, known_at, member.short) for member in recipient.members
+        )
+    else:
+        partners = (_partner_standing(recipient, at, known_at, None),)
+    return Standing(recipient=recipient, at=at, known_at=known_at, partners=partners)
+
+
+def _partner_standing(
+    partner: PartnerFacts, at: datetime, known_at: datetime, member: str | None
+) -> PartnerStanding:
+    """Rules 2-4 for one partner as far as they do not depend on the item."""
+    note_reason, note = rule_2_note_in_force(partner, at, known_at, member)
+    permitted = _forms_permitted_by(note, partner, member) if note is not None else {}
+    flagged: tuple[str, datetime] | None = None
+    if partner.flags:
+        flags = active_flags(partner, at, known_at=known_at)
+        if flags:
+            why = explain.needed_for_flags(partner.short, flags)
+            flagged = (why, max(f.raised_at for f in flags))
+    return PartnerStanding(
+        partner=partner,
+        member=member,
+        note_reason=note_reason,
+        note=note,
+        permitted=permitted,
+        flagged=flagged,
+    )
+
+
 def decide(
     item: ItemFacts,
     recipient: Recipient,
@@ -78,34 +155,50 @@ def decide(
     permissions: Sequence[PermissionFacts] = (),
     our_service_name: str,
     known_at: datetime | None = None,
+    standing_of: Standing | None = None,
 ) -> Decision:
     """Decide whether `holder` may pass `item` to `recipient` at `at` (DOMAIN.md rules 1-5).
 
     `our_service_name` (AIVD or MIVD, as configured) is printed in every sentence and in the
     onward-transfer condition; it has no default, so that a missing name cannot pass unseen.
     `known_at` is the on-record cutoff (default `at`): only records on record then count,
-    while validity is judged at `at` (see the module's time conventions).
+    while validity is judged at `at` (see the module's time conventions). `standing_of` is
+    `standing(recipient, at, known_at)` when the caller has it already (the same answer,
+    without computing it again); one for another recipient or moment is refused.
     """
-    require_utc(at, "The moment of the check")
-    if known_at is None:
-        known_at = at
-    require_utc(known_at, "The on-record cutoff (known_at)")
+    if standing_of is None:
+        standing_of = standing(recipient, at, known_at)
+    else:
+        require_utc(at, "The moment of the check")
+        if known_at is not None:
+            require_utc(known_at, "The on-record cutoff (known_at)")
+        if (
+            standing_of.recipient is not recipient
+            or standing_of.at != at
+            or standing_of.known_at != (at if known_at is None else known_at)
+        ):
+            raise InvalidInput(
+                "The recipient's standing given to decide is for another recipient or moment."
+            )
+    known_at = standing_of.known_at
     if not isinstance(our_service_name, str) or not our_service_name.strip():
         raise InvalidInput(f"Our service name must be given, got {our_service_name!r}.")
     require_key(holder, "holder")
+    item_id = item.id
+    originator = item.originator
     for consent in consents:
-        if consent.originator != item.originator:
+        if consent.originator != originator:
             raise InvalidInput(
                 f"Consent #{consent.id} is from {consent.originator!r}, but item {item.handle} "
                 f"originates with {item.originator!r}."
             )
     for permission in permissions:
-        if permission.item_id != item.id:
+        if permission.item_id != item_id:
             raise InvalidInput(
                 f"Permission #{permission.id} is for item #{permission.item_id}, "
                 f"not for item {item.handle} (#{item.id})."
             )
-    if holder != OWN_SERVICE and item.originator != OWN_SERVICE:
+    if holder != OWN_SERVICE and originator != OWN_SERVICE:
         raise InvalidInput(
             f"A partner holder ({holder}) can only be checked for our own items; item "
             f"{item.handle} originates with {item.originator}."
@@ -124,7 +217,7 @@ def decide(
         for c in consents
         if c.recorded_at <= known_at
         and c.holder == holder
-        and (c.item_id == item.id if c.item_id is not None else c.tag in tags)
+        and (c.item_id == item_id if c.item_id is not None else c.tag in tags)
     )
     check = Check(
         item=item,
@@ -141,16 +234,16 @@ def decide(
     )
 
     if isinstance(recipient, PartnerFacts):
-        outcome, reasons, relied, note = _check_partner(check, recipient)
+        outcome, reasons, relied, note = _check_partner(check, standing_of.partners[0])
         return Decision(
             outcome=outcome,
             reasons=tuple(reasons),
             conditions=_conditions(check, recipient.short, relied, note),
         )
-    return rule_5_group(check, recipient)
+    return rule_5_group(check, recipient, standing_of)
 
 
-def rule_5_group(check: Check, recipient: GroupFacts) -> Decision:
+def rule_5_group(check: Check, recipient: GroupFacts, standing_of: Standing) -> Decision:
     """Rule 5: a group recipient (e.g. CTG) means a provision to every member at T.
 
     Each member is checked, and the group's result is the worst member's, naming the members
@@ -170,8 +263,9 @@ def rule_5_group(check: Check, recipient: GroupFacts) -> Decision:
     all_reasons: list[Reason] = []
     member_outcomes: list[tuple[str, Outcome]] = []
     member_conditions: list[tuple[str, tuple[str, ...]]] = []
-    for member in recipient.members:
-        outcome, reasons, relied, note = _check_partner(check, member)
+    for member_standing in standing_of.partners:
+        member = member_standing.partner
+        outcome, reasons, relied, note = _check_partner(check, member_standing)
         member_outcomes.append((member.short, outcome))
         if member.short != check.holder:
             member_conditions.append((member.short, _conditions(check, member.short, relied, note)))
@@ -197,10 +291,11 @@ def rule_5_group(check: Check, recipient: GroupFacts) -> Decision:
 
 
 def _check_partner(
-    check: Check, partner: PartnerFacts
+    check: Check, standing_of: PartnerStanding
 ) -> tuple[Outcome, list[Reason], ConsentFacts | None, NoteFacts | None]:
     """Rules 1-4 for one partner recipient: outcome, reasons, the consent and note relied on."""
-    member = partner.short if check.group_key is not None else None
+    partner = standing_of.partner
+    member = standing_of.member
     if partner.short == check.holder:
         # A partner holder that is in the group already has the item; nothing is provided to it.
         reason = Reason(
@@ -214,15 +309,15 @@ def _check_partner(
         return Outcome.allowed, [reason], None, None
 
     note: NoteFacts | None = None
-    item = check.item
     relied, reason = rule_1_third_party(check, partner, member)
     reasons = [reason]
 
-    if provision_is_ours(item, check.holder):
-        note = rule_2_note_in_force(check, partner, member, reasons)
+    if provision_is_ours(check.item, check.holder):
+        reasons.append(standing_of.note_reason)
+        note = standing_of.note
         if note is not None:
-            rule_3_forms_permitted(check, partner, note, member, reasons)
-        rule_4_higher_permission(check, partner, note, member, reasons)
+            rule_3_forms_permitted(check, standing_of, reasons)
+        rule_4_higher_permission(check, standing_of, reasons)
 
     outcome = min((reason.effect for reason in reasons), default=Outcome.allowed)
     return outcome, reasons, relied, note
@@ -356,18 +451,19 @@ def rule_1_third_party(
 
 
 def rule_2_note_in_force(
-    check: Check, partner: PartnerFacts, member: str | None, reasons: list[Reason]
-) -> NoteFacts | None:
+    partner: PartnerFacts, at: datetime, known_at: datetime, member: str | None
+) -> tuple[Reason, NoteFacts | None]:
     """Rule 2: when the provision is ours, the recipient must have an established note in force
     at T (not superseded, withdrawn or past review). Otherwise: denied.
 
-    Returns that note, or None.
+    Returns the reason and that note, or None. It depends on the recipient and the moment
+    only, so `standing` finds it once for every item (`_check_partner` applies it when the
+    provision is ours).
     """
-    at = check.at
-    note = latest_established_note(partner, at, known_at=check.known_at)
+    note = latest_established_note(partner, at, known_at=known_at)
     short = partner.short
     if note is None:
-        reasons.append(
+        return (
             Reason(
                 ReasonCode.no_note,
                 explain.no_note(partner, at),
@@ -375,11 +471,11 @@ def rule_2_note_in_force(
                 Outcome.denied,
                 f"missing: established note for {short}",
                 member,
-            )
+            ),
+            None,
         )
-        return None
     ref = explain.note_ref(note, partner)
-    if note.ended_at is not None and note_ended(note, at, known_at=check.known_at):
+    if note.ended_at is not None and note_ended(note, at, known_at=known_at):
         if note.end_kind == NoteStatus.withdrawn:
             code = ReasonCode.note_withdrawn
             message = explain.note_withdrawn(note, short, note.ended_at)
@@ -387,10 +483,9 @@ def rule_2_note_in_force(
             # Superseded, yet no later version is among the facts: deny rather than guess.
             code = ReasonCode.note_superseded
             message = explain.note_superseded(note, short, note.ended_at)
-        reasons.append(Reason(code, message, Rule.note_in_force, Outcome.denied, ref, member))
-        return None
+        return Reason(code, message, Rule.note_in_force, Outcome.denied, ref, member), None
     if at >= note.review_due:
-        reasons.append(
+        return (
             Reason(
                 ReasonCode.note_overdue,
                 explain.note_overdue(note, short),
@@ -398,10 +493,10 @@ def rule_2_note_in_force(
                 Outcome.denied,
                 ref,
                 member,
-            )
+            ),
+            None,
         )
-        return None
-    reasons.append(
+    return (
         Reason(
             ReasonCode.note_in_force,
             explain.note_relied_on(note, short),
@@ -409,54 +504,58 @@ def rule_2_note_in_force(
             Outcome.allowed,
             ref,
             member,
-        )
+        ),
+        note,
     )
-    return note
+
+
+def _forms_permitted_by(
+    note: NoteFacts, partner: PartnerFacts, member: str | None
+) -> dict[str, Reason]:
+    """Rule 3's reason for each form `note` permits (the same for every item)."""
+    ref = explain.note_ref(note, partner)
+    return {
+        form: Reason(
+            ReasonCode.form_permitted,
+            explain.form_permitted(note, partner.short, form),
+            Rule.forms_permitted,
+            Outcome.allowed,
+            ref,
+            member,
+        )
+        for form in FORM_KEYS
+        if form in note.forms
+    }
 
 
 def rule_3_forms_permitted(
-    check: Check,
-    partner: PartnerFacts,
-    note: NoteFacts,
-    member: str | None,
-    reasons: list[Reason],
+    check: Check, standing_of: PartnerStanding, reasons: list[Reason]
 ) -> None:
     """Rule 3: that note must permit every form the item falls under: unevaluated_data if
     unevaluated; personal_data if it holds personal data (also when unevaluated);
     evaluated_data if neither. Otherwise: denied.
     """
-    ref = explain.note_ref(note, partner)
+    note = standing_of.note
+    if note is None:
+        return
+    permitted = standing_of.permitted
+    partner = standing_of.partner
     for form in required_forms(check.item):
-        if form in note.forms:
-            reasons.append(
-                Reason(
-                    ReasonCode.form_permitted,
-                    explain.form_permitted(note, partner.short, form),
-                    Rule.forms_permitted,
-                    Outcome.allowed,
-                    ref,
-                    member,
-                )
+        reason = permitted.get(form)
+        if reason is None:
+            reason = Reason(
+                ReasonCode.form_not_permitted,
+                explain.form_not_permitted(note, partner.short, form, check.item),
+                Rule.forms_permitted,
+                Outcome.denied,
+                explain.note_ref(note, partner),
+                standing_of.member,
             )
-        else:
-            reasons.append(
-                Reason(
-                    ReasonCode.form_not_permitted,
-                    explain.form_not_permitted(note, partner.short, form, check.item),
-                    Rule.forms_permitted,
-                    Outcome.denied,
-                    ref,
-                    member,
-                )
-            )
+        reasons.append(reason)
 
 
 def rule_4_higher_permission(
-    check: Check,
-    partner: PartnerFacts,
-    note: NoteFacts | None,
-    member: str | None,
-    reasons: list[Reason],
+    check: Check, standing_of: PartnerStanding, reasons: list[Reason]
 ) -> None:
     """Rule 4: for a provision that is ours, a recorded permission covering the item and the
     recipient at T is required, else the result is needs permission, when: the recipient is a
@@ -464,7 +563,9 @@ def rule_4_higher_permission(
     flagged for developments.
     """
     item = check.item
-    at = check.at
+    partner = standing_of.partner
+    member = standing_of.member
+    note = standing_of.note
     short = partner.short
     # (code, roles that may grant it, why it is needed, what it must postdate). A permission
     # can only weigh what was on record when it was granted: one given before the note that
@@ -488,18 +589,16 @@ def rule_4_higher_permission(
                 None,
             )
         )
-    if partner.flags:
-        flags = active_flags(partner, at, known_at=check.known_at)
-        if flags:
-            latest = max(f.raised_at for f in flags)
-            needs.append(
-                (
-                    ReasonCode.permission_required_flagged,
-                    _ANY_ROLE,
-                    explain.needed_for_flags(short, flags),
-                    (latest, explain.since_flag(short)),
-                )
+    if standing_of.flagged is not None:
+        why, latest = standing_of.flagged
+        needs.append(
+            (
+                ReasonCode.permission_required_flagged,
+                _ANY_ROLE,
+                why,
+                (latest, explain.since_flag(short)),
             )
+        )
     if not needs:
         return
 

@@ -4,7 +4,11 @@ The small tables (partners, groups, memberships, notes, flags) are read once per
 check then looks up its item, consents and permissions by index through the raw DBAPI
 connection, so a batch of many checks neither builds ORM objects nor grows in memory. A batch
 reads the items of its next rows, with their own consents and permissions, a chunk at a time
-(`prefetch`), and the standing consents of an originator for a tag once (bounded).
+(`prefetch`), then in one query the consents those rows could rely on (`prefetch_consents`),
+and the standing consents of an originator for a tag once (bounded); on PostgreSQL these
+statements take arrays, so each has one text (and a small plan) however many rows a chunk
+names. What rules 2-4 find about a recipient at one moment (`rules.standing`) is found once
+for all rows to it then.
 
 Nothing is read as an answer unless it is intact (DOMAIN.md, "Tamper evidence"):
 
@@ -70,7 +74,7 @@ from wegings.sharing.records import (
     vanished,
 )
 from wegings.sharing.result import CheckResult
-from wegings.sharing.rules import decide
+from wegings.sharing.rules import Standing, decide, standing
 from wegings.store.chain import chain_hash
 from wegings.store.stored import Unreadable, read_datetime
 from wegings.text import clean_text, quote, suggestion
@@ -91,6 +95,9 @@ _PREFETCH_STEP = 64
 _MAX_CACHED_TAG_CONSENTS = 50_000
 # The consents one check reads by id are named in a list padded to a multiple of this.
 _IDS_STEP = 8
+# At most this many consents are read in full for a chunk of a batch (fewer than SQLite's
+# oldest limit of 999 bound values); beyond, each check reads its own.
+_MAX_PREFETCHED_CONSENTS = 960
 _FORMS = frozenset(FORM_KEYS)
 _PROFILES = frozenset(p.value for p in RiskProfile)
 _ROLES = frozenset(r.value for r in Role)
@@ -212,7 +219,31 @@ def _queries(verify: bool) -> dict[str, str]:
             f"SELECT {correction.select('k')}, {_NO_EVENT} "  # noqa: S608
             "FROM item_correction k"
         )
+    if verify:
+        item_only_sql = (
+            f"SELECT {item.select('i')}, {_event_columns('ei')} FROM item i"  # noqa: S608
+            f"{_event_join('ei', 'item', 'i')}"
+        )
+        tag_sql = (
+            f"SELECT {tag.select('t')}, {_event_columns('et')} FROM item_tag t"  # noqa: S608
+            f"{_event_join('et', 'item_tag', 't')}"
+        )
+    else:
+        item_only_sql = f"SELECT {item.select('i')}, {_NO_EVENT} FROM item i"  # noqa: S608
+        tag_sql = f"SELECT {tag.select('t')}, {_NO_EVENT} FROM item_tag t"  # noqa: S608
     return {
+        # On a server, the statements of `prefetch` take their references as one array, so
+        # that each has one text and a small plan whatever the number of references; the
+        # items and their tags in two statements, each by index (a join would hash the whole
+        # of item_tag). Their rows are put together as the joined query gives them.
+        "items_by_ref_array": f"{item_only_sql} WHERE i.ref = ANY(?) ORDER BY i.ref, i.id",
+        "tags_by_item_array": f"{tag_sql} WHERE t.item_id = ANY(?::bigint[]) "
+        "ORDER BY t.item_id, t.tag",
+        "consent_keys_by_item_array": "SELECT c.id, c.originator, c.item_id, c.recipient "
+        "FROM unnest(?::text[], ?::bigint[]) AS k(originator, item_id) JOIN consent c "
+        "ON c.originator = k.originator AND c.holder = ? AND c.item_id = k.item_id",
+        "consents_by_id_array": f"{consent_sql} WHERE c.id = ANY(?::bigint[])",
+        "permissions_by_item_array": f"{permission_sql} WHERE p.item_id = ANY(?::bigint[])",
         "item_by_ref": f"{item_sql} WHERE i.ref = ?",
         "item_by_handle": f"{item_sql} WHERE i.originator = ? AND i.ref = ?",
         # Many references at once (a batch's next rows), in the order of the queries above:
@@ -293,6 +324,8 @@ class SharingReader:
         self._errors: type[Exception] = dialect.loaded_dbapi.Error
         # Raw SQL is written with ? placeholders; other drivers (PostgreSQL) want %s.
         self._format = dialect.paramstyle in ("format", "pyformat")
+        # PostgreSQL plans every new statement text: there, `prefetch` passes arrays.
+        self._arrays = dialect.name == "postgresql"
         self._partners: dict[str, _Partner] = {}
         self._partner_ids: dict[int, str] = {}
         self._groups: dict[str, _Group] = {}
@@ -301,6 +334,11 @@ class SharingReader:
         self._consent_sql: dict[tuple[int, int], str] = {}
         self._recipients: dict[str, Recipient] = {}
         self._recipients_at: tuple[datetime, datetime] | None = None
+        # What rules 2-4 find about each recipient at one moment (`rules.standing`), by the
+        # identity of its facts (each entry holds them, so the id stays theirs); the same for
+        # every row to that recipient then, and dropped when a row asks about another moment.
+        self._standings: dict[int, Standing] = {}
+        self._standings_at: tuple[datetime, datetime] | None = None
         self._verified: set[tuple[str, int]] = set()
         self._cutoffs: dict[str, tuple[str, datetime]] = {}
         # The revocation the trail records for each consent: (revocation id, its snapshot).
@@ -326,7 +364,12 @@ class SharingReader:
         self._item_at = {name: index for index, name in enumerate(item_columns)}
         self._tag_width = self._kinds["item_tag"].width
         self._tag_at = self._kinds["item_tag"].columns.index("tag")
+        self._tag_item = self._kinds["item_tag"].columns.index("item_id")
         self._permission_item = self._kinds["permission"].columns.index("item_id")
+        # The consents `prefetch` read in full, by id, and the names a check to a recipient
+        # could find a consent to (`_names_matched`), by the name as given.
+        self._consent_rows: dict[Any, list[tuple[Any, ...]]] = {}
+        self._matched_names: dict[str, frozenset[str]] = {}
         # The permissions of the items `prefetch` read, by item id, in id order.
         self._item_permissions: dict[int, list[tuple[Any, ...]]] = {}
         # How many rows each relied-on table holds (known once the counts were checked).
@@ -823,11 +866,14 @@ class SharingReader:
         self._prefetched, self._item_consents, self._item_permissions = {}, {}, {}
         if not refs:
             return
-        size = -(-len(refs) // _PREFETCH_STEP) * _PREFETCH_STEP
-        marks = ", ".join("?" * size)
-        params = refs + [refs[-1]] * (size - len(refs))
         try:
-            found = self._rows(self._sql["items_by_refs"].format(marks=marks), params)
+            if self._arrays:
+                found = self._items_with_tags(refs)
+            else:
+                size = -(-len(refs) // _PREFETCH_STEP) * _PREFETCH_STEP
+                marks = ", ".join("?" * size)
+                params = refs + [refs[-1]] * (size - len(refs))
+                found = self._rows(self._sql["items_by_refs"].format(marks=marks), params)
         except StoreError:
             return  # each check then reads its own item, and meets the fault itself
         prefetched: dict[str, list[tuple[Any, ...]]] = {ref: [] for ref in refs}
@@ -839,6 +885,81 @@ class SharingReader:
         self._prefetch_consents(found)
         self._prefetch_permissions(found)
 
+    def prefetch_consents(self, recipients: Iterable[str]) -> None:
+        """After `prefetch`, read in one query the consents a check of its items to one of
+        `recipients` (the names the next checks go to) could rely on: those of the items and
+        the standing ones for their tags, to a name such a check could match. A check then
+        needs no query for them; they are kept until the next call."""
+        self._consent_rows = {}
+        items = [row for rows in self._prefetched.values() for row in rows]
+        names: set[str] = set()
+        for value in set(recipients):
+            names |= self._names_matched(value)
+        if not names:
+            return
+        ids: set[Any] = set()
+        for listed in self._item_consents.values():
+            ids.update(consent_id for consent_id, to in listed if to in names)
+        tag_at = self._item_width + _EVENT_WIDTH + self._tag_at
+        try:
+            for originator, tag in {(row[2], row[tag_at]) for row in items}:
+                if type(originator) is str and type(tag) is str:
+                    tagged = self._standing_consents(originator, OWN_SERVICE, tag)
+                    ids.update(consent_id for consent_id, to in tagged if to in names)
+            wanted = sorted(consent_id for consent_id in ids if type(consent_id) is int)
+            if not wanted or len(wanted) > _MAX_PREFETCHED_CONSENTS:
+                return  # none, or so many that each check reads its own
+            if self._arrays:
+                rows = self._rows(self._sql["consents_by_id_array"], (wanted,))
+            else:
+                size = -(-len(wanted) // _PREFETCH_STEP) * _PREFETCH_STEP
+                sql = self._sql["consents_by_ids"].format(marks=", ".join("?" * size))
+                rows = self._rows(sql, wanted + [wanted[-1]] * (size - len(wanted)))
+        except StoreError:
+            return  # each check then reads its own consents, and meets the fault itself
+        found: dict[Any, list[tuple[Any, ...]]] = {consent_id: [] for consent_id in wanted}
+        for row in rows:
+            kept = found.get(row[0])
+            if kept is not None:
+                kept.append(row)
+        self._consent_rows = found
+
+    def _names_matched(self, value: str) -> frozenset[str]:
+        """Every name a consent for a check to `value` could be to, at any moment: the
+        partner or group, the group's members, and every group any of them ever joined."""
+        found = self._matched_names.get(value)
+        if found is not None:
+            return found
+        key = value.strip().lower()
+        shorts: list[str] = []
+        names = set()
+        if key in self._partners:
+            shorts.append(key)
+        group = self._groups.get(key)
+        if group is not None:
+            names.add(key)
+            shorts += [self._partner_ids[pid] for pid in group.members if pid in self._partner_ids]
+        for short in shorts:
+            names.add(short)
+            names.update(change.group for change in self._partners[short].memberships)
+        found = frozenset(names)
+        if len(self._matched_names) < _MAX_CACHED_NAMES:
+            self._matched_names[value] = found
+        return found
+
+    def _items_with_tags(self, refs: list[str]) -> list[tuple[Any, ...]]:
+        """The rows `items_by_refs` gives for `refs`, from a query of the items and one of
+        their tags by item id (each by index), put together in that query's order."""
+        items = self._rows(self._sql["items_by_ref_array"], (refs,))
+        ids = sorted({row[0] for row in items if type(row[0]) is int})
+        tags: dict[Any, list[tuple[Any, ...]]] = {}
+        if ids:
+            at = self._tag_item
+            for row in self._rows(self._sql["tags_by_item_array"], (ids,)):
+                tags.setdefault(row[at], []).append(row)
+        untagged = (None,) * (self._tag_width + _EVENT_WIDTH)
+        return [(*item, *tag) for item in items for tag in tags.get(item[0]) or (untagged,)]
+
     def _prefetch_permissions(self, items: Sequence[Sequence[Any]]) -> None:
         """Read the permissions of the prefetched items in one query; a check of one of them
         then needs no query for them."""
@@ -846,10 +967,13 @@ class SharingReader:
         ids = sorted({row[0] for row in items if type(row[0]) is int})
         if not ids:
             return
-        size = -(-len(ids) // _PREFETCH_STEP) * _PREFETCH_STEP
-        sql = self._sql["permissions_by_items"].format(marks=", ".join("?" * size))
         try:
-            rows = self._rows(sql, ids + [ids[-1]] * (size - len(ids)))
+            if self._arrays:
+                rows = self._rows(self._sql["permissions_by_item_array"], (ids,))
+            else:
+                size = -(-len(ids) // _PREFETCH_STEP) * _PREFETCH_STEP
+                sql = self._sql["permissions_by_items"].format(marks=", ".join("?" * size))
+                rows = self._rows(sql, ids + [ids[-1]] * (size - len(ids)))
         except StoreError:
             return  # each check then reads its item's, and meets the fault itself
         found: dict[int, list[tuple[Any, ...]]] = {item_id: [] for item_id in ids}
@@ -873,6 +997,17 @@ class SharingReader:
             return
         term = "(c.originator = ? AND c.holder = ? AND c.item_id = ?)"
         found: dict[tuple[str, int], list[tuple[Any, Any]]] = {key: [] for key in keys}
+        if self._arrays:
+            params: list[Any] = [[key[0] for key in keys], [key[1] for key in keys], OWN_SERVICE]
+            try:
+                rows = self._rows(self._sql["consent_keys_by_item_array"], params)
+            except StoreError:
+                return  # each check then reads its own consents, and meets the fault itself
+            for consent_id, originator, item_id, recipient in rows:
+                listed = found.get((originator, item_id))
+                if listed is not None:
+                    listed.append((consent_id, recipient))
+            keys = []  # found in one statement
         for start in range(0, len(keys), _PREFETCH_STEP):
             part = keys[start : start + _PREFETCH_STEP]
             part += [part[-1]] * (_PREFETCH_STEP - len(part))  # one statement for every chunk
@@ -915,10 +1050,17 @@ class SharingReader:
         """The rows of the per-check consent query for these consents, in the order given."""
         if not ids:
             return []
-        size = -(-len(ids) // _IDS_STEP) * _IDS_STEP
-        sql = self._sql["consents_by_ids"].format(marks=", ".join("?" * size))
+        prefetched = self._consent_rows
+        if all(consent_id in prefetched for consent_id in ids):
+            return [row for consent_id in ids for row in prefetched[consent_id]]
+        if self._arrays:
+            found = self._rows(self._sql["consents_by_id_array"], (ids,))
+        else:
+            size = -(-len(ids) // _IDS_STEP) * _IDS_STEP
+            sql = self._sql["consents_by_ids"].format(marks=", ".join("?" * size))
+            found = self._rows(sql, ids + [ids[-1]] * (size - len(ids)))
         by_id: dict[Any, list[tuple[Any, ...]]] = {}
-        for row in self._rows(sql, ids + [ids[-1]] * (size - len(ids))):
+        for row in found:
             by_id.setdefault(row[0], []).append(row)
         return [row for consent_id in ids for row in by_id.get(consent_id, ())]
 
@@ -981,6 +1123,19 @@ class SharingReader:
             return facts
         known = sorted([*self._partners, *self._groups])
         raise NotFound(_suggestion(value, known, what="partner or group"))
+
+    def _standing(self, recipient: Recipient, at: datetime, known_at: datetime) -> Standing:
+        """`rules.standing(recipient, at, known_at)`, computed once per recipient and moment."""
+        moments = (at, known_at)
+        if moments != self._standings_at:
+            self._standings.clear()
+            self._standings_at = moments
+        found = self._standings.get(id(recipient))
+        if found is None or found.recipient is not recipient:
+            found = standing(recipient, at, known_at)
+            if len(self._standings) < _MAX_CACHED_NAMES:
+                self._standings[id(recipient)] = found
+        return found
 
     def _is_member(self, partner_id: int, group: str, at: datetime, known_at: datetime) -> bool:
         """Whether the partner belongs to `group` at `at` as on record at `known_at`; a partner
@@ -1397,6 +1552,7 @@ class SharingReader:
             permissions=permissions,
             our_service_name=self._service,
             known_at=known_at,
+            standing_of=self._standing(recipient, at, cut),
         )
         is_group = isinstance(recipient, GroupFacts)
         return CheckResult(
