@@ -527,6 +527,16 @@ def pg_run(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
     return invoke
 
 
+def four_eyes_tail(backend: str) -> str:
+    """How a four-eyes refusal ends: on a server `--as` cannot name another person."""
+    if backend == "postgres":
+        return (
+            "(four eyes): they connect to the server as their own login to establish it; --as "
+            "cannot name another person there."
+        )
+    return "(four eyes). Use --as NAME."
+
+
 # The suite on PostgreSQL (--backend=postgres). On a server the acting person is the login, so
 # every name a test acts under is a login: a member of SUITE_ROLE, which may read and write
 # every table of the suite's template (and so of each test's copy), and holds every wegings

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run, add_partner, sql
+from tests.conftest import Run, add_partner, four_eyes_tail, sql
 from wegings.config import Location
 
 DEMO = Path(__file__).resolve().parent / "data"
@@ -93,15 +93,17 @@ def test_batch_rows_take_only_yyyy_mm_dd(world: Run) -> None:
 # --------------------------------------------------------------------------- who is acting
 
 
-def test_a_look_alike_of_the_author_cannot_establish(run: Run, location: Location) -> None:
+def test_a_look_alike_of_the_author_cannot_establish(
+    run: Run, location: Location, backend: str
+) -> None:
     add_partner(run, "rvd")
     assert run("score", "rvd", "--answers", str(DEMO / "rvd-standaard.toml")).exit_code == 0
     before = _events(location)
     result = run("--as", "t\u0435ster", "establish", "rvd", "--role", "dg")  # Cyrillic e
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: The note was written by 'tester'; another person must establish it (four eyes). "
-        "Use --as NAME.\n"
+        "Error: The note was written by 'tester'; another person must establish it "
+        f"{four_eyes_tail(backend)}\n"
     )
     assert _events(location) == before
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.conftest import NOW, Run, add_partner, exists, sql
+from tests.conftest import NOW, Run, add_partner, exists, four_eyes_tail, sql
 from wegings.config import Location
 
 DEMO = Path(__file__).resolve().parent / "data"
@@ -323,13 +323,13 @@ def test_verhoogd_note_is_not_established_by_dg(smi: Run, location: Location) ->
     assert sql(location, "SELECT count(*) FROM note_establishment") == [(0,)]
 
 
-def test_author_cannot_establish_own_note(smi: Run, location: Location) -> None:
+def test_author_cannot_establish_own_note(smi: Run, location: Location, backend: str) -> None:
     before = events(location)
     result = smi("--as", "tester", "establish", "smi", "--role", "minister")
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: The note was written by 'tester'; another person must establish it (four eyes). "
-        "Use --as NAME.\n"
+        "Error: The note was written by 'tester'; another person must establish it "
+        f"{four_eyes_tail(backend)}\n"
     )
     assert events(location) == before
     assert history(smi, "smi")[0]["status"] == "draft"

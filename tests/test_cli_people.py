@@ -188,6 +188,63 @@ def test_a_name_is_not_corrected_into_a_registered_persons_name(run: Run, team: 
     )  # fmt: skip
 
 
+NAME_VARIANTS = [
+    ("mr. D. Generaal", "mr.D. Generaal"),
+    ("A. B. de Vries", "A.B. de Vries"),
+    ("A. B. de Vries", "A. B. deVries"),
+    ("A. B. de Vries", "A B de Vries"),
+    ("A. B. de Vries", "A. B. de Vri\u00e9s"),
+    ("A. B. de Vries", "A. B. \u0257e Vries"),
+]
+"""(registered full name, the same name written otherwise): spacing, punctuation, an accent, a
+letter with a hook (U+0257) that looks like d."""
+
+
+def _name_refused(login: str, registered: str, typed: str) -> str:
+    return (
+        f"Full name '{typed}' is the name of the registered person '{login}' ({registered}): one "
+        "person under two logins would pass four eyes. If they are two people, distinguish the "
+        f"names by initials or function (e.g. '{registered} (function)'); one person keeps one "
+        "login."
+    )
+
+
+@pytest.mark.parametrize(("registered", "typed"), NAME_VARIANTS)
+def test_a_name_with_other_spacing_punctuation_or_accents_is_one_name(
+    run: Run, team: Location, registered: str, typed: str
+) -> None:
+    added = run(*as_("h.de.boer", "person", "add", "dg1", "--name", registered, "--function",
+                     "DG", "--role", "dg"))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    refused(
+        run, team, as_("h.de.boer", "person", "add", "dg1alt", "--name", typed, "--function",
+                       "DG", "--role", "assessor"),
+        _name_refused("dg1", registered, typed),
+    )  # fmt: skip
+    refused(
+        run, team, as_("h.de.boer", "person", "edit", "j.jansen", "--name", typed, "--reason",
+                       "Naam gecorrigeerd."),
+        _name_refused("dg1", registered, typed),
+    )  # fmt: skip
+
+
+def test_initials_still_tell_two_names_apart(run: Run, team: Location) -> None:
+    for login, name in (("ab.de.vries", "A. B. de Vries"), ("ac.de.vries", "A. C. de Vries"),
+                        ("ab.de.vries.bos", "A. B. de Vries-Bos")):  # fmt: skip
+        added = run(*as_("h.de.boer", "person", "add", login, "--name", name, "--function", "F"))
+        assert added.exit_code == 0, added.output
+
+
+def test_logins_differing_in_punctuation_are_two_logins(run: Run, team: Location) -> None:
+    added = run(*as_("h.de.boer", "person", "add", "jjansen", "--name", "K. Jansen",
+                     "--function", "analist", "--role", "assessor"))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert added.stderr == "Registered jjansen (K. Jansen, analist) with assessor.\n"
+    with session_scope(team, write=False) as session:
+        assert roles_of(session, "j.jansen") == ("desk",)
+        assert roles_of(session, "jjansen") == ("assessor",)
+
+
 def test_nobody_corrects_their_own_name_or_function(run: Run, team: Location) -> None:
     refused(
         run, team, as_("h.de.boer", "person", "edit", "H.DE.BOER", "--function", "minister",

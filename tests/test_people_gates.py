@@ -13,6 +13,7 @@ import typer
 from tests.conftest import Run
 from tests.people_world import as_, events, register_team
 from tests.sharing_world import DEMO, add_item, world
+from tests.test_cli_people import NAME_VARIANTS
 from wegings.cli import app
 from wegings.config import Location
 from wegings.register import people
@@ -214,6 +215,35 @@ def test_four_eyes_sees_one_person_under_two_logins(
     assert run(*as_("m.minister", "establish", "bsv", "--role", "minister")).exit_code == 0
 
 
+@pytest.mark.parametrize(("registered", "typed"), NAME_VARIANTS)
+def test_four_eyes_sees_one_name_however_it_is_written(
+    run: Run, team: Location, monkeypatch: pytest.MonkeyPatch, registered: str, typed: str
+) -> None:
+    added = run(*as_("h.de.boer", "person", "add", "dg1", "--name", registered, "--function",
+                     "DG", "--role", "dg"))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    # The same name written otherwise under a second login, as the register allowed before it
+    # compared names without their spacing, punctuation and accents (a legacy duplicate).
+    with monkeypatch.context() as patch:
+        patch.setattr(people, "_refuse_a_registered_name", lambda session, name, but=None: None)
+        added = run(*as_("h.de.boer", "person", "add", "dg1alt", "--name", typed, "--function",
+                         "DG", "--role", "assessor"))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert run(*as_("dg1alt", "score", "bsv", "--answers", ANSWERS)).exit_code == 0
+    refused(
+        run, team, as_("dg1", "establish", "bsv", "--role", "dg"),
+        f"Version 1 of bsv was written by 'dg1alt' ({typed}), who has the full name of 'dg1' "
+        f"({registered}), as whom you act: one person under two logins; another person must "
+        "establish it (four eyes).",
+    )  # fmt: skip
+    refused(
+        run, team, as_("dg1", "person", "grant", "dg1alt", "desk", "--reason", "x"),
+        f"Nobody grants a role to themselves ('dg1alt' ({typed}) has your full name, so is "
+        "you): another dg or minister grants 'dg1alt' the role desk.",
+    )  # fmt: skip
+    assert run(*as_("h.de.boer", "establish", "bsv", "--role", "dg")).exit_code == 0
+
+
 def test_four_eyes_needs_an_author_in_the_register(
     run: Run, location: Location, migrated_db: Location
 ) -> None:
@@ -342,6 +372,57 @@ def test_on_a_server_the_roles_are_database_roles(
     )  # fmt: skip
 
 
+def _no_grants_on_a_server(run: Run, location: Location, on_server: dict[str, object]) -> None:
+    on_server["login"], on_server["roles"] = "j.jansen", frozenset({"desk"})
+    # Not "needs the database role dg or minister": no role lets anyone grant one there.
+    refused(
+        run, location, as_("j.jansen", *COMMAND_ARGS["person grant"]),
+        "On a server roles are database roles: the database owner grants them (GRANT "
+        "wegings_ROLE TO login), not `wegings person grant`.",
+    )  # fmt: skip
+    refused(
+        run, location, as_("j.jansen", *COMMAND_ARGS["person revoke"]),
+        "On a server roles are database roles: the database owner revokes them (REVOKE "
+        "wegings_ROLE FROM login), not `wegings person revoke`.",
+    )  # fmt: skip
+
+
+def test_on_a_server_nobody_grants_a_role_in_the_register(
+    run: Run, team: Location, on_server: dict[str, object]
+) -> None:
+    _no_grants_on_a_server(run, team, on_server)
+
+
+def test_on_a_server_an_empty_register_grants_no_role_either(
+    run: Run, location: Location, migrated_db: Location, on_server: dict[str, object]
+) -> None:
+    _no_grants_on_a_server(run, location, on_server)
+
+
+def test_on_a_server_an_unregistered_login_is_registered_without_roles(
+    run: Run, team: Location, on_server: dict[str, object]
+) -> None:
+    on_server["login"], on_server["roles"] = "k.klaas", frozenset({"desk"})
+    refused(
+        run, team, as_("k.klaas", *COMMAND_ARGS["new-partner"]),
+        "'k.klaas' is not in the people register, so cannot new-partner. A dg or minister "
+        "registers them: `wegings person add k.klaas --name NAME --function FUNCTION`; see "
+        "`wegings people`.",
+    )  # fmt: skip
+    refused(
+        run, team, as_("k.klaas", *COMMAND_ARGS["score"]),
+        "'k.klaas' is not in the people register, so cannot score. A dg or minister registers "
+        "them: `wegings person add k.klaas --name NAME --function FUNCTION`, and the database "
+        'owner grants the role: GRANT wegings_assessor TO "k.klaas"; see `wegings people`.',
+    )  # fmt: skip
+    refused(
+        run, team, as_("k.klaas", *COMMAND_ARGS["retract-flag"]),
+        "'k.klaas' is not in the people register, so cannot retract-flag. A dg or minister "
+        "registers them: `wegings person add k.klaas --name NAME --function FUNCTION`, and the "
+        'database owner grants the role: GRANT wegings_ROLE TO "k.klaas"; see `wegings people`.',
+    )  # fmt: skip
+
+
 def test_on_a_server_the_first_person_needs_the_database_role(
     run: Run, location: Location, migrated_db: Location, on_server: dict[str, object]
 ) -> None:
@@ -418,8 +499,9 @@ def test_on_a_server_the_first_person_is_the_login_exactly(
         run, location, as_("H.de.Boer", "person", "add", "h.de.boer", "--name", "H",
                            "--function", "DG"),
         "The people register is empty, so the first person registered is the one who "
-        "registers: you act as 'H.de.Boer', not 'h.de.boer'. Register yourself first (give --as "
-        "to act under your own login).",
+        "registers: you act as 'H.de.Boer', not 'h.de.boer'. Register yourself first, or let "
+        "'h.de.boer' connect to the server and register themselves (--as cannot name another "
+        "login there).",
     )  # fmt: skip
     added = run(*as_("H.de.Boer", "person", "add", "H.de.Boer", "--name", "H", "--function", "DG"))
     assert added.exit_code == 0, added.output

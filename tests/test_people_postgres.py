@@ -21,6 +21,15 @@ PASSWORD = "pw-" + uuid.uuid4().hex[:8]
 NEW_PARTNER = ("new-partner", "Dienst RVD", "--short", "rvd", "--country", "XR", "--kind", "civil")
 SMI = ("new-partner", "Dienst SMI", "--short", "smi", "--country", "XR", "--kind", "civil")
 VERHOOGD = str(DEMO / "smi-verhoogd.toml")
+STANDAARD = str(DEMO / "rvd-standaard.toml")
+NO_GRANTS = (
+    "On a server roles are database roles: the database owner grants them (GRANT wegings_ROLE "
+    "TO login), not `wegings person grant`."
+)
+NO_REVOKES = (
+    "On a server roles are database roles: the database owner revokes them (REVOKE "
+    "wegings_ROLE FROM login), not `wegings person revoke`."
+)
 
 
 @dataclass
@@ -116,8 +125,17 @@ def test_the_register_on_a_server_gates_by_database_roles(logins: Logins) -> Non
         logins.as_("assessor")("score", "rvd", "--answers", "-"),
         f"'{names['assessor']}' is not in the people register, so cannot score. A dg or minister "
         f"registers them: `wegings person add {names['assessor']} --name NAME --function "
-        "FUNCTION --role ROLE`; see `wegings people`.",
+        "FUNCTION`; see `wegings people`.",
     )
+    refused(
+        logins.as_("minister")(*SMI),
+        f"'{names['minister']}' is not in the people register, so cannot new-partner. A dg or "
+        f"minister registers them: `wegings person add {names['minister']} --name NAME "
+        "--function FUNCTION`, and the database owner grants the role: GRANT wegings_desk TO "
+        f"{names['minister']}; see `wegings people`.",
+    )
+    refused(desk("person", "grant", names["desk"], "dg", "--reason", "R"), NO_GRANTS)
+    refused(desk("person", "revoke", names["dg"], "dg", "--reason", "R"), NO_REVOKES)
     refused(
         desk("establish", "rvd", "--role", "dg"),
         f"establish as dg needs the database role dg; '{names['desk']}' (J. Jansen) holds desk. "
@@ -186,8 +204,9 @@ def test_a_login_in_another_case_is_another_database_user(
         logins.as_login(upper)("person", "add", lower, "--name", "mr. H. de Boer", "--function",
                                "DG"),
         "The people register is empty, so the first person registered is the one who "
-        f"registers: you act as '{upper}', not '{lower}'. Register yourself first (give --as to "
-        "act under your own login).",
+        f"registers: you act as '{upper}', not '{lower}'. Register yourself first, or let "
+        f"'{lower}' connect to the server and register themselves (--as cannot name another "
+        "login there).",
     )  # fmt: skip
     ok(logins.as_login(lower)("person", "add", lower, "--name", "mr. H. de Boer", "--function",
                               "DG"))  # fmt: skip
@@ -218,12 +237,14 @@ def test_a_login_in_another_case_is_another_database_user(
 def test_people_on_a_server_shows_the_database_roles(logins: Logins) -> None:
     names = logins.logins
     dg = logins.as_("dg")
+    # A login no test connects as (roles are the cluster's: the suite's own logins outlive a run).
+    klaas = "k.klaas_" + names["dg"].removeprefix("dg_")
     ok(dg("person", "add", names["dg"], "--name", "mr. H. de Boer", "--function", "DG"))
     ok(dg("person", "add", names["desk"], "--name", "J. Jansen", "--function", "desk"))
-    ok(dg("person", "add", "k.klaas", "--name", "K. Klaas", "--function", "analist"))
+    ok(dg("person", "add", klaas, "--name", "K. Klaas", "--function", "analist"))
     listed = json.loads(ok(logins.as_("overseer")("people", "--json")).stdout)
     assert [(p["login"], p["roles"], p["database_roles"]) for p in listed] == sorted(
-        [(names["dg"], [], ["dg"]), (names["desk"], [], ["desk"]), ("k.klaas", [], None)]
+        [(names["dg"], [], ["dg"]), (names["desk"], [], ["desk"]), (klaas, [], None)]
     )
     admin_sql(logins.url, f"GRANT {group_role('assessor')} TO {names['desk']}")
     table = ok(logins.as_("overseer")("people")).stdout
@@ -231,5 +252,43 @@ def test_people_on_a_server_shows_the_database_roles(logins: Logins) -> None:
     assert "Database roles" in table
     [desk_line] = [line for line in table.splitlines() if names["desk"] in line]
     assert "desk, assessor" in desk_line
-    [klaas_line] = [line for line in table.splitlines() if "k.klaas" in line]
+    [klaas_line] = [line for line in table.splitlines() if klaas in line]
     assert "no database login" in klaas_line
+
+
+def test_an_empty_register_on_a_server_speaks_of_database_users(logins: Logins) -> None:
+    names = logins.logins
+    listed = ok(logins.as_("desk")("people"))
+    assert listed.stderr == (
+        "Nobody registered: on the server each database user acts as the login it "
+        "authenticated, with its database roles. Start the register with `wegings person add` "
+        "(yourself, holding the database role dg or minister).\n"
+    )
+    desk = logins.as_("desk")
+    refused(desk("person", "grant", names["desk"], "dg", "--reason", "R"), NO_GRANTS)
+    refused(desk("person", "revoke", names["dg"], "dg", "--reason", "R"), NO_REVOKES)
+
+
+def test_four_eyes_on_a_server_says_to_connect_as_another_login(logins: Logins) -> None:
+    names = logins.logins
+    admin_sql(logins.url, f"GRANT {group_role('dg')} TO {names['assessor']}")
+    assessor = logins.as_("assessor")
+    ok(logins.as_("desk")(*NEW_PARTNER))
+    ok(assessor("score", "rvd", "--answers", STANDAARD))
+    refused(
+        assessor("establish", "rvd", "--role", "dg"),
+        f"The note was written by '{names['assessor']}'; another person must establish it (four "
+        "eyes): they connect to the server as their own login to establish it; --as cannot name "
+        "another person there.",
+    )
+    ok(logins.as_("dg")("person", "add", names["dg"], "--name", "mr. H. de Boer", "--function",
+                        "DG"))  # fmt: skip
+    ok(logins.as_("dg")("person", "add", names["assessor"], "--name", "A. Analist", "--function",
+                        "analist"))  # fmt: skip
+    refused(
+        assessor("establish", "rvd", "--role", "dg"),
+        f"The note was written by '{names['assessor']}'; another person must establish it (four "
+        "eyes): they connect to the server as their own login to establish it; --as cannot name "
+        "another person there.",
+    )
+    ok(logins.as_("dg")("establish", "rvd", "--role", "dg"))

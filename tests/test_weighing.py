@@ -19,6 +19,7 @@ from wegings.notes.weighing import (
     profile_causes,
     review_due,
     risk_profile,
+    same_full_name,
     same_person,
 )
 from wegings.text import check_free_text
@@ -199,6 +200,42 @@ def test_a_look_alike_name_is_the_same_person(look_alike: str) -> None:
 def test_different_people_stay_different() -> None:
     assert not same_person("alice", "alina")
     assert not same_person("jan de vries", "jan de vries-bos")
+    assert not same_full_name("alice", "alina")
+    assert not same_full_name("jan de vries", "jan de vries-bos")
+    assert not same_full_name("mr. H. de Boer", "mr. H.J. de Boer")
+    assert not same_full_name("A. B. de Vries", "A. C. de Vries")
+
+
+@pytest.mark.parametrize(
+    ("name", "written_otherwise"),
+    [
+        ("mr. D. Generaal", "mr.D. Generaal"),
+        ("A. B. de Vries", "A.B. de Vries"),
+        ("A. B. de Vries", "A. B. deVries"),
+        ("A. B. de Vries", "A B de Vries"),
+        ("A. B. de Vries", "A. B. de Vri\u00e9s"),  # an accent
+        ("A. B. de Vries", "A. B. de Vrie\u0301s"),  # the accent as a combining mark
+        ("A. B. de Vries", "A. B. \u0257e Vries"),  # d with hook
+        ("A. B. de Vries", "a.b. DE VRIES"),
+        ("J. van 't Hof", "J. van t Hof"),
+        ("K. Klaas-Smit", "K. Klaas Smit"),
+        ("mr. H. de Boer", "mr. \u041d. de Boer"),  # a Cyrillic capital en
+    ],
+)
+def test_a_full_name_ignores_spacing_punctuation_and_accents(
+    name: str, written_otherwise: str
+) -> None:
+    assert same_full_name(name, written_otherwise)
+    assert same_full_name(written_otherwise, name)
+
+
+@pytest.mark.parametrize(
+    ("login", "other"),
+    [("j.jansen", "jjansen"), ("j_jansen", "j-jansen"), ("jan@bz", "janbz"), ("o'neill", "oneill")],
+)
+def test_a_login_keeps_its_punctuation(login: str, other: str) -> None:
+    assert not same_person(login, other)
+    establish(author=login, actor=other)
 
 
 # Review date

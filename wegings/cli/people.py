@@ -172,15 +172,22 @@ def people(
     if as_json:
         output.emit_json(data)
         return
-    if not data:
-        output.say(
-            "Nobody registered then."
-            if as_of
-            else "Nobody registered: wegings works for one user, as `--as` says. Start the "
-            "register with `wegings person add` (yourself, as dg or minister)."
-        )
-        return
     on_server = listing.database_roles is not None
+    if not data:
+        if as_of:
+            output.say("Nobody registered then.")
+        elif on_server:
+            output.say(
+                "Nobody registered: on the server each database user acts as the login it "
+                "authenticated, with its database roles. Start the register with `wegings "
+                "person add` (yourself, holding the database role dg or minister)."
+            )
+        else:
+            output.say(
+                "Nobody registered: wegings works for one user, as `--as` says. Start the "
+                "register with `wegings person add` (yourself, as dg or minister)."
+            )
+        return
     whose = (
         "roles: the database roles each login holds on the server now"
         if on_server

@@ -205,6 +205,22 @@ def save_draft(
     return note
 
 
+_AS_ANOTHER = "(four eyes). Use --as NAME."
+
+
+def _four_eyes_on_a_server(session: Session, refusal: Refused) -> Refused:
+    """`refusal`, but on a server a four-eyes refusal says to connect as the other person:
+    there `--as` cannot name anyone but the database user the server authenticated."""
+    from wegings.store.server import is_server
+
+    if not refusal.message.endswith(_AS_ANOTHER) or not is_server(session):
+        return refusal
+    return Refused(
+        refusal.message.removesuffix(_AS_ANOTHER) + "(four eyes): they connect to the server as "
+        "their own login to establish it; --as cannot name another person there."
+    )
+
+
 def _four_eyes_of_registered_persons(
     session: Session, target: NoteState, partner: Partner, actor: str
 ) -> None:
@@ -277,13 +293,16 @@ def establish(
         target = drafts[-1]
     else:
         target = get_version(states, version, partner)
-    check_establish(
-        profile=target.profile,
-        role=role,
-        author=target.note.author,
-        actor=actor,
-        status=target.status,
-    )
+    try:
+        check_establish(
+            profile=target.profile,
+            role=role,
+            author=target.note.author,
+            actor=actor,
+            status=target.status,
+        )
+    except Refused as refusal:
+        raise _four_eyes_on_a_server(session, refusal) from None
     _four_eyes_of_registered_persons(session, target, partner, actor)
     if standing is not None and standing.version > target.version:
         raise Refused(

@@ -128,15 +128,44 @@ def profile_causes(scores: Mapping[str, int]) -> list[str]:
 
 
 def same_person(first: str, second: str) -> bool:
-    """Whether two names denote the same person, or could pass for one on screen.
+    """Whether two logins (or names typed after `--as`) denote one person, or could pass for one.
 
     Case, surrounding and repeated blanks, Unicode compatibility forms and characters that show
     as nothing (`wegings.text.is_invisible`) are ignored, and the names are compared by their
     confusable skeleton (UTS #39), so that "Tester", "tester ", "tes\u200bter" and "t\u0435ster"
-    (a Cyrillic e) count as one person (four eyes), and "mr. H.  de Boer" is "mr. H. de Boer".
+    (a Cyrillic e) count as one person (four eyes). Punctuation counts: a login may hold
+    . _ @ ' - and "j.jansen" and "jjansen" are two logins. Full names: `same_full_name`.
     """
     keys = _person_keys(first)
     return any(mine == theirs for mine, theirs in zip(keys, _person_keys(second), strict=True))
+
+
+def same_full_name(first: str, second: str) -> bool:
+    """Whether two full names are one person's name: `same_person`, and accents, spacing and
+    punctuation ignored too.
+
+    A full name is written in more ways than a login is typed: "mr. D. Generaal" and
+    "mr.D. Generaal", "A. B. de Vries", "A.B. de Vries", "A B de Vries", "A. B. deVries" and
+    "A. B. de Vri\u00e9s" are one name, so one person under two logins cannot pass four eyes.
+    Two people are told apart by initials or function ("mr. H.J. de Boer"), not by a dot.
+    """
+    keys = _full_name_keys(first)
+    return any(mine == theirs for mine, theirs in zip(keys, _full_name_keys(second), strict=True))
+
+
+def _full_name_keys(name: str) -> tuple[str, str]:
+    """The two keys of `_person_keys`, each with only its letters and digits, unaccented.
+
+    Decomposed (NFD) the accents are combining marks, which are not letters, so they go with
+    the blanks and punctuation: "\u00e9" is "e", and "\u0257" (d with hook, whose skeleton is d
+    with a combining mark) is "d".
+    """
+
+    def letters_and_digits(key: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFD", key) if c.isalnum())
+
+    first, second = _person_keys(name)
+    return letters_and_digits(first), letters_and_digits(second)
 
 
 def _person_keys(name: str) -> tuple[str, str]:

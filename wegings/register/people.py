@@ -15,7 +15,8 @@ after that only a registered `dg` or `minister` adds people, corrects them, and 
 roles; nobody grants a role to themselves nor corrects their own name or function; an
 overseer (CTIVD) holds no other role; and no revocation leaves the register without a `dg` or
 `minister`. A person is one login: a full name that is the name of a registered person (by
-`same_person`) is refused, and two records under one name count as one person all the same.
+`same_full_name`: case, spacing, punctuation, accents and look-alikes ignored) is refused, and
+two records under one name count as one person all the same.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from wegings.errors import InvalidInput, NotFound, Refused
-from wegings.notes.weighing import same_person
+from wegings.notes.weighing import same_full_name, same_person
 from wegings.store.audit import record_change
 from wegings.store.models import Person, PersonCorrection, RoleGrant, RoleRevocation
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible, suggestion
@@ -296,12 +297,12 @@ def _reason(value: str) -> str:
 
 
 def same_registered_person(first: PersonAt, second: PersonAt) -> bool:
-    """Whether two registered persons are one: one record, or one full name (`same_person`).
+    """Whether two registered persons are one: one record, or one full name (`same_full_name`).
 
     A name is refused when it is a registered person's already, but two records under one name
     may be on record from before that; they are one person for four eyes and self-grants.
     """
-    return first.person.id == second.person.id or same_person(first.name, second.name)
+    return first.person.id == second.person.id or same_full_name(first.name, second.name)
 
 
 def registered_as_one(
@@ -323,7 +324,7 @@ def _refuse_a_registered_name(session: Session, name: str, *, but: Person | None
     """Refused when `name` is the full name of a registered person other than `but`: one person
     under two logins would count as two (four eyes, self-grants)."""
     for other in list_people(session):
-        if (but is None or other.person.id != but.id) and same_person(other.name, name):
+        if (but is None or other.person.id != but.id) and same_full_name(other.name, name):
             raise Refused(
                 f"Full name {quote(name)} is the name of the registered person "
                 f"{other.describe()}: one person under two logins would pass four eyes. If "
@@ -402,6 +403,9 @@ def acting_person(
             )
     else:
         login, roles = claimed, frozenset()
+    if server is not None and command in _REGISTER_GRANTS:
+        # Before the gate: on a server nobody grants roles here, whatever roles they hold.
+        raise Refused(_no_grants(command))
     if register_is_empty(session):
         acting = Acting(login, None, roles, server is not None)
         if server is not None:
@@ -409,10 +413,21 @@ def acting_person(
         return acting
     person = find_person(session, login, exact=server is not None)
     if person is None:
+        if server is None:
+            fix = f"`wegings person add {login} --name NAME --function FUNCTION --role ROLE`"
+        else:
+            # `person add --role` is refused on a server: the database owner grants the roles.
+            fix = f"`wegings person add {login} --name NAME --function FUNCTION`"
+            needed = frozenset({role}) if gate.by_role_option and role else gate.roles
+            if not roles & needed:
+                named = next(iter(needed)) if len(needed) == 1 else "ROLE"
+                fix += (
+                    ", and the database owner grants the role: "
+                    f"GRANT wegings_{named} TO {_sql_name(login)}"
+                )
         raise Refused(
             f"{quote(login)} is not in the people register, so cannot {command}. A dg or "
-            f"minister registers them: `wegings person add {login} --name NAME --function "
-            "FUNCTION --role ROLE`; see `wegings people`."
+            f"minister registers them: {fix}; see `wegings people`."
         )
     current = person_at(session, person)
     if server is None:
@@ -502,7 +517,7 @@ def grantor(acting: Acting, granted_by: str | None, role: str) -> str:
     person = acting.person
     if granted_by is not None:
         named = granted_by.strip()
-        if not (same_person(named, person.login) or same_person(named, person.name)):
+        if not (same_person(named, person.login) or same_full_name(named, person.name)):
             raise Refused(
                 f"--granted-by {quote(named)} is not you: with the people register the {role} "
                 f"who grants a permission records it themselves, and you act as "
@@ -536,12 +551,25 @@ def _as_you(acting: Acting, target: PersonAt) -> str:
     return f" ({target.describe()} has your full name, so is you)"
 
 
-def _no_grants_on_server(acting: Acting) -> None:
+_REGISTER_GRANTS: dict[str, str] = {
+    "person grant": "grants them (GRANT wegings_ROLE TO login)",
+    "person revoke": "revokes them (REVOKE wegings_ROLE FROM login)",
+}
+"""The commands that grant or revoke the register's roles, which a server has none of: there the
+database owner does it."""
+
+
+def _no_grants_on_server(acting: Acting, command: str = "person grant") -> None:
+    """Refused on a server: the roles are database roles there, granted by the database owner."""
     if acting.on_server:
-        raise Refused(
-            "On a server roles are database roles: the database owner grants them (GRANT "
-            "wegings_ROLE TO login), not `wegings person grant`."
-        )
+        raise Refused(_no_grants(command))
+
+
+def _no_grants(command: str) -> str:
+    return (
+        f"On a server roles are database roles: the database owner {_REGISTER_GRANTS[command]}, "
+        f"not `wegings {command}`."
+    )
 
 
 def _grant(
@@ -602,7 +630,12 @@ def add_person(
             raise Refused(
                 "The people register is empty, so the first person registered is the one who "
                 f"registers: you act as {quote(acting.login)}, not {quote(new_login)}. Register "
-                "yourself first (give --as to act under your own login)."
+                + (
+                    f"yourself first, or let {quote(new_login)} connect to the server and "
+                    "register themselves (--as cannot name another login there)."
+                    if acting.on_server
+                    else "yourself first (give --as to act under your own login)."
+                )
             )
         holds = set(acting.roles) if acting.on_server else set(role_list)
         if not AUTHORITIES & holds:
@@ -707,7 +740,7 @@ def revoke_role(
     Refused when it would leave nobody holding dg or minister: then nobody could manage the
     register any more.
     """
-    _no_grants_on_server(acting)
+    _no_grants_on_server(acting, "person revoke")
     wanted = parse_role(role)
     text = _reason(reason)
     person = get_person(session, login)
