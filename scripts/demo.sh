@@ -76,9 +76,11 @@ if [ -n "$server_url" ]; then
     IFS='|' read -r login _ _ role <<<"$person"
     password="$(python -c 'import secrets; print(secrets.token_hex(12))')"
     printf '*:*:wegings_demo:%s:%s\n' "$login" "$password" >>"$PGPASSFILE"
-    # Roles belong to the whole cluster: one left by an earlier run gets the new password.
+    # Roles belong to the whole cluster: one left by an earlier run (or made by the tests) gets
+    # the new password and loses every role it was a member of, then gets its demo role only.
     owner_sql "DO \$\$ BEGIN CREATE ROLE \"$login\" LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" \
       "ALTER ROLE \"$login\" LOGIN PASSWORD '$password'" \
+      "DO \$\$ DECLARE held text; BEGIN FOR held IN SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = '$login' LOOP EXECUTE format('REVOKE %I FROM %I', held, '$login'); END LOOP; END \$\$" \
       "GRANT wegings_$role TO \"$login\""
   done
   echo "Logins: ${PEOPLE[*]%%|*}, each with its database role (GRANT wegings_ROLE TO login)." >&2
