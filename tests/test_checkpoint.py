@@ -127,3 +127,30 @@ def test_proof_files_round_trip() -> None:
         checkpoint.parse_proof(text.replace("index 4", "index 04"), signer.verifier)
     with pytest.raises(NoteError):
         checkpoint.parse_proof("something else\n\n" + signed, signer.verifier)
+
+
+def test_base64_in_another_than_its_one_form_is_refused() -> None:
+    # The signature's last character carries two unused bits: 'N' decodes as 'M' does. A note
+    # written otherwise than it was signed is not the note that was signed.
+    verifier = checkpoint.parse_verifier(GO_VERIFIER)
+    assert GO_NOTE.endswith("JnAM=\n")
+    with pytest.raises(NoteError, match="canonical"):
+        checkpoint.open_note(GO_NOTE.replace("JnAM=\n", "JnAN=\n"), verifier)
+    with pytest.raises(NoteError, match="canonical"):
+        checkpoint.parse_checkpoint_text("log\n3\n" + "A" * 42 + "B=\n")
+
+
+def test_a_checkpoint_of_another_log_says_whose_it_is() -> None:
+    ours, theirs = Signer.generate("aivd.wegings.example/audit"), Signer.generate("evil.example")
+    note = theirs.sign(Checkpoint(theirs.name, 3, b"\x01" * 32).text())
+    with pytest.raises(checkpoint.SignatureFails) as refused:
+        checkpoint.open_checkpoint(note, ours.verifier)
+    assert refused.value.message == (
+        "The checkpoint is of the log 'evil.example', not of 'aivd.wegings.example/audit': it "
+        "carries no signature of this log's key."
+    )
+    # Of our log but signed by another key of the same name: no signature of ours, as before.
+    impostor = Signer.generate(ours.name)
+    forged = impostor.sign(Checkpoint(ours.name, 3, b"\x01" * 32).text())
+    with pytest.raises(checkpoint.SignatureFails, match="no signature of the key"):
+        checkpoint.open_checkpoint(forged, ours.verifier)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import csv
 import hashlib
 import io
@@ -36,8 +37,8 @@ from wegings.timeutil import local_day, utcnow
 HOSTILE_PURPOSE = '=HYPERLINK("http://x")\u202egnp.exe'
 """A purpose a spreadsheet would run as a formula, with a right-to-left override in it."""
 
-ROOT_FILES = ("README.txt", "bag-info.txt", "bagit.txt", "manifest-sha512.txt",
-              "tagmanifest-sha512.txt", "verify.py")  # fmt: skip
+ROOT_FILES = ("README.txt", "bag-info.txt", "bag-signature.txt", "bagit.txt",
+              "manifest-sha512.txt", "tagmanifest-sha512.txt", "verify.py")  # fmt: skip
 DATA_FILES = (
     "data/checkpoint.txt",
     "data/verifier-key.txt",
@@ -152,11 +153,22 @@ def standalone(bag: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def rebag(bag: Path) -> None:
-    """What someone who changed a file would do next: make the manifests fit again."""
+def rebag(bag: Path, signer: Signer | None = None) -> None:
+    """What someone who changed a file would do next: make the manifests fit again, and with
+    a log key of their own (`signer`), sign them too."""
     import bagit
 
     bagit.Bag(str(bag)).save(manifests=True)
+    if signer is not None:
+        checkpoint_text = (bag / verify_bag.CHECKPOINT).read_text(encoding="utf-8")
+        origin, size, root = checkpoint_text.split("\n")[:3]
+        digests = {
+            name: hashlib.sha512((bag / name).read_bytes()).hexdigest()
+            for name in verify_bag.SIGNED_TAG_FILES
+        }
+        text = verify_bag.signature_text(origin, int(size), base64.b64decode(root), digests)
+        (bag / verify_bag.BAG_SIGNATURE).write_text(signer.sign(text), encoding="utf-8")
+        bagit.Bag(str(bag)).save(manifests=False)  # the tag manifest, with the new signature
     export_module.sort_tag_manifest(bag)
 
 
@@ -449,7 +461,7 @@ def test_a_bag_re_signed_with_another_key_is_only_self_consistent(
     for path in [bag / verify_bag.CHECKPOINT, *(bag / "data" / "proofs").iterdir()]:
         path.write_text(path.read_text(encoding="utf-8").replace(old_note, new_note))
     (bag / verify_bag.VERIFIER_KEY).write_text(other.verifier.text() + "\n", encoding="utf-8")
-    rebag(bag)
+    rebag(bag, other)
     alone = verify(run, bag)
     assert alone.exit_code == 0, alone.output
     assert "only that the bag is consistent in itself" in alone.stdout
@@ -920,6 +932,10 @@ def test_an_edited_consistency_proof_in_the_bag_fails(
     lines[3] = "A" * 43 + "="  # the first hash
     path.write_text("\n".join(lines), encoding="utf-8")
     rebag(target)
+    assert "manifest-sha512.txt is not the file the log key signed" in "".join(
+        verify_bag.verify(target, keyed.key).problems
+    )
+    rebag(target, signer)  # even signed with the log key itself, the proof does not hold
     size = int(old_note.split("\n")[1])
     expected = (
         f"{verify_bag.CONSISTENCY}: the trail of the checkpoint does not extend the one at "
@@ -999,3 +1015,138 @@ def session_scope_of(db: Path) -> Any:
     from wegings.store.engine import session_scope
 
     return session_scope(Location(path=db), write=False)
+
+
+# ------------------------------------------------- changes with the manifests made to fit
+
+
+def _log_key(world: World) -> Signer:
+    from wegings.store.logkey import load_key
+
+    return load_key(world.root / "keys" / "log-key")
+
+
+def _replace_pdf(bag: Path) -> None:
+    (bag / "data/partners/rvd/note-v1.pdf").write_bytes(b"%PDF-1.7\n% another note\n")
+
+
+def _edit_sweep(bag: Path) -> None:
+    path = bag / verify_bag.SWEEP
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["findings"]
+    hidden = report["findings"][1:]  # a transfer the sweep judged, gone from its report
+    path.write_bytes(verify_bag.json_bytes(report | {"findings": hidden, "transfers": len(hidden)}))
+
+
+def _edit_readme(bag: Path) -> None:
+    path = bag / "README.txt"
+    path.write_text("Nothing to see here.\n", encoding="utf-8")
+
+
+def _add_a_file(bag: Path) -> None:
+    (bag / "data/partners/rvd/memo.pdf").write_bytes(b"%PDF-1.7\n")
+
+
+def _remove_a_transfer(bag: Path) -> None:
+    # Transfer #3 taken out whole: its record, its event, its proof and the files made from the
+    # records, made again. What is left is consistent with the checkpoint.
+    rows = [t for t in records(bag, "transfer") if t["id"] != 3]
+    (bag / verify_bag.record_file("transfer")).write_bytes(verify_bag.json_bytes(rows))
+    events_path = bag / verify_bag.EVENTS
+    lines = events_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    events_path.write_text(
+        "".join(line for line in lines if '"entity": "transfer", "entity_id": "3"' not in line),
+        encoding="utf-8",
+    )
+    (bag / verify_bag.proof_file("transfer", 3)).unlink()
+    for name, data in verify_bag.derived_files(_all_records(bag)).items():
+        (bag / name).write_bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_replace_pdf, "manifest-sha512.txt is not the file the log key signed"),
+        (_edit_sweep, "manifest-sha512.txt is not the file the log key signed"),
+        (_edit_readme, "README.txt is not the file the log key signed"),
+        (_add_a_file, "manifest-sha512.txt is not the file the log key signed"),
+        (_remove_a_transfer, "manifest-sha512.txt is not the file the log key signed"),
+    ],
+)
+def test_a_change_with_the_manifests_made_to_fit_fails_the_signature(
+    run: Run, world: World, bag: Path, change: Any, expected: str
+) -> None:
+    change(bag)
+    rebag(bag)
+    assert verify_bag.check_manifests(bag)[0].ok  # the manifests fit again
+    _fails_alike(run, bag, world.key, expected)
+
+
+def test_a_record_file_that_reads_otherwise_than_it_parses_fails(
+    run: Run, world: World, bag: Path
+) -> None:
+    # A key given twice: JSON readers take the last, a person reading the file sees the first.
+    path = bag / verify_bag.record_file("transfer")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"purpose": ', '"purpose": "Iets anders",\n    "purpose": ', 1))
+    assert json.loads(path.read_text(encoding="utf-8")) == records(world.bag, "transfer")
+    rebag(bag, _log_key(world))  # even signed with the log key itself
+    _fails_alike(
+        run, bag, world.key, "data/records/transfer.json is not written as export writes it"
+    )
+
+
+def test_an_event_line_that_reads_otherwise_than_it_parses_fails(
+    run: Run, world: World, bag: Path
+) -> None:
+    path = bag / verify_bag.EVENTS
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[0] = lines[0].replace('"actor": ', '"actor": "someone else", "actor": ', 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    rebag(bag, _log_key(world))
+    _fails_alike(
+        run, bag, world.key, f"{verify_bag.EVENTS} line 1 is not written as export writes it"
+    )
+
+
+def test_a_checkpoint_with_other_line_ends_fails(run: Run, world: World, bag: Path) -> None:
+    path = bag / verify_bag.CHECKPOINT
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    rebag(bag, _log_key(world))
+    _fails_alike(run, bag, world.key, "data/checkpoint.txt: the checkpoint is not a signed note")
+
+
+def test_bad_key_and_since_files_are_one_line_errors_in_both_verifiers(
+    run: Run, world: World, tmp_path: Path
+) -> None:
+    not_a_checkpoint = tmp_path / "passwd"
+    not_a_checkpoint.write_text("root:x:0:0::/root:/bin/sh\n", encoding="utf-8")
+    for since, message in [
+        ("/dev/zero", "--since /dev/zero is not a plain file"),
+        (str(not_a_checkpoint), f"--since {not_a_checkpoint}: it has no signature lines"),
+    ]:
+        own = standalone(world.bag, "--key", world.key, "--since", since)
+        assert (own.returncode, own.stdout, own.stderr) == (2, "", f"Error: {message}.\n")
+        result = verify(run, world.bag, "--key", world.key, "--since", since)
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {message}.\n")
+    binary = tmp_path / "verifier.bin"
+    binary.write_bytes(b"\xff" + world.key.encode())
+    own = standalone(world.bag, "--key", str(binary))
+    assert (own.returncode, own.stderr) == (2, f"Error: --key {binary} cannot be read as text.\n")
+    own = standalone(world.bag, "--key", "a" * 300 + "+bbbbbbbb+AAAA")
+    assert (own.returncode, own.stderr) == (
+        2,
+        "Error: --key: the verifier key is not an Ed25519 key of a log.\n",
+    )
+
+
+def test_export_since_a_device_is_refused_before_anything_is_written(
+    keyed: World, tmp_path: Path
+) -> None:
+    target = tmp_path / "out"
+    result = keyed.run("export", str(target), "--since", "/dev/zero")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: --since /dev/zero is not a plain file.\n",
+    )
+    assert not target.exists()

@@ -20,7 +20,7 @@ from wegings.store.chain import GENESIS_HASH
 from wegings.store.engine import session_scope
 from wegings.store.logkey import load_key
 from wegings.store.models import AuditEvent
-from wegings.store.tree import StoredTree, build
+from wegings.store.tree import StoredTree, build, event_data
 
 
 @pytest.fixture
@@ -204,17 +204,25 @@ def test_bad_checkpoints_keys_and_requests_are_one_line_errors(
     kept = tmp_path / "kept.checkpoint"
     assert run("audit", "checkpoint", "-o", str(kept)).exit_code == 0
     other = checkpoint.Signer.generate("aivd.wegings.example/audit").verifier.text()
+    # A checkpoint that does not verify is a finding (exit 1), as in `audit check-proof`.
     wrong = run("audit", "verify", "--checkpoint", str(kept), "--key", other)
-    assert wrong.exit_code == 2
-    assert (
-        wrong.stderr
-        == "Error: The note carries no signature of the key aivd.wegings.example/audit.\n"
+    assert wrong.exit_code == 1
+    assert wrong.stderr == (
+        f"Error: --checkpoint {kept}: The note carries no signature of the key "
+        "aivd.wegings.example/audit.\n"
     )
     altered = tmp_path / "altered.checkpoint"
     altered.write_text(kept.read_text().replace("\n2\n", "\n3\n", 1))
     bad = run("audit", "verify", "--checkpoint", str(altered), "--key", key)
-    assert bad.exit_code == 2
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith(f"Error: --checkpoint {altered}: ")
     assert "does not hold" in bad.stderr
+    endless = run("audit", "verify", "--checkpoint", "/dev/zero", "--key", key)
+    assert endless.stderr == "Error: --checkpoint /dev/zero is not a plain file.\n"
+    assert endless.exit_code == 2
+    crlf = tmp_path / "crlf.checkpoint"
+    crlf.write_bytes(kept.read_bytes().replace(b"\n", b"\r\n"))
+    assert run("audit", "verify", "--checkpoint", str(crlf), "--key", key).exit_code != 0
     assert run("audit", "verify", "--checkpoint", str(kept)).exit_code == 2
     assert run("audit", "verify", "--key", key).exit_code == 2
     missing = run("audit", "verify", "--checkpoint", str(tmp_path / "nope"), "--key", key)
@@ -443,8 +451,9 @@ def test_check_proof_rejects_another_key_a_broken_signature_and_another_start(
     failed = check_proof(run, proof, other.stdout.strip())
     assert failed.exit_code == 1
     assert failed.stderr == (
-        "Error: The proof does not hold: the note carries no signature of the key "
-        "wegings.aivd/audit.\n"
+        "Error: The proof does not hold: the checkpoint is of the log "
+        "'aivd.wegings.example/audit', not of 'wegings.aivd/audit': it carries no signature of "
+        "this log's key.\n"
     )
     signature = lines[-2]
     assert signature.startswith("\u2014 aivd.wegings.example/audit ")
@@ -607,4 +616,137 @@ def test_nothing_is_written_over_the_remembered_checkpoint(
     assert refused.exit_code == 2
     assert refused.stderr == (
         f"Error: {target} is where the log key keeps its last checkpoint; choose another file.\n"
+    )
+
+
+def test_checkpoint_refuses_a_chain_that_goes_on_from_a_rewritten_last_signed_event(
+    run: Run, key: str, location: Location, tmp_path: Path
+) -> None:
+    events(run, 6)
+    assert run("audit", "checkpoint").exit_code == 0  # the key keeps it: signed at 6
+    events(run, 2, start=6)
+    # Event 6, the last leaf the key signed, rewritten with a hash of its own; events 7 and 8
+    # chained onto it, and their nodes made again onto the nodes the key signed, so that the
+    # stored tree still gives the signed root at 6. Only event 6 is not the signed leaf.
+    with session_scope(location, write=True) as session:
+        rows = list(session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))))
+        nodes = {
+            (level, idx): bytes.fromhex(digest)
+            for level, idx, digest in session.execute(
+                text("SELECT level, idx, hash FROM audit_node")
+            )
+        }
+        previous = rows[4].hash
+        for event in rows[5:]:
+            if event.seq == 6:
+                event.actor = "someone-else"
+            event.prev_hash = previous
+            event.hash = event_hash(event)
+            previous = event.hash
+        session.flush()
+        session.execute(text("DELETE FROM audit_node WHERE (idx + 1) * (1 << level) > 6"))
+        for event in rows[6:]:
+            leaf = merkle.leaf_hash(event_data(event))
+            for level, idx, digest in merkle.nodes_after_append(
+                event.seq - 1, leaf, lambda level, idx: nodes[level, idx]
+            ):
+                nodes[level, idx] = digest
+                session.execute(
+                    text("INSERT INTO audit_node (level, idx, hash) VALUES (:l, :i, :h)"),
+                    {"l": level, "i": idx, "h": digest.hex()},
+                )
+    refused = run("audit", "checkpoint")
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        "Error: Refused to sign a checkpoint: event 6 is not the one the checkpoint signed at "
+        "size 6 holds; run `wegings audit verify` to find what was changed.\n"
+    )
+
+
+def test_proofs_on_an_empty_trail_and_from_a_bigger_tree_say_so(
+    run: Run, key: str, migrated_db: Location, tmp_path: Path
+) -> None:
+    assert run("audit", "checkpoint").exit_code == 0  # creates the empty trail's checkpoint
+    empty = run("audit", "prove", "--event", "1")
+    assert (empty.exit_code, empty.stderr) == (
+        2,
+        "Error: --event 1: the trail holds no events yet.\n",
+    )
+    events(run, 2)
+    signer = _signer(tmp_path)
+    bigger = tmp_path / "bigger.checkpoint"
+    bigger.write_text(signer.sign(checkpoint.Checkpoint(signer.name, 9, b"\x01" * 32).text()))
+    refused = run("audit", "prove", "--since", str(bigger))
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "Error: Audit trail broken at event 3: the checkpoint holds 9 events but the trail only "
+        "2 (removed).\n"
+    )
+
+
+def test_unusable_key_files_and_paths_are_one_line_errors(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WEGINGS_LOG_KEY", raising=False)
+    long_name = tmp_path / ("k" * 300)
+    made = run("audit", "key", "init", "--path", str(long_name), db=None)
+    assert (made.exit_code, made.stderr) == (
+        2,
+        f"Error: Cannot create the log key {long_name}: File name too long.\n",
+    )
+    a_file = tmp_path / "plain"
+    a_file.write_text("x\n")
+    under_a_file = run("audit", "key", "init", "--path", str(a_file / "key"), db=None)
+    assert (under_a_file.exit_code, under_a_file.stderr) == (
+        2,
+        f"Error: Cannot create the log key {a_file / 'key'}: Not a directory.\n",
+    )
+    empty = tmp_path / "empty-key"
+    empty.write_text("")
+    empty.chmod(0o600)
+    shown = run("audit", "key", "show", "--key-path", str(empty), db=None)
+    assert (shown.exit_code, shown.stderr) == (
+        2,
+        f"Error: The log key {empty} is unusable: that is not a log signing key "
+        "(PRIVATE+KEY+<name>+<id>+<key>): expected 5 fields separated by '+'.\n",
+    )
+    huge = tmp_path / "huge-key"
+    huge.write_bytes(b"P" * 100_000)
+    huge.chmod(0o600)
+    shown = run("audit", "key", "show", "--key-path", str(huge), db=None)
+    assert (shown.exit_code, shown.stderr) == (
+        2,
+        f"Error: The log key {huge} is too large (more than 4096 bytes).\n",
+    )
+    binary = tmp_path / "binary-key"
+    binary.write_bytes(b"\xff\xfe")
+    binary.chmod(0o600)
+    shown = run("audit", "key", "show", "--key-path", str(binary), db=None)
+    assert (shown.exit_code, shown.stderr) == (
+        2,
+        f"Error: The log key {binary} is not UTF-8 text.\n",
+    )
+
+
+def test_a_verifier_key_too_long_to_be_a_file_name_is_one_line(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    events(run, 1)
+    kept = tmp_path / "kept.checkpoint"
+    assert run("audit", "checkpoint", "-o", str(kept)).exit_code == 0
+    long_key = "a" * 300 + "+bbbbbbbb+AAAA"
+    result = run("audit", "verify", "--checkpoint", str(kept), "--key", long_key)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: 'aaaa")
+    assert result.stderr.endswith(
+        "' is not a usable log name: use letters, digits and . _ / : ~ "
+        "- only (no spaces, no +), such as aivd.wegings.example/audit.\n"
+    )
+    assert result.stderr.count("\n") == 1
+    as_file = tmp_path / "verifier.txt"
+    as_file.write_bytes(b"\xff" + key.encode())
+    result = run("audit", "verify", "--checkpoint", str(kept), "--key", str(as_file))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: The verifier key file {as_file} is not UTF-8 text.\n",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -172,3 +173,47 @@ def test_a_decision_naming_another_item_is_a_loud_finding(
         "The decision recorded with transfer #1 names item self/AIVD-4, not the transfer's own "
         "item #1: it was changed outside wegings; run `wegings audit verify`."
     )
+
+
+def test_a_decision_that_is_not_json_is_a_loud_finding_not_the_end_of_the_sweep(
+    run: Run, db: Location
+) -> None:
+    sql(db, "UPDATE transfer SET decision = '{not json' WHERE id = 1")
+    result = run("sweep", "--json")
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout)
+    assert (data["transfers"], data["problems"]) == (2, 1)
+    (finding,) = data["findings"]
+    assert (finding["transfer"], finding["status"], finding["item"]) == (1, "error", "?")
+    assert finding["problem"] == (
+        "Transfer #1 no longer matches its audit event 11: it was changed outside wegings; "
+        "run `wegings audit verify`."
+    )
+
+
+def test_a_deleted_transfer_whose_event_is_not_json_is_a_loud_finding(
+    run: Run, db: Location
+) -> None:
+    sql(db, "DELETE FROM transfer WHERE id = 1")
+    sql(db, "UPDATE audit_event SET change = 'garbage' WHERE entity = 'transfer' AND seq = 11")
+    result = run("sweep", "--json")
+    assert result.exit_code == 2, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["transfer"], finding["status"], finding["to"]) == (1, "error", "?")
+
+
+@pytest.mark.parametrize("option", ["--from", "--until"])
+def test_an_empty_day_is_refused_not_read_as_no_bound(run: Run, db: Location, option: str) -> None:
+    result = run("sweep", option, "")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {option} '' is not an ISO date; use e.g. 2026-11-29.\n"
+
+
+def test_a_sweep_that_cannot_run_exits_2_never_1(run: Run, tmp_path: Path) -> None:
+    # Exit 1 says an answer changed in hindsight; a missing database must not say that.
+    missing = tmp_path / "nowhere.db"
+    result = run("sweep", db=missing)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: No database at {missing} yet.")
+    assert result.stderr.count("\n") == 1

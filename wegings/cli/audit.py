@@ -144,10 +144,10 @@ def verify(
     --checkpoint and --key, the checkpoint's signature must hold and the trail's first events
     must give its root: nothing it covered was changed or removed since.
     """
-    from wegings.store.audit import parse_anchor
+    from wegings.store.audit import AuditBroken, parse_anchor
     from wegings.store.audit import verify as verify_trail
-    from wegings.store.checkpoint import open_checkpoint
-    from wegings.store.engine import session_scope
+    from wegings.store.checkpoint import SignatureFails, open_checkpoint
+    from wegings.store.engine import session_scope, standby
     from wegings.store.logkey import read_verifier
 
     anchor = parse_anchor(expect) if expect is not None else None
@@ -155,24 +155,41 @@ def verify(
         raise InvalidInput("--checkpoint and --key go together: the checkpoint and the key.")
     kept = None
     if checkpoint_file is not None and key is not None:
-        kept = open_checkpoint(read_small_text(checkpoint_file, "--checkpoint"), read_verifier(key))
+        text = read_small_text(checkpoint_file, "--checkpoint")
+        try:
+            kept = open_checkpoint(text, read_verifier(key))
+        except SignatureFails as failure:
+            raise Refused(f"--checkpoint {checkpoint_file}: {failure.message}") from None
     with session_scope(location(ctx), write=False) as session:
-        result = verify_trail(session, expect=anchor, checkpoint=kept)
+        lag = standby(session)
+        try:
+            result = verify_trail(session, expect=anchor, checkpoint=kept)
+        except AuditBroken as broken:
+            if as_json:
+                # A broken trail is a verdict, so it is data too; the error line still follows.
+                finding = {"seq": broken.seq, "reason": broken.reason, "message": broken.message}
+                verdict: dict[str, object] = {"intact": False, "findings": [finding]}
+                if lag is not None:
+                    verdict["standby"] = lag.as_json()
+                output.emit_json(verdict)
+            raise
     if as_json:
-        output.emit_json(
-            {
-                "intact": True,
-                "events": result.events,
-                "records": result.records,
-                "head": result.head,
-                "head_hash": result.head_hash,
-                "tree_size": result.events,
-                "root": base64.b64encode(result.root).decode(),
-                "checkpoint": None
-                if kept is None
-                else {"origin": kept.origin, "size": kept.size, "consistent": True},
-            }
-        )
+        answer: dict[str, object] = {
+            "intact": True,
+            "events": result.events,
+            "records": result.records,
+            "head": result.head,
+            "head_hash": result.head_hash,
+            "tree_size": result.events,
+            "root": base64.b64encode(result.root).decode(),
+            "checkpoint": None
+            if kept is None
+            else {"origin": kept.origin, "size": kept.size, "consistent": True},
+        }
+        if lag is not None:
+            # Read on a standby, the verdict says how far behind the primary it may be.
+            answer["standby"] = lag.as_json()
+        output.emit_json(answer)
         return
     extra = (
         f" Consistent with the checkpoint of {kept.origin} at {kept.size} events."
@@ -188,16 +205,9 @@ def verify(
 def read_small_text(path: Path, option: str) -> str:
     """A small text file given to an option (a checkpoint, a proof); one clear line if it
     cannot be read."""
-    try:
-        if path.stat().st_size > 1 << 20:
-            raise InvalidInput(f"{option} {path} is too large to be a checkpoint or proof.")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"{option} {path}: no such file.") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{option} {path} is a directory.") from None
-    except (OSError, UnicodeDecodeError):
-        raise InvalidInput(f"{option} {path} cannot be read as text.") from None
+    from wegings.store.logkey import read_small_file
+
+    return read_small_file(path, f"{option} {path}")
 
 
 def _write_or_print(

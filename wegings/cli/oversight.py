@@ -28,8 +28,9 @@ def _period(since: str | None, until: str | None) -> tuple[datetime | None, date
     from wegings.errors import InvalidInput
     from wegings.timeutil import end_of_day, parse_day, parse_when
 
-    start = parse_when(parse_day(since, field="--from").isoformat()) if since else None
-    end = end_of_day(parse_day(until, field="--until")) if until else None
+    # `is not None`: an empty --from '' is a malformed day, not the whole history.
+    start = parse_when(parse_day(since, field="--from").isoformat()) if since is not None else None
+    end = end_of_day(parse_day(until, field="--until")) if until is not None else None
     if start is not None and end is not None and end < start:
         raise InvalidInput(f"--until {until} lies before --from {since}.")
     return start, end
@@ -64,16 +65,26 @@ def sweep(
     letter recorded later) is listed with what changed it. Exit 0 when nothing changed, 1 when
     an answer did, 2 when a replay does not match or a record is damaged.
     """
+    from wegings.errors import EXIT_USAGE, WegingsError
     from wegings.service import own_service
     from wegings.sharing.sweep import finding_json
     from wegings.sharing.sweep import sweep as run_sweep
     from wegings.store.engine import session_scope
 
     start, end = _period(since, until)
-    with session_scope(location(ctx), write=False) as session:
-        report = run_sweep(
-            session, since=start, until=end, service_name=own_service(), progress=_with_progress
-        )
+    try:
+        with session_scope(location(ctx), write=False) as session:
+            report = run_sweep(
+                session,
+                since=start,
+                until=end,
+                service_name=own_service(),
+                progress=_with_progress,
+            )
+    except WegingsError as failure:
+        # Exit 1 of the sweep says an answer changed; a sweep that could not run says 2.
+        failure.exit_code = EXIT_USAGE
+        raise
     if as_json:
         output.emit_json(
             {
@@ -232,16 +243,19 @@ def export(
         return
     if directory is None:
         raise UsageError("Missing argument 'DIR'.", ctx)
-    from wegings.cli.audit import read_small_text
     from wegings.dossier.export import Scope, check_target, export_dossier
     from wegings.service import own_service
     from wegings.store.engine import session_scope
-    from wegings.store.logkey import key_path, load_key
+    from wegings.store.logkey import key_path, load_key, read_small_file
 
     start, end = _period(since, until)
     signer = load_key(key_path(key_path_option))
     check_target(directory)
-    since_note = None if since_checkpoint is None else read_small_text(since_checkpoint, "--since")
+    since_note = (
+        None
+        if since_checkpoint is None
+        else read_small_file(since_checkpoint, f"--since {since_checkpoint}")
+    )
     scope = Scope(since=start, until=end, partners=tuple(partners or ()))
     with session_scope(location(ctx), write=False) as session:
         exported = export_dossier(
@@ -304,19 +318,30 @@ def export_verify(
     The same checks as the verify.py inside the bag (one implementation), and BagIt's own
     validation besides. Exit 0 when everything holds, 1 when something does not.
     """
-    from wegings.cli.audit import read_small_text
     from wegings.dossier.export import bagit_problems, verifier_problems
-    from wegings.dossier.verify_bag import printable, report_json, report_lines, verify
+    from wegings.dossier.verify_bag import (
+        Refusal,
+        checkpoint_form,
+        printable,
+        report_json,
+        report_lines,
+        verify,
+    )
     from wegings.errors import InvalidInput, Refused
+    from wegings.store.logkey import read_small_file, read_verifier
 
     if not directory.is_dir():
         raise InvalidInput(f"{directory} is not a folder; give the dossier's folder.")
     key_text = None
     if key is not None:
-        from wegings.store.logkey import read_verifier
-
         key_text = read_verifier(key).text()
-    since_note = None if since_checkpoint is None else read_small_text(since_checkpoint, "--since")
+    since_note = None
+    if since_checkpoint is not None:
+        since_note = read_small_file(since_checkpoint, f"--since {since_checkpoint}")
+        try:
+            checkpoint_form(since_note)
+        except Refusal as refusal:
+            raise InvalidInput(f"--since {since_checkpoint}: {refusal}.") from None
     report = verify(directory, key_text, since_note)
     # Beside the bag's own checks: BagIt's reference validation, and that verify.py is ours.
     report.checks[0].problems.extend(bagit_problems(directory) + verifier_problems(directory))

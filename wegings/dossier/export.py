@@ -15,6 +15,7 @@ verifies; on any failure nothing of it is left. Files are 0600, folders 0700.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -565,13 +566,15 @@ the bag is consistent in itself: whoever made it could have signed it with a key
 Only the key you hold from the service shows that the records come from its audit trail.
 
 The check holds each file to its SHA-512 checksum (BagIt, RFC 8493: any BagIt tool checks this
-part too), and no file may be missing or added; the checkpoint's signature; every audit event's
-hash and its inclusion proof (c2sp.org/tlog-proof) to the checkpoint's root; every record
-against the snapshot its audit event holds; and the files made from the records, made again and
-compared. It exits 0 when all holds, 1 when something does not.
+part too), and no file may be missing or added; the signatures of the checkpoint and of the
+checksums (bag-signature.txt), so that no file can be changed, added or removed and the
+manifests made to fit; every audit event's hash and its inclusion proof (c2sp.org/tlog-proof)
+to the checkpoint's root; every record against the snapshot its audit event holds; and the
+files made from the records, made again and compared. It exits 0 when all holds, 1 when
+something does not.
 
 The PDFs, the notes.json files, sweep.json and this README are made by wegings when it exported
-and are checked by their checksums only, not against the audit trail. The dossier holds the
+and are checked by their signed checksums, not against the audit trail. The dossier holds the
 events of its own records; that the trail has lost no event since a checkpoint you kept is shown
 by a consistency proof: exported with --since OLD_CHECKPOINT, the bag holds one
 (data/consistency-proof.txt), checked as part of the above, and
@@ -608,6 +611,8 @@ data/partners/SHORT/notes.json     every version with its status, in force at th
 data/sweep.json              every transfer replayed with its basis and judged again in
                              hindsight, at the export (as `wegings sweep`)
 verify.py                    the verifier, using nothing but Python and cryptography
+bag-signature.txt            the log key's signature of the checkpoint and of the checksums of
+                             the manifest and the other files beside data/ (a signed note)
 """
     return layout.printable(text)
 
@@ -628,9 +633,10 @@ def _bag_info(about: _About) -> dict[str, str]:
     }
 
 
-def _make_bag(staging: Path, bag: _Bag, about: _About) -> None:
+def _make_bag(staging: Path, bag: _Bag, about: _About, signer: Signer) -> None:
     """Turn `staging`, holding the payload, into a bag: data/, SHA-512 manifests, bag-info, the
-    README and verify.py, with the tag manifest sorted so that it has one form only."""
+    README and verify.py, the log key's signature of them (bag-signature.txt), with the tag
+    manifest sorted so that it has one form only."""
     import bagit
 
     logging.getLogger("bagit").addHandler(logging.NullHandler())  # its warnings are not ours
@@ -644,7 +650,24 @@ def _make_bag(staging: Path, bag: _Bag, about: _About) -> None:
         made.save()
     finally:
         os.chdir(here)  # bagit works in the bag's folder and does not always come back
+    _sign_bag(staging, signer, about.checkpoint)
     sort_tag_manifest(staging)
+
+
+def _sign_bag(staging: Path, signer: Signer, head: Checkpoint) -> None:
+    """Sign the bag's checkpoint and the checksums of its tag files, the payload manifest among
+    them, into bag-signature.txt, and list that in the tag manifest. Without it, whoever changed
+    a file the trail does not anchor (a PDF, the sweep's report, the README) or removed a
+    record with its event could make the manifests fit again."""
+    digests = {
+        name: hashlib.sha512((staging / name).read_bytes()).hexdigest()
+        for name in layout.SIGNED_TAG_FILES
+    }
+    note = signer.sign(layout.signature_text(head.origin, head.size, head.root, digests))
+    data = note.encode("utf-8")
+    _write(staging, layout.BAG_SIGNATURE, data)
+    with (staging / layout.TAGMANIFEST).open("a", encoding="utf-8") as manifest:
+        manifest.write(f"{hashlib.sha512(data).hexdigest()} {layout.BAG_SIGNATURE}\n")
 
 
 def bagit_problems(bag: Path) -> list[str]:
@@ -761,7 +784,7 @@ def _place(
     staging: Path | None = None
     try:
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target))
-        _make_bag(staging, bag, about)
+        _make_bag(staging, bag, about, signer)
         _private(staging)
         verdict = layout.verify(staging, signer.verifier.text(), since_note)
         if not verdict.intact:

@@ -58,8 +58,15 @@ MANIFEST = "manifest-sha512.txt"
 TAGMANIFEST = "tagmanifest-sha512.txt"
 README = "README.txt"
 VERIFIER = "verify.py"
-TAG_FILES = (BAGIT_TXT, BAG_INFO, MANIFEST, README, VERIFIER)
+BAG_SIGNATURE = "bag-signature.txt"
+SIGNED_TAG_FILES = (BAGIT_TXT, BAG_INFO, MANIFEST, README, VERIFIER)
+"""The files beside data/ whose checksums the log key signs in bag-signature.txt: with the
+payload manifest among them, that signature covers every file of the bag."""
+TAG_FILES = (*SIGNED_TAG_FILES, BAG_SIGNATURE)
 """The files beside data/ that the tag manifest lists (it cannot list itself)."""
+SIGNATURE_HEADER = "wegings/dossier-signature@v1"
+"""The first line of the text bag-signature.txt signs. A key name has no '@', so this note can
+never be read as a checkpoint, nor a checkpoint as it."""
 
 CHECKPOINT = "data/checkpoint.txt"
 VERIFIER_KEY = "data/verifier-key.txt"
@@ -143,6 +150,16 @@ def note_file(partner: Mapping[str, Any], version: int, suffix: str) -> str:
 def notes_overview_file(partner: Mapping[str, Any]) -> str:
     """The partner's notes with their status as wegings judged them when it exported."""
     return f"{partner_dir(partner)}/notes.json"
+
+
+def signature_text(origin: str, size: int, root: bytes, digests: Mapping[str, str]) -> str:
+    """What the log key signs in bag-signature.txt: the header, the bag's checkpoint (origin,
+    size, root hash) and the SHA-512 of each signed tag file, `CHECKSUM NAME` sorted by name.
+    The payload manifest is one of them, so the signature covers every file in data/ as well:
+    no file can be changed, added or removed, manifests made to fit, without breaking it."""
+    lines = [SIGNATURE_HEADER, origin, str(size), base64.b64encode(root).decode("ascii")]
+    lines += [f"{digests[name]} {name}" for name in sorted(SIGNED_TAG_FILES)]
+    return "\n".join(lines) + "\n"
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -440,9 +457,12 @@ class Refusal(ValueError):
 
 def _b64(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise Refusal(f"{what} is not valid base64") from None
+    if base64.b64encode(raw).decode("ascii") != text:  # one form only, as it was written
+        raise Refusal(f"{what} is not valid base64 (not in its one canonical form)")
+    return raw
 
 
 _KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:~-]{0,199}")
@@ -490,29 +510,49 @@ def _signature_holds(key: Key, message: bytes, signature: bytes) -> bool:
     return True
 
 
-def open_note(note: str, key: Key) -> str:
-    """The text of a signed note once a signature of `key` on it holds (c2sp.org/signed-note:
-    signatures of other keys are ignored, a failing one of this key rejects the note)."""
+def _note_parts(note: str, what: str) -> tuple[str, list[str]]:
+    """A signed note's text and signature lines, by form alone (nothing verified yet)."""
     if not note.endswith("\n") or any(ord(c) < 0x20 and c != "\n" for c in note):
-        raise Refusal("the checkpoint is not a signed note")
+        raise Refusal(f"{what} is not a signed note")
     split = note.rfind("\n\n")
     if split < 0:
-        raise Refusal("the checkpoint has no signature lines")
+        raise Refusal(f"{what} has no signature lines")
     text, lines = note[: split + 1], note[split + 2 :].split("\n")[:-1]
-    verified = False
+    if not lines:
+        raise Refusal(f"{what} has no signature lines")
     for line in lines:
         if not line.startswith(SIGNATURE_DASH):
-            raise Refusal("a signature line of the checkpoint lacks its em dash")
+            raise Refusal(f"a signature line of {what} lacks its em dash")
+    return text, lines
+
+
+def open_note(note: str, key: Key, what: str = "the checkpoint") -> str:
+    """The text of a signed note once a signature of `key` on it holds (c2sp.org/signed-note:
+    signatures of other keys are ignored, a failing one of this key rejects the note)."""
+    text, lines = _note_parts(note, what)
+    verified = False
+    for line in lines:
         name, _, data = line[len(SIGNATURE_DASH) :].partition(" ")
-        raw = _b64(data, "a signature of the checkpoint")
+        raw = _b64(data, f"a signature of {what}")
         if name != key.name or raw[:4] != key.key_id:
             continue
         if not _signature_holds(key, text.encode(), raw[4:]):
-            raise Refusal(f"the signature of {key.name} on the checkpoint does not hold (altered)")
+            raise Refusal(f"the signature of {key.name} on {what} does not hold (altered)")
         verified = True
     if not verified:
-        raise Refusal(f"the checkpoint carries no signature of the key {key.name}")
+        raise Refusal(f"{what} carries no signature of the key {key.name}")
     return text
+
+
+def checkpoint_form(note: str) -> Checkpoint:
+    """A signed checkpoint read by its form alone, its signature not checked: for refusing a
+    file given by mistake (--since) as bad usage before anything is checked with it."""
+    if len(note.encode("utf-8", "surrogatepass")) > 1 << 16:
+        raise Refusal("it is too large to be a checkpoint")
+    text, lines = _note_parts(note, "it")
+    for line in lines:
+        _b64(line[len(SIGNATURE_DASH) :].partition(" ")[2], "a signature of it")
+    return parse_checkpoint(text)
 
 
 @dataclass(frozen=True)
@@ -835,7 +875,7 @@ def _read_text(bag: Path, path: str) -> str:
     target = bag / path
     if not stat.S_ISREG(target.lstat().st_mode):
         raise OSError(path)
-    return target.read_text(encoding="utf-8")
+    return target.read_bytes().decode("utf-8")  # as it is: no line ends translated
 
 
 def check_checkpoint(
@@ -863,15 +903,57 @@ def check_checkpoint(
         check.problems.append(f"{CHECKPOINT}: {refusal}")
         return check, None, note
     report.origin, report.tree_size = checkpoint.origin, checkpoint.size
+    check.problems.extend(bag_signature_problems(bag, key, checkpoint))
     whose = (
         "the key given"
         if key_text is not None
         else f"the bag's own copy of the key ({VERIFIER_KEY})"
     )
     check.summary = (
-        f"signed by {checkpoint.origin} with {whose}: a tree of {checkpoint.size} events"
+        f"signed by {checkpoint.origin} with {whose}: a tree of {checkpoint.size} events, and "
+        "the checksums of every file in the bag"
     )
     return check, checkpoint, note
+
+
+def _digest(path: Path) -> str:
+    try:
+        return _sha512(path) if stat.S_ISREG(path.lstat().st_mode) else "-"
+    except OSError:
+        return "-"
+
+
+def bag_signature_problems(bag: Path, key: Key, checkpoint: Checkpoint) -> list[str]:
+    """What is wrong with bag-signature.txt: it must carry the log key's signature of the
+    bag's checkpoint and of the checksums of the tag files as they are (the payload manifest
+    among them). The manifests alone can be made again by whoever changed a file; this
+    signature cannot."""
+    try:
+        note = _read_text(bag, BAG_SIGNATURE)
+        text = open_note(note, key, what="it")
+    except (OSError, UnicodeDecodeError):
+        return [
+            f"{BAG_SIGNATURE} is missing or unreadable: nothing shows that the log key signed "
+            "the bag's files"
+        ]
+    except Refusal as refusal:
+        return [f"{BAG_SIGNATURE}: {refusal}"]
+    digests = {name: _digest(bag / name) for name in SIGNED_TAG_FILES}
+    expected = signature_text(checkpoint.origin, checkpoint.size, checkpoint.root, digests)
+    if text == expected:
+        return []
+    lines = text.split("\n")
+    if lines[:4] != expected.split("\n")[:4]:
+        return [f"{BAG_SIGNATURE} signs another checkpoint than {CHECKPOINT} (or no dossier)"]
+    signed: dict[str, str] = {}
+    for line in lines[4:-1]:
+        digest, _, name = line.partition(" ")
+        signed[name] = digest
+    changed = [name for name in sorted(SIGNED_TAG_FILES) if signed.get(name) != digests[name]]
+    return [
+        f"{name} is not the file the log key signed (changed, the manifests made to fit)"
+        for name in changed
+    ] or [f"{BAG_SIGNATURE} does not list exactly the bag's tag files"]
 
 
 def _load_events(bag: Path, check: Check) -> list[dict[str, Any]]:
@@ -881,7 +963,10 @@ def _load_events(bag: Path, check: Check) -> list[dict[str, Any]]:
     except (OSError, UnicodeDecodeError):
         check.problems.append(f"{EVENTS} is missing or unreadable")
         return events
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.split("\n")
+    if lines[-1] != "":
+        check.problems.append(f"{EVENTS} does not end in a line break")
+    for number, line in enumerate(lines[:-1], start=1):
         try:
             event = json.loads(line)
         except (ValueError, RecursionError):
@@ -895,6 +980,10 @@ def _load_events(bag: Path, check: Check) -> list[dict[str, Any]]:
         ):
             check.problems.append(f"{EVENTS} line {number} is not an audit event")
             continue
+        # One way to write each event: a line that reads the same but is written otherwise (a
+        # key twice, other spacing) could show a reader something the check did not see.
+        if json.dumps(event, ensure_ascii=False) != line:
+            check.problems.append(f"{EVENTS} line {number} is not written as export writes it")
         events.append(event)
     return events
 
@@ -1039,13 +1128,18 @@ def load_records(bag: Path, check: Check) -> dict[str, list[dict[str, Any]]]:
     for kind in KINDS:
         path = record_file(kind)
         try:
-            data = json.loads(_read_text(bag, path))
+            text = _read_text(bag, path)
+            data = json.loads(text)
         except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             check.problems.append(f"{path} is missing or not JSON")
             continue
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             check.problems.append(f"{path} is not a list of records")
             continue
+        # Byte for byte as export writes it: JSON that parses to the records checked but reads
+        # otherwise (a key given twice, the first with another value) is refused.
+        if json_bytes(data) != text.encode("utf-8"):
+            check.problems.append(f"{path} is not written as export writes it (rewritten)")
         records[kind] = data
     return records
 
@@ -1157,7 +1251,7 @@ def report_lines(report: Report) -> Iterator[str]:
             yield f"          … and {len(check.problems) - MAX_SHOWN} more"
     if report.not_anchored:
         yield (
-            "Checked by their checksums only, not against the audit trail: "
+            "Checked by their checksums, which the log key signed, not against the audit trail: "
             + ", ".join(report.not_anchored)
             + " (made by wegings when it exported)."
         )
@@ -1214,21 +1308,24 @@ def main(argv: Iterable[str] | None = None) -> int:
         sys.stderr.write(f"Error: {bag} is not a folder.\n")
         return 2
     since_note = None
-    if options.since is not None:
-        try:
-            since_note = Path(options.since).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            sys.stderr.write(f"Error: --since {options.since} cannot be read as text.\n")
-            return 2
-    key_text = options.key
-    if key_text is not None and Path(key_text).is_file():
-        key_text = Path(key_text).read_text(encoding="utf-8").strip()
-    if key_text is not None:
-        try:
-            parse_key(key_text)
-        except Refusal as refusal:
-            sys.stderr.write(f"Error: --key: {refusal}.\n")
-            return 2
+    try:
+        if options.since is not None:
+            since_note = _small_file(options.since, f"--since {options.since}")
+            try:
+                checkpoint_form(since_note)
+            except Refusal as refusal:
+                raise Refusal(f"--since {options.since}: {refusal}") from None
+        key_text = options.key
+        if key_text is not None and _is_file(key_text):
+            key_text = _small_file(key_text, f"--key {key_text}").strip()
+        if key_text is not None:
+            try:
+                parse_key(key_text)
+            except Refusal as refusal:
+                raise Refusal(f"--key: {refusal}") from None
+    except Refusal as refusal:
+        sys.stderr.write(printable(f"Error: {refusal}.") + "\n")
+        return 2
     report = verify(bag, key_text, since_note)
     if options.json:
         sys.stdout.write(json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n")
@@ -1236,6 +1333,32 @@ def main(argv: Iterable[str] | None = None) -> int:
         for line in report_lines(report):
             sys.stdout.write(printable(line) + "\n")
     return 0 if report.intact else 1
+
+
+def _is_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # a name too long to be a file: a key given as text
+        return False
+
+
+def _small_file(name: str, what: str) -> str:
+    """A small regular file's UTF-8 text (a key, a checkpoint); Refusal in one sentence else.
+    A device or pipe is never read (`/dev/zero` would never end)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise Refusal(f"{what} is not a plain file")
+            data = handle.read((1 << 20) + 1)
+    except OSError:
+        raise Refusal(f"{what} cannot be read as text") from None
+    if len(data) > 1 << 20:
+        raise Refusal(f"{what} is too large")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refusal(f"{what} cannot be read as text") from None
 
 
 def printable(text: str) -> str:

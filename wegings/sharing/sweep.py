@@ -154,10 +154,18 @@ def _event_problem(session: Session, transfer: Transfer) -> str | None:
     return None
 
 
+def _recorded(text: Any, what: str) -> dict[str, Any]:
+    """A decision as a record or event holds it; {} when it is not a JSON object (damaged: the
+    transfer is then a finding, never the end of the sweep)."""
+    try:
+        data = stored_json(text, what)
+    except WegingsError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _judge(session: Session, reader: SharingReader, transfer: Transfer) -> SweepFinding:
-    stored = stored_json(transfer.decision, f"decision of transfer #{transfer.id}")
-    if not isinstance(stored, dict):
-        stored = {}
+    stored = _recorded(transfer.decision, f"decision of transfer #{transfer.id}")
     found = SweepFinding(
         transfer_id=transfer.id or 0,
         item=str(stored.get("item", "?")),
@@ -267,12 +275,8 @@ def _deleted_transfers(
     for event in session.exec(query.order_by(col(AuditEvent.seq))):
         if event.entity_id in kept:
             continue
-        snapshot_of = stored_json(event.change, f"audit event {event.seq}")
-        decision = snapshot_of.get("decision") if isinstance(snapshot_of, dict) else None
-        recorded = (
-            stored_json(decision, f"audit event {event.seq}") if isinstance(decision, str) else {}
-        )
-        recorded = recorded if isinstance(recorded, dict) else {}
+        snapshot_of = _recorded(event.change, f"audit event {event.seq}")
+        recorded = _recorded(snapshot_of.get("decision"), f"audit event {event.seq}")
         findings.append(
             SweepFinding(
                 transfer_id=int(event.entity_id) if event.entity_id.isdigit() else 0,

@@ -62,11 +62,21 @@ class SignatureFails(NoteError):
     """A well-formed note that the key given did not sign: altered, or of another log or key."""
 
 
+class NoSignature(SignatureFails):
+    """A well-formed note that carries no signature of the key given at all."""
+
+
 def _b64decode(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise NoteError(f"{what} is not valid base64.") from None
+    # One encoding only: base64 lets the last character carry unused bits, so one hash or
+    # signature could be written several ways; a file that differs from what was signed or
+    # made must not pass as it.
+    if _b64(raw) != text:
+        raise NoteError(f"{what} is not valid base64 (not in its one canonical form).")
+    return raw
 
 
 def _b64(data: bytes) -> str:
@@ -237,7 +247,7 @@ def open_note(note: str, verifier: Verifier) -> str:
             )
         verified = True
     if not verified:
-        raise SignatureFails(f"The note carries no signature of the key {verifier.name}.")
+        raise NoSignature(f"The note carries no signature of the key {verifier.name}.")
     return text
 
 
@@ -270,7 +280,18 @@ def parse_checkpoint_text(text: str) -> Checkpoint:
 
 def open_checkpoint(note: str, verifier: Verifier) -> Checkpoint:
     """A signed checkpoint, verified with the log's key; its origin must be the key's name."""
-    checkpoint = parse_checkpoint_text(open_note(note, verifier))
+    try:
+        text = open_note(note, verifier)
+    except NoSignature:
+        # Unsigned by this key and naming another log: say so, which is what the reader needs.
+        origin = note.partition("\n")[0]
+        if origin != verifier.name and _NAME.fullmatch(origin):
+            raise NoSignature(
+                f"The checkpoint is of the log {origin!r}, not of {verifier.name!r}: it carries "
+                "no signature of this log's key."
+            ) from None
+        raise
+    checkpoint = parse_checkpoint_text(text)
     if checkpoint.origin != verifier.name:
         raise SignatureFails(
             f"The checkpoint is of the log {checkpoint.origin!r}, not of {verifier.name!r}."

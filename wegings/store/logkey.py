@@ -54,20 +54,39 @@ def create_key(path: Path, origin: str) -> Signer:
     An existing file is never replaced: a log that signed checkpoints with one key and then
     another could no longer show that its checkpoints agree."""
     check_name(origin)
-    if path.exists() or path.is_symlink():
+    try:
+        path.lstat()  # a dangling symbolic link exists too: nothing is written through it
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a name too long, a file where a folder should be, no access
+        raise InvalidInput(f"Cannot create the log key {path}: {exc.strerror}.") from None
+    else:
         raise InvalidInput(
             f"{path} exists already; a log key is never replaced. Use it, or give another --path."
         )
     signer = Signer.generate(origin)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        raise InvalidInput(
+            f"Cannot create the log key {path}: {path.parent} is not a folder."
+        ) from None
+    except OSError as exc:
+        raise InvalidInput(f"Cannot create the log key {path}: {exc.strerror}.") from None
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InvalidInput(f"{path} exists already; a log key is never replaced.") from None
     except OSError as exc:
         raise InvalidInput(f"Cannot create the log key {path}: {exc.strerror}.") from None
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(signer.text() + "\n")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(signer.text() + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:  # a disk full: leave no half-written key that would be refused later
+        path.unlink(missing_ok=True)
+        raise InvalidInput(f"Cannot create the log key {path}: {exc.strerror}.") from None
     return signer
 
 
@@ -89,21 +108,60 @@ def load_key(path: Path) -> Signer:
             f"The log key {path} may be read by others (mode {stat.S_IMODE(mode):o}); make it "
             f"private with `chmod 600 {path}`."
         )
+    content = read_small_file(path, f"The log key {path}", limit=MAX_KEY_BYTES)
     try:
-        content = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        raise InvalidInput(f"The log key {path} is unreadable or not a log key.") from None
-    return parse_signer(content)
+        return parse_signer(content)
+    except NoteError as failure:
+        reason = failure.message[:1].lower() + failure.message[1:]
+        raise NoteError(f"The log key {path} is unusable: {reason}") from None
+
+
+MAX_KEY_BYTES = 4096
+"""Far more than any key file or verifier key takes (under 300 bytes)."""
+
+MAX_NOTE_FILE_BYTES = 1 << 20
+"""The most a checkpoint or proof file given to a command may hold (they are a few KB)."""
+
+
+def read_small_file(path: Path, what: str, *, limit: int = MAX_NOTE_FILE_BYTES) -> str:
+    """The UTF-8 text of a small regular file (a key, a checkpoint, a proof); InvalidInput in
+    one sentence naming `what` when it is missing, not a plain file, too large or unreadable.
+
+    Only a regular file is opened, and no more than `limit` bytes are read, so that a device
+    or a pipe given by mistake (`/dev/zero`) is refused rather than read for ever."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InvalidInput(f"{what}: no such file.") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{what} is a folder, not a file.") from None
+    except OSError as exc:
+        raise InvalidInput(f"{what} cannot be read: {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise InvalidInput(f"{what} is not a plain file.")
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InvalidInput(f"{what} cannot be read: {exc.strerror or exc}.") from None
+    if len(data) > limit:
+        raise InvalidInput(f"{what} is too large (more than {limit} bytes).")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{what} is not UTF-8 text.") from None
 
 
 def read_verifier(value: str) -> Verifier:
     """A verifier key given as text (as `audit key init` printed it) or as a file holding it."""
     candidate = Path(value)
-    if candidate.is_file():
-        try:
-            return parse_verifier(candidate.read_text(encoding="utf-8").strip())
-        except (OSError, UnicodeDecodeError):
-            raise InvalidInput(f"Cannot read the verifier key file {value}.") from None
+    try:
+        is_file = candidate.is_file()
+    except (OSError, ValueError):  # a name too long to be a file: taken as the key itself
+        is_file = False
+    if is_file:
+        text = read_small_file(candidate, f"The verifier key file {value}", limit=MAX_KEY_BYTES)
+        return parse_verifier(text.strip())
     if value.count("+") < 2:
         raise InvalidInput(
             f"--key {value!r} is neither a verifier key (NAME+ID+KEY, as `wegings audit key "

@@ -86,6 +86,12 @@ def _extended_root(session: Session, tree: StoredTree, last: Checkpoint, size: i
         before = session.get(AuditEvent, last.size)
         if before is None or event_hash(before) != before.hash:
             raise AuditBroken(last.size, "its content does not match its hash (altered)")
+        # The chain goes on from the event the signed tree holds, not from one put in its
+        # place: the last signed leaf must be this event.
+        if tree.node(0, last.size - 1) != merkle.leaf_hash(event_data(before)):
+            raise _refuse(
+                f"event {last.size} is not the one the checkpoint signed at size {last.size} holds"
+            )
         previous = before.hash
     query = (
         select(AuditEvent)
@@ -156,6 +162,8 @@ def prove_event(
 ) -> tuple[Checkpoint, str]:
     """An inclusion proof (c2sp.org/tlog-proof) of event `seq` at the current checkpoint."""
     head, tree = checked_head(session, signer.name, last=last)
+    if head.size == 0:
+        raise InvalidInput(f"--event {seq}: the trail holds no events yet.")
     if not 1 <= seq <= head.size:
         raise InvalidInput(f"--event {seq}: the trail holds events 1 to {head.size}.")
     event = session.exec(select(AuditEvent).where(col(AuditEvent.seq) == seq)).one()
@@ -190,7 +198,8 @@ def consistency_text(
     old = open_checkpoint(old_note, signer.verifier)
     if old.size > head.size:
         raise AuditBroken(
-            None, f"the checkpoint holds {old.size} events but the trail only {head.size} (removed)"
+            head.size + 1,
+            f"the checkpoint holds {old.size} events but the trail only {head.size} (removed)",
         )
     if old.size == 0:
         raise InvalidInput("That checkpoint is of the empty trail; every trail extends it.")
