@@ -137,7 +137,9 @@ def init_roles(ctx: typer.Context) -> None:
     A NOLOGIN owner role (wegings_owner) owns the tables; the group roles wegings_desk,
     wegings_assessor, wegings_dg, wegings_minister and wegings_overseer may SELECT, and INSERT
     only where their commands write (the overseer: SELECT only); nobody may UPDATE, DELETE or
-    TRUNCATE, and a trigger refuses those even to the owner. Running it again changes nothing.
+    TRUNCATE, and a trigger refuses those even to the owner. Only the database's owner and
+    members of these roles may connect (CONNECT and TEMPORARY are taken from PUBLIC). Running
+    it again changes nothing.
     """
     from wegings.store.server import init_roles_at
 
@@ -145,6 +147,6 @@ def init_roles(ctx: typer.Context) -> None:
     made = ", ".join(result.created) if result.created else "none (all existed)"
     output.say(
         f"Roles ready: created {made}; {result.tables} tables belong to wegings_owner and "
-        "refuse UPDATE, DELETE and TRUNCATE. Give people their roles with GRANT, e.g. "
-        "GRANT wegings_desk TO j_jansen;"
+        "refuse UPDATE, DELETE and TRUNCATE; only the owner and the wegings roles may connect. "
+        "Give people their roles with GRANT, e.g. GRANT wegings_desk TO j_jansen;"
     )

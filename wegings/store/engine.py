@@ -172,13 +172,31 @@ def upgrade(engine: Engine) -> None:
         connection.commit()
 
 
+def busy_error(where: str, *, reading: bool, holder: str | None = None) -> StoreError:
+    """The busy line: what the command waited for, and who holds the lock when that is known.
+
+    A writer waits for another writer; a read waits only for the write in flight to be
+    committed (the fence of `read_now`), so it is never told that someone else is writing.
+    """
+    waited = (
+        "a read waits for the write in flight to be committed, so that its answer includes it"
+        if reading
+        else "someone else is writing"
+    )
+    held = f": {holder}" if holder else ""
+    return StoreError(
+        f"The database {where} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s ({waited}){held}; "
+        "try again."
+    )
+
+
 def _describe_db_error(
-    exc: BaseException, where: str, *, reading: Path | None = None
+    exc: BaseException, where: str, *, reading: Path | None = None, for_read: bool = False
 ) -> StoreError:
     """A StoreError that says what went wrong with the database at `where`, in one line.
 
     `reading`: the SQLite file a read-only open failed on, so that a read is not told about
-    writing.
+    writing; `for_read`: the command only reads (a busy line says what a read waits for).
     """
     text = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     lowered = text.lower()
@@ -198,10 +216,7 @@ def _describe_db_error(
     if "file is not a database" in lowered or "malformed" in lowered:
         return StoreError(f"{where} is not a wegings database ({text}); nothing was changed.")
     if "locked" in lowered or "busy" in lowered:
-        return StoreError(
-            f"The database {where} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s "
-            "(someone else is writing); try again."
-        )
+        return busy_error(where, reading=for_read or reading is not None)
     if "readonly" in lowered or "read-only" in lowered:
         return StoreError(f"The database {where} is read-only here; nothing was changed.")
     if "unable to open" in lowered:
@@ -327,7 +342,12 @@ def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
 # ---------------------------------------------------------------------------- PostgreSQL
 
 
-_TRIGGER_REFUSALS = ("wegings records ", "an audit event names who acted")
+_TRIGGER_REFUSALS = (
+    "wegings records ",
+    "an audit event names who acted",
+    "a note is established ",
+    "a permission is granted ",
+)
 """How the refusals of the server's triggers begin (wegings.store.server), by SQLSTATE 42501."""
 
 
@@ -341,10 +361,7 @@ def describe_server_error(exc: BaseException, where: str) -> StoreError:
     lowered = text.lower()
     unchanged = "nothing was changed"
     if sqlstate == "55P03":
-        return StoreError(
-            f"The database {where} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s "
-            "(someone else is writing); try again."
-        )
+        return busy_error(where, reading=False)
     if sqlstate in ("40001", "40P01"):
         return StoreError(
             f"The database {where} could not run this command alongside another one ({text}); "
@@ -362,6 +379,11 @@ def describe_server_error(exc: BaseException, where: str) -> StoreError:
             f"The server has no database {where} names ({text}): create it, then run "
             "`wegings db upgrade`."
         )
+    denied = lowered.find("permission denied for database")
+    if sqlstate is None and denied >= 0:
+        # libpq reports a refused CONNECT (`db init-roles` lets only the wegings roles connect)
+        # as a failed connection, without a SQLSTATE: it is a refused login, not a lost server.
+        sqlstate, text = "42501", text[denied:]
     if sqlstate == "42501" and text.startswith(_TRIGGER_REFUSALS):
         # One of the server's own triggers (wegings.store.server): not a missing grant.
         return StoreError(f"The database at {where} refused this: {text}; {unchanged}.")
@@ -474,10 +496,79 @@ def _lock_timeout_sql() -> str:
     return f"SET LOCAL lock_timeout = '{int(BUSY_TIMEOUT_SECONDS * 1000)}ms'"
 
 
+_LOCK_HOLDER_SQL = """
+SELECT a.usename, l.pid, a.xact_start, a.backend_start, clock_timestamp()
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND l.classid = CAST(:high AS oid) AND l.objid = CAST(:low AS oid) AND l.objsubid = 1
+  AND (l.mode = 'ExclusiveLock' OR NOT :reading)
+ORDER BY l.mode = 'ExclusiveLock' DESC, coalesce(a.xact_start, a.backend_start) NULLS LAST
+LIMIT 1
+"""
+# PostgreSQL shows a bigint advisory key as its high 32 bits in classid, its low 32 bits in
+# objid, and objsubid 1. A read waits only for an exclusive holder (a writer), a write for any.
+
+
+def _clock_time(moment: datetime, now: datetime) -> str:
+    """A moment as The Hague's clock shows it: 11:02:13 today, else its date and minute."""
+    if timeutil.local_day(moment) != timeutil.local_day(now):
+        return timeutil.display_minute(moment)
+    return as_utc(moment).astimezone(timeutil.display_zone()).strftime("%H:%M:%S")
+
+
+def _lock_holder(connection: Connection, *, reading: bool) -> str | None:
+    """Who holds the writer lock that kept this command waiting, in words; None when unseen.
+
+    Asked on a connection of its own, since the wait's transaction ended with the timeout.
+    Every login sees the locks and the login and pid of each session; a session's times only
+    its own login's members and pg_read_all_stats see, so without them no time is given.
+    """
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with connection.engine.connect() as probe:
+            row = probe.execute(
+                text(_LOCK_HOLDER_SQL),
+                {
+                    "high": WRITE_LOCK_KEY >> 32,
+                    "low": WRITE_LOCK_KEY & 0xFFFFFFFF,
+                    "reading": reading,
+                },
+            ).first()
+    except SQLAlchemyError:
+        return None
+    if row is None or row[0] is None:
+        return None
+    login, pid, in_transaction_since, connected_since, now = row
+    if in_transaction_since is not None:
+        since = f", in a transaction since {_clock_time(in_transaction_since, now)}"
+    elif connected_since is not None:
+        since = f", connected since {_clock_time(connected_since, now)}"
+    else:
+        since = ""
+    return f"{login} holds the write lock (pid {pid}{since})"
+
+
+def _lock_wait_error(
+    exc: BaseException, connection: Connection, where: str, *, reading: bool
+) -> StoreError:
+    """The error of a wait for the writer lock: busy, naming its holder when it can be seen."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":
+        return describe_server_error(exc, where)
+    return busy_error(where, reading=reading, holder=_lock_holder(connection, reading=reading))
+
+
 def _take_write_lock(connection: Connection, where: str) -> None:
     """Wait for the writer lock (busy after the timeout); refuse a read-only server."""
+    from sqlalchemy.exc import DBAPIError
+
     connection.exec_driver_sql(_lock_timeout_sql())
-    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    try:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    except DBAPIError as exc:
+        raise _lock_wait_error(exc, connection, where, reading=False) from None
     if connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
         raise read_only_error(where)
 
@@ -643,7 +734,7 @@ def session_scope(location: Location, *, write: bool) -> Iterator[Session]:
     except DBAPIError as exc:
         if created and location.path is not None:
             _remove_created(location.path)
-        raise _describe_db_error(exc, location.describe()) from None
+        raise _describe_db_error(exc, location.describe(), for_read=not write) from None
     except BaseException:
         if created and location.path is not None:
             _remove_created(location.path)
@@ -758,15 +849,17 @@ def _fenced_server_read(
     lock shared at session level: that waits for a writer in flight to commit, and keeps the
     next one from reading its clock until the snapshot and this clock are taken; then the
     lock is released. So every write recorded at or before this moment is in the snapshot.
-    A writer that holds the lock past the busy timeout is the busy error, as on SQLite.
+    A writer that holds the lock past the busy timeout is the busy error, as on SQLite, told
+    as what a read waits for.
     """
     from sqlalchemy.exc import DBAPIError
 
+    where = str(session.info[_WHERE])
     try:
         connection.exec_driver_sql(_lock_timeout_sql())
         connection.exec_driver_sql(f"SELECT pg_advisory_lock_shared({WRITE_LOCK_KEY})")
     except DBAPIError as exc:
-        raise describe_server_error(exc, str(session.info[_WHERE])) from None
+        raise _lock_wait_error(exc, connection, where, reading=True) from None
     connection.commit()
     result = _server_clock_and_newest(session)  # this query fixes the read's snapshot
     connection.exec_driver_sql(f"SELECT pg_advisory_unlock_shared({WRITE_LOCK_KEY})")
@@ -815,7 +908,7 @@ def _fence(path: Path) -> sqlite3.Connection | None:
         text = str(exc).lower()
         if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in text:
             return None
-        raise _describe_db_error(exc, str(path)) from None
+        raise _describe_db_error(exc, str(path), for_read=True) from None
 
 
 @dataclass(frozen=True)

@@ -270,9 +270,12 @@ def apply_privileges(session: Session) -> int:
 #
 # The privileges say which tables a login may insert into; these triggers say what it may
 # insert there: only rows in its own name (`session_user`, which `SET ROLE` cannot change), and
-# on the trail only the next event with the nodes it completes. So a row typed in by hand can
-# neither lie about who acted nor leave the trail in a state the next writer trips over. They
-# bind everybody, the owner too; only a superuser can switch triggers off.
+# on the trail only the next event, hashed as wegings hashes it, dated now, with its record and
+# the nodes it completes; establishments and permissions only in a role the login holds. So a
+# row typed in by hand can neither lie about who acted or when, nor decide with an authority
+# its login lacks, nor leave the trail in a state the next writer trips over. They bind
+# everybody, the owner too; but a member of the owner role may `ALTER TABLE … DISABLE TRIGGER`
+# (and a superuser switch them off), and only `wegings audit verify` then finds what it wrote.
 
 ACTING_COLUMNS = (
     "recorded_by",
@@ -289,6 +292,32 @@ ACTING_COLUMNS = (
 recording login may differ from.)
 """
 
+RECORDED_TIME_COLUMNS = (
+    "created_at",
+    "added_at",
+    "established_at",
+    "withdrawn_at",
+    "revoked_at",
+    "transferred_at",
+    "recorded_at",
+)
+"""The columns in which a record holds when it was recorded: the time of its audit event.
+
+(`valid_from`, `valid_until`, `observed_on` and `review_due` are moments in the world, given
+or derived, not the moment of recording.)
+"""
+
+MAX_EVENT_AGE_SECONDS = 60
+"""How long before the server's clock an audit event may be dated.
+
+wegings reads the server's clock once a write, with the writer lock held (the lock is the
+transaction's first statement; `engine.recorded_now`), and appends that write's events within
+the same transaction, milliseconds later. A time further back was typed in: without this bound
+an event could be dated back to the newest event, before an answer already given "now" (which
+`--as-of` that moment must repeat). A write that took longer between reading the clock and its
+last event is refused whole, and nothing of it is recorded.
+"""
+
 INSERT_GUARD = "wegings_insert_guard"
 """Every record table: waits for the writer lock, refuses a row in someone else's name."""
 EVENT_GUARD = "wegings_audit_event_next"
@@ -298,10 +327,31 @@ NODE_GUARD = "wegings_audit_node_due"
 EVENT_COMPLETE = "wegings_audit_event_complete"
 """audit_event, at commit: refuses an event without its tree nodes, or without its record."""
 RECORD_AUDITED = "wegings_record_audited"
-"""Every record table, at commit: refuses a record without its audit event."""
+"""Every record table, at commit: refuses a record without its audit event, or whose recorded
+time (`RECORDED_TIME_COLUMNS`) is not its event's."""
+NOTE_AUTHORITY = "wegings_note_authority"
+"""note_establishment: refuses a role the login does not hold, a `verhoogd` note established by
+anyone but the minister, and a note established by its own author (four eyes)."""
+PERMISSION_AUTHORITY = "wegings_permission_authority"
+"""permission: refuses a role other than the minister's or the DG's, or one the login lacks."""
 
-INSERT_TRIGGERS = (INSERT_GUARD, EVENT_GUARD, NODE_GUARD, EVENT_COMPLETE, RECORD_AUDITED)
+INSERT_TRIGGERS = (
+    INSERT_GUARD,
+    EVENT_GUARD,
+    NODE_GUARD,
+    EVENT_COMPLETE,
+    RECORD_AUDITED,
+    NOTE_AUTHORITY,
+    PERMISSION_AUTHORITY,
+)
 """The triggers (each named as its function) `apply_privileges` installs besides append-only."""
+
+AUTHORITY_TRIGGERS = {"note_establishment": NOTE_AUTHORITY, "permission": PERMISSION_AUTHORITY}
+"""The tables of decisions only the minister or the DG takes, and the trigger that says so."""
+
+EVENT_BYTES_FUNCTION = "wegings_audit_event_bytes"
+"""An audit event's canonical bytes in SQL, as `wegings.store.chain.event_bytes` makes them: the
+trigger on audit_event hashes them (SHA-256) and refuses any other hash."""
 
 MAX_NODE_LEVEL = 62
 """The highest level of an audit tree node: 2**62 events, as far as a bigint counts."""
@@ -318,11 +368,14 @@ def _literal(value: str) -> str:
 
 def _trigger_functions(schema: str) -> dict[str, str]:
     """The body of each insert trigger's function, for the tables of `schema`."""
+    from wegings.domain import RiskProfile, Role
     from wegings.store.chain import GENESIS_HASH
     from wegings.store.engine import WRITE_LOCK_KEY
 
     events = f"{_ident(schema)}.audit_event"
     nodes = f"{_ident(schema)}.audit_node"
+    notes = f"{_ident(schema)}.note_version"
+    event_bytes = f"{_ident(schema)}.{_ident(EVENT_BYTES_FUNCTION)}"
     # Waits for a writer in flight, as wegings' writers do; they hold it already (re-entrant).
     lock = f"PERFORM pg_advisory_xact_lock({WRITE_LOCK_KEY});"
     hint = "HINT = 'Record it with wegings, logged in as yourself.'"
@@ -349,6 +402,8 @@ DECLARE
   last_seq bigint;
   last_hash text;
   last_at timestamp;
+  clock timestamp;
+  expected text;
 BEGIN
   {lock}
   IF NEW.actor IS DISTINCT FROM session_user::text THEN
@@ -374,11 +429,26 @@ BEGIN
   END IF;
   -- A writer stamps the server's clock, or just after the newest event when that is later: a
   -- time beyond both would push every later record's time after it.
-  IF NEW.at IS NULL OR NEW.at < last_at OR NEW.at > greatest(
-      clock_timestamp() AT TIME ZONE 'UTC', last_at + interval '1 microsecond') THEN
+  clock := clock_timestamp() AT TIME ZONE 'UTC';
+  IF NEW.at IS NULL OR NEW.at < last_at
+      OR NEW.at > greatest(clock, last_at + interval '1 microsecond') THEN
     RAISE EXCEPTION 'audit event % refused: its time % is before the newest event or after now',
       NEW.seq, coalesce(NEW.at::text, 'none')
       USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  -- Nor may it be dated back, before what others read meanwhile (MAX_EVENT_AGE_SECONDS).
+  IF NEW.at < clock - interval '{MAX_EVENT_AGE_SECONDS} seconds' THEN
+    RAISE EXCEPTION
+      'audit event % refused: its time % is more than % seconds before the server clock, %',
+      NEW.seq, NEW.at, {MAX_EVENT_AGE_SECONDS}, clock
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  -- The hash wegings computes (chain.chain_hash): any other would break the chain for all.
+  expected := encode(sha256({event_bytes}(NEW.seq, NEW.at, NEW.actor, NEW.action, NEW.entity,
+    NEW.entity_id, NEW.change, NEW.prev_hash, to_jsonb(NEW) ->> 'os_login')), 'hex');
+  IF NEW.hash IS DISTINCT FROM expected THEN
+    RAISE EXCEPTION 'audit event % refused: its hash must be %, the SHA-256 of its content',
+      NEW.seq, expected USING ERRCODE = 'integrity_constraint_violation', {hint};
   END IF;
   RETURN NEW;
 END""",  # noqa: S608
@@ -465,24 +535,129 @@ BEGIN
   END IF;
   RETURN NULL;
 END""",  # noqa: S608
-        # TG_ARGV[0]: the entity the record's events name.
+        # TG_ARGV[0]: the entity the record's events name; then its RECORDED_TIME_COLUMNS.
         RECORD_AUDITED: f"""
 DECLARE
   record_id text := to_jsonb(NEW) ->> 'id';
+  event_at timestamp;
+  recorded timestamp;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM {events} e
-      WHERE e.entity = TG_ARGV[0] AND e.entity_id = record_id) THEN
+  SELECT e.at INTO event_at FROM {events} e
+    WHERE e.entity = TG_ARGV[0] AND e.entity_id = record_id ORDER BY e.seq LIMIT 1;
+  IF NOT FOUND THEN
     RAISE EXCEPTION '% % refused: a record is committed with its audit event, and it has none',
       TG_TABLE_NAME, coalesce(record_id, 'without an id')
       USING ERRCODE = 'integrity_constraint_violation', {hint};
   END IF;
+  FOR i IN 1 .. TG_NARGS - 1 LOOP
+    recorded := CAST(to_jsonb(NEW) ->> TG_ARGV[i] AS timestamp);
+    IF recorded IS DISTINCT FROM event_at THEN
+      RAISE EXCEPTION '% % refused: its % % is not %, the time of its audit event',
+        TG_TABLE_NAME, record_id, TG_ARGV[i], coalesce(recorded::text, 'none'), event_at
+        USING ERRCODE = 'integrity_constraint_violation', {hint};
+    END IF;
+  END LOOP;
   RETURN NULL;
 END""",  # noqa: S608
+        NOTE_AUTHORITY: f"""
+DECLARE
+  note_author text;
+  note_profile text;
+BEGIN
+  {_authority("a note is established")}
+  SELECT n.author, n.profile INTO note_author, note_profile FROM {notes} n
+    WHERE n.id = NEW.note_id;
+  IF NOT FOUND THEN
+    RETURN NEW;  -- the foreign key refuses it
+  END IF;
+  IF NEW.role IS DISTINCT FROM '{Role.minister.value}'
+      AND note_profile IS DISTINCT FROM '{RiskProfile.standaard.value}' THEN
+    RAISE EXCEPTION
+      'a note is established by the minister unless it is %: note % is %, the role % refused',
+      '{RiskProfile.standaard.value}', NEW.note_id,
+      coalesce(quote_literal(note_profile), 'without a profile'), quote_literal(NEW.role)
+      USING ERRCODE = 'insufficient_privilege', {_AUTHORITY_HINT};
+  END IF;
+  IF note_author IS NOT DISTINCT FROM session_user::text THEN
+    RAISE EXCEPTION
+      'a note is established by another login than its author (four eyes): % wrote note %',
+      quote_literal(session_user::text), NEW.note_id
+      USING ERRCODE = 'insufficient_privilege', {_AUTHORITY_HINT};
+  END IF;
+  RETURN NEW;
+END""",  # noqa: S608
+        PERMISSION_AUTHORITY: f"""
+BEGIN
+  {_authority("a permission is granted")}
+  RETURN NEW;
+END""",
     }
+
+
+_AUTHORITY_HINT = "HINT = 'The minister or the DG records it with wegings, logged in as such.'"
+
+
+def _authority(decision: str) -> str:
+    """The statements that refuse a `decision` (an establishment, a permission) whose `role` is
+    not the minister's or the DG's, or is a role the inserting login does not hold."""
+    from wegings.domain import Role
+
+    roles = ", ".join(_literal(role.value) for role in Role)
+    names = " or ".join(role.value for role in Role)
+    return f"""IF NEW.role IS NULL OR NEW.role NOT IN ({roles}) THEN
+    RAISE EXCEPTION '{decision} in the role {names}: the role % refused',
+      coalesce(quote_literal(NEW.role), 'none')
+      USING ERRCODE = 'insufficient_privilege', {_AUTHORITY_HINT};
+  END IF;
+  IF NOT pg_has_role(session_user, {_literal(ROLE_PREFIX)} || NEW.role, 'MEMBER') THEN
+    RAISE EXCEPTION '{decision} in a role its login holds: % is not a member of %',
+      quote_literal(session_user::text), {_literal(ROLE_PREFIX)} || NEW.role
+      USING ERRCODE = 'insufficient_privilege', {_AUTHORITY_HINT};
+  END IF;"""
+
+
+def _event_bytes_function(schema: str) -> str:
+    r"""CREATE the SQL function of an event's canonical bytes (`EVENT_BYTES_FUNCTION`).
+
+    `chain.event_bytes` writes a JSON list without spaces, each string as Python's
+    `json.encoder.encode_basestring` writes it (ensure_ascii=False): `"` and `\` escaped, \b \f
+    \n \r \t as such, other characters below U+0020 as \u00xx in lowercase hex, everything
+    else as it is, in UTF-8; PostgreSQL's `to_json(text)` escapes exactly so (a test compares
+    the two on any text). The time is `timeutil.iso`: ISO 8601 with `T`, the microseconds only
+    when there are any, and `Z`; the OS login is a ninth element only when there is one.
+    """
+    as_json = "coalesce(to_json({})::text, 'null')".format
+    at = (
+        "to_char($2, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN $2 = date_trunc('second', $2) "
+        "THEN '' ELSE to_char($2, '.US') END || 'Z'"
+    )
+    fields = [
+        "coalesce($1::text, 'null')",
+        as_json(f"CASE WHEN $2 IS NULL THEN NULL ELSE {at} END"),
+        *(as_json(f"${n}") for n in range(3, 9)),
+    ]
+    login = "CASE WHEN $9 IS NULL THEN '' ELSE ',' || to_json($9)::text END"
+    payload = " || ',' || ".join(fields)
+    return (
+        f"CREATE OR REPLACE FUNCTION {_ident(schema)}.{_ident(EVENT_BYTES_FUNCTION)}("
+        "bigint, timestamp, text, text, text, text, text, text, text) RETURNS bytea "
+        "LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp "
+        f"AS $$ SELECT convert_to('[' || {payload} || {login} || ']', 'UTF8') $$"
+    )
 
 
 def _acting_columns(session: Session, schema: str) -> dict[str, list[str]]:
     """The `ACTING_COLUMNS` each table of `schema` has, by table."""
+    return _columns_named(session, schema, ACTING_COLUMNS)
+
+
+def _recorded_time_columns(session: Session, schema: str) -> dict[str, list[str]]:
+    """The `RECORDED_TIME_COLUMNS` each table of `schema` has, by table."""
+    return _columns_named(session, schema, RECORDED_TIME_COLUMNS)
+
+
+def _columns_named(session: Session, schema: str, names: tuple[str, ...]) -> dict[str, list[str]]:
+    """The columns called one of `names` that each table of `schema` has, by table."""
     from sqlalchemy import bindparam, text
 
     rows = session.execute(
@@ -493,7 +668,7 @@ def _acting_columns(session: Session, schema: str) -> dict[str, list[str]]:
             "WHERE n.nspname = :schema AND a.attnum > 0 AND NOT a.attisdropped "
             "AND a.attname IN :columns ORDER BY a.attnum"
         ).bindparams(bindparam("columns", expanding=True)),
-        {"schema": schema, "columns": list(ACTING_COLUMNS)},
+        {"schema": schema, "columns": list(names)},
     )
     columns: dict[str, list[str]] = {}
     for table, column in rows:
@@ -514,6 +689,13 @@ def install_insert_triggers(session: Session, schema: str, tables: list[str]) ->
     from sqlalchemy import text
 
     run = session.execute
+    run(text(_event_bytes_function(schema)))
+    run(
+        text(
+            f"ALTER FUNCTION {_ident(schema)}.{_ident(EVENT_BYTES_FUNCTION)}(bigint, timestamp, "
+            f"text, text, text, text, text, text, text) OWNER TO {_ident(OWNER_ROLE)}"
+        )
+    )
     for name, body in _trigger_functions(schema).items():
         function = f"{_ident(schema)}.{_ident(name)}"
         run(
@@ -539,13 +721,17 @@ def install_insert_triggers(session: Session, schema: str, tables: list[str]) ->
         )
 
     acting = _acting_columns(session, schema)
+    recorded_times = _recorded_time_columns(session, schema)
     audited = {table: entity for table, entity in _audited_tables().items() if table in tables}
     for table in tables:
         if table in UNGUARDED_TABLES or table in TRAIL_TABLES:
             continue
         trigger(table, INSERT_GUARD, acting.get(table, []))
         if table in audited:
-            trigger(table, RECORD_AUDITED, [audited[table]], at_commit=True)
+            times = recorded_times.get(table, [])
+            trigger(table, RECORD_AUDITED, [audited[table], *times], at_commit=True)
+        if table in AUTHORITY_TRIGGERS:
+            trigger(table, AUTHORITY_TRIGGERS[table], [])
     if "audit_event" in tables:
         trigger("audit_event", EVENT_GUARD, [])
         pairs = [name for table, entity in sorted(audited.items()) for name in (entity, table)]
@@ -561,11 +747,50 @@ def init_roles(session: Session) -> RolesResult:
     added tables (`db upgrade` does that itself once the roles exist).
     """
     _require_server(session, "init_roles")
+    _require_database_owner(session)
     created = [
         role for role in (OWNER_ROLE, *map(group_role, ROLES)) if _create_role(session, role)
     ]
     tables = apply_privileges(session)
+    restrict_connect(session)
     return RolesResult(created=tuple(created), tables=tables)
+
+
+def _require_database_owner(session: Session) -> None:
+    """Refuse unless the current user may grant on the database itself (its owner, a member
+    of its owner, or a superuser): without that a REVOKE would only warn, and change nothing."""
+    from sqlalchemy import text
+
+    from wegings.errors import Refused
+
+    database, owner, may = session.execute(
+        text(
+            "SELECT datname, pg_get_userbyid(datdba), pg_has_role(current_user, datdba, 'USAGE') "
+            "FROM pg_catalog.pg_database WHERE datname = current_database()"
+        )
+    ).one()
+    if not may:
+        raise Refused(
+            f"db init-roles decides who may connect to the database {database}, which only its "
+            f"owner {owner} may: run it as {owner} (or a superuser); nothing was changed."
+        )
+
+
+def restrict_connect(session: Session) -> None:
+    """Let only the owner role and the group roles (and so their members) connect.
+
+    A login that can connect can take the writers' advisory lock and hold every writer up, and
+    the lock functions cannot be revoked from it; so CONNECT, and TEMPORARY (wegings makes no
+    temporary tables), are taken from PUBLIC. The database's owner and superusers connect
+    still; any other login (a backup or monitoring one) needs its own GRANT CONNECT.
+    """
+    from sqlalchemy import text
+
+    database = str(session.execute(text("SELECT current_database()")).scalar_one())
+    name = _ident(database)
+    session.execute(text(f"REVOKE CONNECT, TEMPORARY ON DATABASE {name} FROM PUBLIC"))
+    for role in (OWNER_ROLE, *map(group_role, ROLES)):
+        session.execute(text(f"GRANT CONNECT ON DATABASE {name} TO {_ident(role)}"))
 
 
 def roles_initialised(session: Session) -> bool:
