@@ -9,6 +9,7 @@ allow; the batch goes on.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from wegings.errors import EXIT_USAGE, InvalidInput
-from wegings.sharing.outcome import Outcome
+from wegings.sharing.outcome import Outcome, Reason, ReasonCode, Rule
 from wegings.sharing.records import UnreadableRecord
 from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json, iso_remembered
 from wegings.sharing.store import SharingReader
@@ -272,16 +273,23 @@ def run_batch(
     their consents and permissions (`SharingReader.prefetch`, `prefetch_consents`); each row
     is then checked and handed on as before, in order.
     """
-    for chunk, failure in _chunks(rows, CHUNK_ROWS):
-        answerable = [row for row in chunk if row.problem is None]
-        reader.prefetch([row.item for row in answerable])
-        reader.prefetch_consents([row.to for row in answerable])
-        for row in chunk:
-            yield _checked(reader, row, now)
-        if failure is not None:
-            # The input failed after these rows (not valid CSV, not UTF-8): they are answered
-            # first, as they would have been one at a time.
-            raise failure
+    reader.read_many()
+    # What exists when the batch starts (the modules, the reader's tables) outlives it: kept
+    # out of the collector's full passes, which would otherwise walk it again and again.
+    gc.freeze()
+    try:
+        for chunk, failure in _chunks(rows, CHUNK_ROWS):
+            answerable = [row for row in chunk if row.problem is None]
+            reader.prefetch([row.item for row in answerable])
+            reader.prefetch_consents([row.to for row in answerable])
+            for row in chunk:
+                yield _checked(reader, row, now)
+            if failure is not None:
+                # The input failed after these rows (not valid CSV, not UTF-8): they are
+                # answered first, as they would have been one at a time.
+                raise failure
+    finally:
+        gc.unfreeze()
 
 
 CHUNK_ROWS = 256
@@ -397,40 +405,120 @@ def _texts(values: Iterable[str]) -> str:
     return "[" + ", ".join([_json_text(value) for value in values]) + "]"
 
 
+# The text of the parts of a line that repeat from row to row: the reasons of a recipient's
+# standing (the same objects for every row to it), the conditions, the fields of what was
+# asked. Each cache is cleared when it reaches `_MAX_CACHED_TEXTS`, so memory stays flat.
+_MAX_CACHED_TEXTS = 4096
+# By the identity of a Reason, with the Reason itself kept beside its text: while an entry
+# holds it, no other object can have its id. Only the reasons a recipient's standing gives
+# (rule 2's, and rule 3's for a form its note permits) are kept: the others name the item.
+_REASON_TEXTS: dict[int, tuple[Reason, str]] = {}
+# Read once: an enum member read through its class costs a property lookup each time.
+_NOTE_RULE = Rule.note_in_force
+_FORM_PERMITTED = ReasonCode.form_permitted
+_LIST_TEXTS: dict[tuple[str, ...], str] = {}
+_ASKED_TEXTS: dict[tuple[Any, ...], str] = {}
+_MEMBER_TEXTS: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def _reason_text(reason: Reason) -> str:
+    """One reason as JSON, as `_decision_line` writes it (remembered by identity)."""
+    entry = _REASON_TEXTS.get(id(reason))
+    if entry is not None and entry[0] is reason:
+        return entry[1]
+    rule = int(reason.rule)
+    text = (
+        f'{{"code": {_json_text(reason.code)}, "message": {_json_text(reason.message)}, '
+        f'"rule": {int.__repr__(rule)}, "effect": {_json_text(reason.effect)}, '
+        f'"ref": {_json_text(reason.ref)}, "member": {_json_text(reason.member)}}}'
+    )
+    if reason.rule is _NOTE_RULE or reason.code is _FORM_PERMITTED:
+        if len(_REASON_TEXTS) >= _MAX_CACHED_TEXTS:
+            _REASON_TEXTS.clear()
+        _REASON_TEXTS[id(reason)] = (reason, text)
+    return text
+
+
+def _list_text(values: tuple[str, ...]) -> str:
+    """A tuple of strings as a JSON list (remembered by value)."""
+    text = _LIST_TEXTS.get(values)
+    if text is None:
+        if type(values) is not tuple:
+            raise TypeError(values)
+        text = _texts(values)
+        if len(_LIST_TEXTS) >= _MAX_CACHED_TEXTS:
+            _LIST_TEXTS.clear()
+        _LIST_TEXTS[values] = text
+    return text
+
+
+def _asked_text(result: CheckResult) -> str:
+    """The fields from "to" to "basis" as JSON, with the comma and space after them."""
+    key = (
+        result.recipient,
+        result.holder,
+        result.purpose,
+        result.at,
+        result.known_at,
+        result.hindsight,
+        result.basis,
+    )
+    text = _ASKED_TEXTS.get(key)
+    if text is None:
+        known = (
+            ""
+            if result.known_at is None
+            else f'"known_at": {_json_text(iso_remembered(result.known_at))}, '
+        )
+        hindsight = '"hindsight": true, ' if result.hindsight else ""
+        text = (
+            f'"to": {_json_text(result.recipient)}, "holder": {_json_text(result.holder)}, '
+            f'"purpose": {_json_text(result.purpose)}, '
+            f'"as_of": {_json_text(iso_remembered(result.at))}, {known}{hindsight}'
+            f'"basis": {_json_text(result.basis)}, '
+        )
+        if len(_ASKED_TEXTS) >= _MAX_CACHED_TEXTS:
+            _ASKED_TEXTS.clear()
+        _ASKED_TEXTS[key] = text
+    return text
+
+
+def _member_text(short: str, outcome: str, conditions: tuple[str, ...]) -> str:
+    """One member of a group's answer as JSON (remembered by value)."""
+    key = (short, outcome, conditions)
+    text = _MEMBER_TEXTS.get(key)
+    if text is None:
+        text = (
+            f'{{"member": {_json_text(short)}, "decision": {_json_text(outcome)}, '
+            f'"conditions": {_list_text(conditions)}}}'
+        )
+        if len(_MEMBER_TEXTS) >= _MAX_CACHED_TEXTS:
+            _MEMBER_TEXTS.clear()
+        _MEMBER_TEXTS[key] = text
+    return text
+
+
 def _decision_line(result: CheckResult, row: int) -> str:
     """`decision_json(result, row=row)` with `"error": null`, as text (see `result_line`)."""
     decision = result.decision
     if type(row) is not int:
         raise TypeError(row)
-    reasons = []
-    for reason in decision.reasons:
-        rule = int(reason.rule)
-        reasons.append(
-            f'{{"code": {_json_text(reason.code)}, "message": {_json_text(reason.message)}, '
-            f'"rule": {int.__repr__(rule)}, "effect": {_json_text(reason.effect)}, '
-            f'"ref": {_json_text(reason.ref)}, "member": {_json_text(reason.member)}}}'
+    reasons = ", ".join([_reason_text(reason) for reason in decision.reasons])
+    if decision.member_outcomes:
+        conditions = dict(decision.member_conditions)
+        members = ", ".join(
+            [
+                _member_text(short, outcome, conditions.get(short, ()))
+                for short, outcome in decision.member_outcomes
+            ]
         )
-    conditions = dict(decision.member_conditions)
-    members = [
-        f'{{"member": {_json_text(short)}, "decision": {_json_text(outcome)}, '
-        f'"conditions": {_texts(conditions.get(short, ()))}}}'
-        for short, outcome in decision.member_outcomes
-    ]
-    known = (
-        ""
-        if result.known_at is None
-        else f'"known_at": {_json_text(iso_remembered(result.known_at))}, '
-    )
-    hindsight = '"hindsight": true, ' if result.hindsight else ""
+    else:
+        members = ""
     return (
         f'{{"row": {int.__repr__(row)}, "decision": {_json_text(decision.outcome)}, '
-        f'"item": {_json_text(result.item.handle)}, "to": {_json_text(result.recipient)}, '
-        f'"holder": {_json_text(result.holder)}, "purpose": {_json_text(result.purpose)}, '
-        f'"as_of": {_json_text(iso_remembered(result.at))}, {known}'
-        f"{hindsight}"
-        f'"basis": {_json_text(result.basis)}, "reasons": [{", ".join(reasons)}], '
-        f'"conditions": {_texts(decision.conditions)}, "members": [{", ".join(members)}], '
-        '"error": null}\n'
+        f'"item": {_json_text(result.item.handle)}, {_asked_text(result)}'
+        f'"reasons": [{reasons}], "conditions": {_list_text(decision.conditions)}, '
+        f'"members": [{members}], "error": null}}\n'
     )
 
 

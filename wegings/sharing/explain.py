@@ -98,6 +98,8 @@ def consent_scope(consent: ConsentFacts, item: ItemFacts) -> str:
 
 def or_group(check: Check, partner: PartnerFacts) -> str:
     """The groups a consent could also have named, as printed after the partner."""
+    if not partner.groups and not check.group_key:
+        return ""  # the common case, without building the sets
     options = sorted(partner.groups | ({check.group_key} if check.group_key else set()))
     return f" or any group it belongs to ({', '.join(options)})" if options else ""
 

@@ -102,10 +102,21 @@ class ItemFacts:
     def __post_init__(self) -> None:
         if not self.handle:
             raise InvalidInput(f"Item #{self.id} has no handle.")
-        require_key(self.originator, f"Item {self.handle}: originator")
-        _require_bool(self.personal_data, f"Item {self.handle}: personal_data")
-        _require_bool(self.unevaluated, f"Item {self.handle}: unevaluated")
-        object.__setattr__(self, "tags", _as_key_set(self.tags, f"Item {self.handle}: tags"))
+        # The checks of the helpers below, each message written only when one fails: a batch
+        # builds an item for every row.
+        originator = self.originator
+        if (
+            not originator
+            or type(originator) is not str
+            or originator != originator.strip().lower()
+        ):
+            require_key(originator, f"Item {self.handle}: originator")
+        if type(self.personal_data) is not bool:
+            _require_bool(self.personal_data, f"Item {self.handle}: personal_data")
+        if type(self.unevaluated) is not bool:
+            _require_bool(self.unevaluated, f"Item {self.handle}: unevaluated")
+        if type(self.tags) is not frozenset:
+            object.__setattr__(self, "tags", _as_key_set(self.tags, f"Item {self.handle}: tags"))
 
 
 @dataclass(frozen=True, slots=True)

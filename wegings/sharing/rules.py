@@ -319,8 +319,25 @@ def _check_partner(
             rule_3_forms_permitted(check, standing_of, reasons)
         rule_4_higher_permission(check, standing_of, reasons)
 
-    outcome = min((reason.effect for reason in reasons), default=Outcome.allowed)
-    return outcome, reasons, relied, note
+    return _worst_effect(reasons), reasons, relied, note
+
+
+_DENIED, _NEEDS_PERMISSION, _ALLOWED = Outcome.denied, Outcome.needs_permission, Outcome.allowed
+
+
+def _worst_effect(reasons: Sequence[Reason]) -> Outcome:
+    """The worst effect of `reasons` (allowed when there are none), by identity: comparing
+    outcomes through their order is slow, and every check of a batch asks this."""
+    outcome = _ALLOWED
+    for reason in reasons:
+        effect = reason.effect
+        if effect is _DENIED:
+            return effect
+        if effect is _NEEDS_PERMISSION:
+            outcome = effect
+        elif effect is not _ALLOWED:  # not a member: compare as the order does
+            return min((r.effect for r in reasons), default=_ALLOWED)
+    return outcome
 
 
 def _originator_is_party(check: Check, partner: PartnerFacts, member: str | None) -> Reason:
@@ -363,7 +380,7 @@ def rule_1_third_party(
     at = check.at
     short = partner.short
     groups = partner.groups
-    joined_at = dict(partner.joined)
+    joined_at: dict[str, datetime] | None = None  # made when a consent to a group is met
     group_key = check.group_key
     best: ConsentFacts | None = None
     best_key: tuple[int, int, timedelta, int] | None = None
@@ -380,6 +397,8 @@ def rule_1_third_party(
             # member who joined later was not weighed by it (the same holds for permissions).
             # A letter recorded late was given no later than its window opens.
             given = min(consent.valid_from, consent.recorded_at)
+            if joined_at is None:
+                joined_at = dict(partner.joined)
             joined = joined_at.get(target)
             if joined is None or joined > given:
                 continue
@@ -708,18 +727,43 @@ def _conditions(
     `recipient` is None when there is no one to provide to (an empty group): then only what
     every provision of the item carries.
     """
+    item = check.item
+    # Handing an item back to its own originator reveals nothing about the source.
+    protect_source = item.originator != check.holder and item.originator != recipient
+    relied_conditions = None if relied is None else relied.conditions
+    note_conditions = None if note is None else note.conditions
+    key: tuple[object, ...] | None = None
+    if type(relied_conditions) in _KEYABLE and type(note_conditions) in _KEYABLE:
+        key = (check.our_name, relied_conditions, note_conditions, protect_source,
+               item.personal_data)  # fmt: skip
+        try:
+            found = _CONDITIONS.get(key)
+        except TypeError:  # a condition that is no text: built below, and not kept
+            key = found = None
+        if found is not None:
+            return found
     conditions: dict[str, None] = {explain.onward_condition(check.our_name): None}
     if relied is not None:
         conditions.update(dict.fromkeys(relied.conditions))
     if note is not None:
         conditions.update(dict.fromkeys(note.conditions))
-    item = check.item
-    # Handing an item back to its own originator reveals nothing about the source.
-    if item.originator != check.holder and item.originator != recipient:
+    if protect_source:
         conditions[explain.SOURCE_PROTECTION_CONDITION] = None
     if item.personal_data:
         conditions[explain.PERSONAL_DATA_CONDITION] = None
-    return tuple(conditions)
+    found = tuple(conditions)
+    if key is not None:
+        if len(_CONDITIONS) >= _MAX_CACHED_CONDITIONS:
+            _CONDITIONS.clear()
+        _CONDITIONS[key] = found
+    return found
+
+
+# The conditions for each combination of what they are made of (a batch meets a few): the same
+# tuple as `_conditions` builds, by its parts (bounded); only parts held in tuples are keys.
+_CONDITIONS: dict[tuple[object, ...], tuple[str, ...]] = {}
+_MAX_CACHED_CONDITIONS = 1024
+_KEYABLE = (tuple, type(None))
 
 
 def _group_conditions(

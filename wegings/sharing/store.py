@@ -84,6 +84,12 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 _MAX_CACHED_NAMES = 10_000
+# How many recipients' standings at a moment a reader keeps (each holds its reasons).
+_MAX_CACHED_STANDINGS = 4_096
+# A batch's SQLite connection: its page cache (KiB) and how much of the file it maps, so
+# that its many index searches read pages from memory instead of a system call for each.
+_BATCH_CACHE_KIB = 65_536
+_BATCH_MMAP_BYTES = 1 << 30
 _MAX_VERIFIED = 100_000
 # Item corrections are read whole when a reader opens while there are at most this many (their
 # events are read then anyway); beyond, each check reads its item's own.
@@ -326,19 +332,20 @@ class SharingReader:
         self._format = dialect.paramstyle in ("format", "pyformat")
         # PostgreSQL plans every new statement text: there, `prefetch` passes arrays.
         self._arrays = dialect.name == "postgresql"
+        self._sqlite = dialect.name == "sqlite"
         self._partners: dict[str, _Partner] = {}
         self._partner_ids: dict[int, str] = {}
         self._groups: dict[str, _Group] = {}
         self._partner_facts: dict[tuple[str, tuple[tuple[str, datetime], ...]], PartnerFacts] = {}
         self._group_facts: dict[tuple[str, tuple[int, ...]], GroupFacts] = {}
         self._consent_sql: dict[tuple[int, int], str] = {}
-        self._recipients: dict[str, Recipient] = {}
-        self._recipients_at: tuple[datetime, datetime] | None = None
+        # The recipients by (the name as given, at, known_at): most checks of a batch share a
+        # few moments (bounded; cleared when full).
+        self._recipients: dict[tuple[str, datetime, datetime], Recipient] = {}
         # What rules 2-4 find about each recipient at one moment (`rules.standing`), by the
-        # identity of its facts (each entry holds them, so the id stays theirs); the same for
-        # every row to that recipient then, and dropped when a row asks about another moment.
-        self._standings: dict[int, Standing] = {}
-        self._standings_at: tuple[datetime, datetime] | None = None
+        # identity of its facts (each entry holds them, so the id stays theirs) and the
+        # moments; the same for every row to that recipient then (bounded; cleared when full).
+        self._standings: dict[tuple[int, datetime, datetime], Standing] = {}
         self._verified: set[tuple[str, int]] = set()
         self._cutoffs: dict[str, tuple[str, datetime]] = {}
         # The revocation the trail records for each consent: (revocation id, its snapshot).
@@ -385,6 +392,14 @@ class SharingReader:
         self._load_corrections()
 
     # ------------------------------------------------------------------ raw access
+
+    def read_many(self) -> None:
+        """Prepare this reader's connection for a batch, which reads many pages of a large
+        file: on SQLite a larger page cache and memory-mapped reads (settings of this
+        connection only, which change no answer; the session closes it at its end)."""
+        if self._sqlite:
+            self._rows(f"PRAGMA cache_size = -{_BATCH_CACHE_KIB}")
+            self._rows(f"PRAGMA mmap_size = {_BATCH_MMAP_BYTES}")
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one query on the raw connection; a driver error becomes a StoreError."""
@@ -1081,17 +1096,15 @@ class SharingReader:
 
     def recipient(self, value: str, at: datetime, known_at: datetime | None = None) -> Recipient:
         """The partner or group named `value` at `at`, as on record at `known_at` (default `at`)."""
-        # Most checks of a batch share one moment, so the answers for it are kept (bounded by
-        # the number of partners and groups) until a row asks about another moment.
-        moments = (at, at if known_at is None else known_at)
-        if moments != self._recipients_at:
-            self._recipients.clear()
-            self._recipients_at = moments
-        found = self._recipients.get(value)
+        # Most checks of a batch share one moment or a few, so the answers are kept by name
+        # and moments (bounded).
+        key = (value, at, at if known_at is None else known_at)
+        found = self._recipients.get(key)
         if found is None:
-            found = self._recipient(value, *moments)
-            if len(self._recipients) < _MAX_CACHED_NAMES:
-                self._recipients[value] = found
+            found = self._recipient(*key)
+            if len(self._recipients) >= _MAX_CACHED_NAMES:
+                self._recipients.clear()
+            self._recipients[key] = found
         return found
 
     def _recipient(self, value: str, at: datetime, known_at: datetime) -> Recipient:
@@ -1126,15 +1139,13 @@ class SharingReader:
 
     def _standing(self, recipient: Recipient, at: datetime, known_at: datetime) -> Standing:
         """`rules.standing(recipient, at, known_at)`, computed once per recipient and moment."""
-        moments = (at, known_at)
-        if moments != self._standings_at:
-            self._standings.clear()
-            self._standings_at = moments
-        found = self._standings.get(id(recipient))
+        key = (id(recipient), at, known_at)
+        found = self._standings.get(key)
         if found is None or found.recipient is not recipient:
             found = standing(recipient, at, known_at)
-            if len(self._standings) < _MAX_CACHED_NAMES:
-                self._standings[id(recipient)] = found
+            if len(self._standings) >= _MAX_CACHED_STANDINGS:
+                self._standings.clear()
+            self._standings[key] = found
         return found
 
     def _is_member(self, partner_id: int, group: str, at: datetime, known_at: datetime) -> bool:
