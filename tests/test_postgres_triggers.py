@@ -32,7 +32,7 @@ from tests.conftest import admin_sql
 from wegings.cli import app
 from wegings.store import audit
 from wegings.store.audit import AUDITED, record_change
-from wegings.store.chain import GENESIS_HASH, chain_hash, event_bytes
+from wegings.store.chain import GENESIS_HASH, canonical, chain_hash, event_bytes
 from wegings.store.engine import WRITE_LOCK_KEY
 from wegings.store.models import Partner
 from wegings.store.server import (
@@ -45,6 +45,8 @@ from wegings.store.server import (
     INSERT_TRIGGERS,
     MAX_EVENT_AGE_SECONDS,
     NODE_GUARD,
+    NOTE_PARTNER,
+    NOTE_PARTNER_TABLES,
     OWNER_ROLE,
     RECORD_AUDITED,
     ROLES,
@@ -188,16 +190,18 @@ def event_row(
     entity_id: str = "1",
     action: str = "partner.create",
     digest: str | None = None,
+    change: str = "{}",
 ) -> Statement:
     """An INSERT of an audit event with these fields and, unless `digest` says otherwise, the
     hash wegings gives them (`chain.chain_hash`)."""
     if digest is None:
-        digest = chain_hash(seq, iso(at), actor, action, entity, entity_id, "{}", prev_hash)
+        digest = chain_hash(seq, iso(at), actor, action, entity, entity_id, change, prev_hash)
     return (
         "INSERT INTO audit_event (seq, at, actor, action, entity, entity_id, change, prev_hash, "
         "hash) VALUES (:seq, CAST(:at AS timestamp), :actor, :action, :entity, :entity_id, "
-        "'{}', :prev, :hash)",
+        ":change, :prev, :hash)",
         {
+            "change": change,
             "seq": seq,
             "at": naive_utc(at),
             "actor": actor,
@@ -210,10 +214,37 @@ def event_row(
     )
 
 
-def node_row(level: int, idx: int, digest: str = "ab" * 32) -> Statement:
-    """An INSERT of an audit tree node."""
+def partner_change(login: str, ident: int, at: datetime, short: str = "zz") -> str:
+    """The change wegings records for the partner `partner_row` inserts."""
+    snapshot = {
+        "id": ident,
+        "short": short,
+        "name": "Dienst Z",
+        "country": "XZ",
+        "kind": "civil",
+        "notes": "",
+        "created_at": iso(at),
+        "created_by": login,
+    }
+    return canonical(snapshot)
+
+
+def node_row(level: int, idx: int, digest: str | None = None) -> Statement:
+    """An INSERT of an audit tree node with the hash `digest`, else the one wegings gives it
+    (of its event, or its two children, as they are in the transaction; 'ab…' without them)."""
+    leaf = (
+        "SELECT encode(sha256('\\x00'::bytea || wegings_audit_event_bytes(e.seq, e.at, e.actor, "
+        "e.action, e.entity, e.entity_id, e.change, e.prev_hash, e.os_login)), 'hex') "
+        "FROM audit_event e WHERE e.seq = :idx + 1"
+    )
+    inner = (
+        "SELECT encode(sha256('\\x01'::bytea || decode(l.hash, 'hex') || decode(r.hash, 'hex')), "
+        "'hex') FROM audit_node l, audit_node r WHERE l.level = :level - 1 AND l.idx = 2 * :idx "
+        "AND r.level = :level - 1 AND r.idx = 2 * :idx + 1"
+    )
     return (
-        "INSERT INTO audit_node (level, idx, hash) VALUES (:level, :idx, :hash)",
+        "INSERT INTO audit_node (level, idx, hash) VALUES (:level, :idx, coalesce(:hash, "  # noqa: S608
+        f"CASE WHEN :level = 0 THEN ({leaf}) ELSE ({inner}) END, '{'ab' * 32}'))",
         {"level": level, "idx": idx, "hash": digest},
     )
 
@@ -388,6 +419,68 @@ def test_a_node_no_event_completes_is_refused(team: Team) -> None:
         (0, 1),
         (1, 0),
     ]
+
+
+def test_a_node_with_another_hash_than_wegings_gives_it_is_refused(team: Team) -> None:
+    """A node is its event's leaf hash, or its children's hash: one typed in otherwise would
+    break every proof, and `audit verify` for everybody, from then on."""
+    ok(team.cli("desk", *NEW_PARTNER))
+    desk = team.logins["desk"]
+    url = team.url_of("desk")
+    seq, last = head(team.url)
+    now = server_now(team.url)
+    record = partner_row(desk, "zz", ident=2, at=now)
+    event = event_row(seq + 1, last, desk, entity_id="2", at=now)
+    for nodes, bad in (
+        ((node_row(0, 1, "ab" * 32),), "(0, 1)"),
+        ((node_row(0, 1), node_row(1, 0, "cd" * 32)), "(1, 0)"),
+    ):
+        state, message = attempt(url, record, event, *nodes)
+        assert (state, message.split(" must be ")[0]) == (
+            "23000",
+            f"audit tree node {bad} refused: its hash",
+        )
+    # (partner 2 from its sequence: an id typed in would be handed out again, to the next write)
+    change = partner_change(desk, 2, now)
+    event = event_row(seq + 1, last, desk, entity_id="2", at=now, change=change)
+    committed(url, partner_row(desk, "zz", at=now), event, node_row(0, 1), node_row(1, 0))
+    ok(
+        team.cli(
+            "desk",
+            "new-partner",
+            "Dienst BSV",
+            "--short",
+            "bsv",
+            "--country",
+            "XR",
+            "--kind",
+            "civil",
+        )
+    )
+    assert admin_sql(team.url, "SELECT count(*) FROM audit_node") == [(4,)]
+
+
+def test_an_event_whose_change_is_not_its_record_does_not_commit(team: Team) -> None:
+    """`audit verify` holds each record to its event's change: an event typed in with any other
+    would be a break, for everybody, for good."""
+    ok(team.cli("desk", *NEW_PARTNER))
+    desk = team.logins["desk"]
+    url = team.url_of("desk")
+    seq, last = head(team.url)
+    now = server_now(team.url)
+    right = partner_change(desk, 2, now)
+    nodes = (node_row(0, 1), node_row(1, 0))
+    for change in ("{}", right.replace("Dienst Z", "Dienst Y"), right + " ", "not json"):
+        row = event_row(seq + 1, last, desk, entity_id="2", at=now, change=change)
+        assert attempt(url, partner_row(desk, ident=2, at=now), row, *nodes) == (
+            refused_as_integrity(
+                f"audit event 2 refused: its change is not partner '2' as recorded, which is "
+                f"{right}"
+            )
+        ), change
+    row = event_row(seq + 1, last, desk, entity_id="2", at=now, change=right)
+    committed(url, partner_row(desk, at=now), row, *nodes)
+    still_writable(team, "bsv")
 
 
 def _duplicate_node_message() -> str:
@@ -826,6 +919,66 @@ def test_a_note_is_not_established_by_its_author_even_by_hand(team: Team) -> Non
     ]
 
 
+def test_a_note_is_established_and_withdrawn_only_as_its_own_partners(team: Team) -> None:
+    """The DG may establish rvd's standaard note; not as the established note of smi, whose
+    own note is verhoogd (the minister's), nor withdraw a note in the name of another partner."""
+    ok(team.cli("desk", *NEW_PARTNER))
+    ok(
+        team.cli(
+            "desk",
+            "new-partner",
+            "Dienst SMI",
+            "--short",
+            "smi",
+            "--country",
+            "XR",
+            "--kind",
+            "civil",
+        )
+    )
+    ok(team.cli("assessor", "score", "rvd", "--answers", str(STANDAARD)))
+    ok(team.cli("assessor", "score", "smi", "--answers", str(VERHOOGD)))
+    dg = team.logins["dg"]
+    url = team.url_of("dg")
+    now = naive_utc(server_now(team.url))
+    establishment = (
+        "INSERT INTO note_establishment (note_id, partner_id, role, established_by, "
+        "established_at, review_due, decision) VALUES (1, 2, 'dg', :by, CAST(:at AS timestamp), "
+        "CAST(:at AS timestamp) + interval '1 year', '')",
+        {"by": dg, "at": now},
+    )
+    assert attempt(url, establishment) == refused_as_integrity(
+        "note_establishment of note 1 refused: it is a note of partner 1, not of partner 2"
+    )
+    withdrawal = (
+        "INSERT INTO note_withdrawal (note_id, partner_id, withdrawn_by, withdrawn_at, reason) "
+        "VALUES (2, 1, :by, CAST(:at AS timestamp), 'Ingetrokken')",
+        {"by": dg, "at": now},
+    )
+    assert attempt(url, withdrawal) == refused_as_integrity(
+        "note_withdrawal of note 2 refused: it is a note of partner 2, not of partner 1"
+    )
+    ok(team.cli("dg", "establish", "rvd", "--role", "dg"))
+    assert admin_sql(team.url, "SELECT note_id, partner_id FROM note_establishment") == [(1, 1)]
+
+
+def test_nobody_but_the_owner_creates_objects_in_the_schema(team: Team) -> None:
+    """PostgreSQL before 15 lets PUBLIC create in the public schema: `db init-roles` takes that
+    back, so no login's function or operator can stand in for the catalog's in others' queries."""
+    admin_sql(team.url, "GRANT CREATE ON SCHEMA public TO PUBLIC")
+    again = CliRunner().invoke(app, ["db", "init-roles"], env={"WEGINGS_DATABASE_URL": team.url})
+    assert again.exit_code == 0, again.output
+    for role in ROLES:
+        for sql in (
+            "CREATE TABLE public.mine (a int)",
+            "CREATE FUNCTION public.lower(varchar) RETURNS text LANGUAGE sql AS 'SELECT 1::text'",
+        ):
+            assert attempt(team.url_of(role), sql) == (
+                "42501",
+                "permission denied for schema public",
+            ), (role, sql)
+
+
 def test_a_permission_is_granted_only_in_a_role_that_may(team: Team) -> None:
     ok(team.cli("desk", *NEW_PARTNER))
     ok(team.cli("desk", "new-item", "AIVD-1", "--originator", "self", "--subject", "Stuk"))
@@ -901,6 +1054,8 @@ def _expected_triggers() -> list[tuple[object, ...]]:
             expected.append((table, RECORD_AUDITED))
         if table in AUTHORITY_TRIGGERS:
             expected.append((table, AUTHORITY_TRIGGERS[table]))
+        if table in NOTE_PARTNER_TABLES:
+            expected.append((table, NOTE_PARTNER))
     expected += [("audit_event", EVENT_GUARD), ("audit_event", EVENT_COMPLETE)]
     expected.append(("audit_node", NODE_GUARD))
     return [(table, name, 1) for table, name in sorted(expected)]

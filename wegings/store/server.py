@@ -219,6 +219,9 @@ def apply_privileges(session: Session) -> int:
     ).scalar_one():
         # Only a member of the owner role may give it tables (and run `db upgrade` as it).
         run(text(f"GRANT {owner} TO CURRENT_USER"))
+    # Nobody else creates objects in the schema (PostgreSQL before 15 lets PUBLIC): a function
+    # or operator of a login's own there could stand in for the catalog's in others' queries.
+    run(text(f"REVOKE CREATE ON SCHEMA {_ident(schema)} FROM PUBLIC"))
     run(text(f"GRANT USAGE, CREATE ON SCHEMA {_ident(schema)} TO {owner}"))
     for group in groups:
         run(text(f"GRANT USAGE ON SCHEMA {_ident(schema)} TO {_ident(group)}"))
@@ -323,15 +326,20 @@ INSERT_GUARD = "wegings_insert_guard"
 EVENT_GUARD = "wegings_audit_event_next"
 """audit_event: waits for the writer lock, refuses anything but the login's next event."""
 NODE_GUARD = "wegings_audit_node_due"
-"""audit_node: waits for the writer lock, refuses a node no event on the trail completes."""
+"""audit_node: waits for the writer lock, refuses a node no event on the trail completes, or
+with another hash than its event's leaf hash or its two children's node hash (recomputed)."""
 EVENT_COMPLETE = "wegings_audit_event_complete"
-"""audit_event, at commit: refuses an event without its tree nodes, or without its record."""
+"""audit_event, at commit: refuses an event without its tree nodes, without its record, or
+whose `change` is not its record as wegings writes it (recomputed)."""
 RECORD_AUDITED = "wegings_record_audited"
 """Every record table, at commit: refuses a record without its audit event, or whose recorded
 time (`RECORDED_TIME_COLUMNS`) is not its event's."""
 NOTE_AUTHORITY = "wegings_note_authority"
 """note_establishment: refuses a role the login does not hold, a `verhoogd` note established by
 anyone but the minister, and a note established by its own author (four eyes)."""
+NOTE_PARTNER = "wegings_note_partner"
+"""note_establishment, note_withdrawal: refuses a row whose `partner_id` is not its note's
+partner (else a standaard note of one partner could stand as another's established note)."""
 PERMISSION_AUTHORITY = "wegings_permission_authority"
 """permission: refuses a role other than the minister's or the DG's, or one the login lacks."""
 
@@ -342,12 +350,16 @@ INSERT_TRIGGERS = (
     EVENT_COMPLETE,
     RECORD_AUDITED,
     NOTE_AUTHORITY,
+    NOTE_PARTNER,
     PERMISSION_AUTHORITY,
 )
 """The triggers (each named as its function) `apply_privileges` installs besides append-only."""
 
 AUTHORITY_TRIGGERS = {"note_establishment": NOTE_AUTHORITY, "permission": PERMISSION_AUTHORITY}
 """The tables of decisions only the minister or the DG takes, and the trigger that says so."""
+
+NOTE_PARTNER_TABLES = ("note_establishment", "note_withdrawal")
+"""The tables that name a note and its partner both, which `NOTE_PARTNER` keeps in step."""
 
 EVENT_BYTES_FUNCTION = "wegings_audit_event_bytes"
 """An audit event's canonical bytes in SQL, as `wegings.store.chain.event_bytes` makes them: the
@@ -455,6 +467,7 @@ END""",  # noqa: S608
         NODE_GUARD: f"""
 DECLARE
   completing numeric;
+  expected text;
 BEGIN
   {lock}
   IF NEW.level IS NULL OR NEW.idx IS NULL OR NEW.level < 0 OR NEW.level > {MAX_NODE_LEVEL}
@@ -480,6 +493,27 @@ BEGIN
       NEW.level, NEW.idx, (NEW.idx::numeric + 1) * (1::bigint << NEW.level)
       USING ERRCODE = 'integrity_constraint_violation', {hint};
   END IF;
+  -- The hash wegings computes (merkle, RFC 6962): a leaf hashes its event, a node its two
+  -- children, stored before it; any other would break every proof and `audit verify` for all.
+  IF NEW.level = 0 THEN
+    SELECT encode(sha256('\\x00'::bytea || {event_bytes}(e.seq, e.at, e.actor, e.action,
+      e.entity, e.entity_id, e.change, e.prev_hash, to_jsonb(e) ->> 'os_login')), 'hex')
+      INTO expected FROM {events} e WHERE e.seq = NEW.idx + 1;
+  ELSE
+    SELECT encode(sha256('\\x01'::bytea || decode(l.hash, 'hex') || decode(r.hash, 'hex')),
+      'hex') INTO expected FROM {nodes} l, {nodes} r
+      WHERE l.level = NEW.level - 1 AND l.idx = 2 * NEW.idx
+      AND r.level = NEW.level - 1 AND r.idx = 2 * NEW.idx + 1;
+  END IF;
+  IF expected IS NULL THEN
+    RAISE EXCEPTION 'audit tree node (%, %) refused: the nodes below it are not stored yet',
+      NEW.level, NEW.idx USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  IF NEW.hash IS DISTINCT FROM expected THEN
+    RAISE EXCEPTION
+      'audit tree node (%, %) refused: its hash must be %, the hash of what it covers',
+      NEW.level, NEW.idx, expected USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
   RETURN NEW;
 END""",  # noqa: S608
         # TG_ARGV: the pairs (entity, table) of the audited records.
@@ -489,7 +523,8 @@ DECLARE
   span bigint := 1;
   record_table text;
   id_type text;
-  present boolean;
+  stored jsonb;
+  expected_change text;
   events_of_record bigint;
 BEGIN
   WHILE span <= NEW.seq AND NEW.seq % span = 0 LOOP
@@ -516,12 +551,12 @@ BEGIN
     WHERE a.attrelid = format('%I.%I', {_literal(schema)}, record_table)::regclass
     AND a.attname = 'id' AND NOT a.attisdropped;
   BEGIN
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I WHERE id = CAST($1 AS %s))',
-      {_literal(schema)}, record_table, id_type) INTO present USING NEW.entity_id;
+    EXECUTE format('SELECT to_jsonb(r) FROM %I.%I r WHERE id = CAST($1 AS %s)',
+      {_literal(schema)}, record_table, id_type) INTO stored USING NEW.entity_id;
   EXCEPTION WHEN data_exception THEN
-    present := false;
+    stored := NULL;
   END;
-  IF NOT present THEN
+  IF stored IS NULL THEN
     RAISE EXCEPTION 'audit event % names % %, which is not recorded',
       NEW.seq, NEW.entity, quote_literal(NEW.entity_id)
       USING ERRCODE = 'integrity_constraint_violation', {hint};
@@ -531,6 +566,22 @@ BEGIN
   IF events_of_record > 1 THEN
     RAISE EXCEPTION 'audit event % names % %, which has its audit event already',
       NEW.seq, NEW.entity, quote_literal(NEW.entity_id)
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  -- Its change is the record as wegings writes it (chain.canonical of audit.snapshot), the
+  -- text `audit verify` holds the record to: any other would be a break for everybody.
+  SELECT '{{' || coalesce(string_agg(to_json(j.key)::text || ':' || CASE
+      WHEN jsonb_typeof(j.value) = 'null' THEN 'null'
+      WHEN a.atttypid = 'timestamp'::regtype
+        THEN to_json({_iso_sql("(j.value #>> '{}')::timestamp")})::text
+      ELSE j.value::text END, ',' ORDER BY j.key COLLATE "C"), '') || '}}'
+    INTO expected_change
+    FROM jsonb_each(stored) j JOIN pg_attribute a
+      ON a.attrelid = format('%I.%I', {_literal(schema)}, record_table)::regclass
+      AND a.attname = j.key;
+  IF NEW.change IS DISTINCT FROM expected_change THEN
+    RAISE EXCEPTION 'audit event % refused: its change is not % % as recorded, which is %',
+      NEW.seq, NEW.entity, quote_literal(NEW.entity_id), expected_change
       USING ERRCODE = 'integrity_constraint_violation', {hint};
   END IF;
   RETURN NULL;
@@ -586,6 +637,18 @@ BEGIN
   END IF;
   RETURN NEW;
 END""",  # noqa: S608
+        NOTE_PARTNER: f"""
+DECLARE
+  note_partner integer;
+BEGIN
+  SELECT n.partner_id INTO note_partner FROM {notes} n WHERE n.id = NEW.note_id;
+  IF FOUND AND NEW.partner_id IS DISTINCT FROM note_partner THEN
+    RAISE EXCEPTION '% of note % refused: it is a note of partner %, not of partner %',
+      TG_TABLE_NAME, NEW.note_id, note_partner, coalesce(NEW.partner_id::text, 'none')
+      USING ERRCODE = 'integrity_constraint_violation', {hint};
+  END IF;
+  RETURN NEW;
+END""",  # noqa: S608
         PERMISSION_AUTHORITY: f"""
 BEGIN
   {_authority("a permission is granted")}
@@ -616,6 +679,15 @@ def _authority(decision: str) -> str:
   END IF;"""
 
 
+def _iso_sql(moment: str) -> str:
+    """The SQL of `timeutil.iso` of the `timestamp` (naive UTC) `moment`: ISO 8601 with `T`,
+    the microseconds only when there are any, and `Z`."""
+    return (
+        f"to_char({moment}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN {moment} = "
+        f"date_trunc('second', {moment}) THEN '' ELSE to_char({moment}, '.US') END || 'Z'"
+    )
+
+
 def _event_bytes_function(schema: str) -> str:
     r"""CREATE the SQL function of an event's canonical bytes (`EVENT_BYTES_FUNCTION`).
 
@@ -627,10 +699,7 @@ def _event_bytes_function(schema: str) -> str:
     when there are any, and `Z`; the OS login is a ninth element only when there is one.
     """
     as_json = "coalesce(to_json({})::text, 'null')".format
-    at = (
-        "to_char($2, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN $2 = date_trunc('second', $2) "
-        "THEN '' ELSE to_char($2, '.US') END || 'Z'"
-    )
+    at = _iso_sql("$2")
     fields = [
         "coalesce($1::text, 'null')",
         as_json(f"CASE WHEN $2 IS NULL THEN NULL ELSE {at} END"),
@@ -732,6 +801,8 @@ def install_insert_triggers(session: Session, schema: str, tables: list[str]) ->
             trigger(table, RECORD_AUDITED, [audited[table], *times], at_commit=True)
         if table in AUTHORITY_TRIGGERS:
             trigger(table, AUTHORITY_TRIGGERS[table], [])
+        if table in NOTE_PARTNER_TABLES:
+            trigger(table, NOTE_PARTNER, [])
     if "audit_event" in tables:
         trigger("audit_event", EVENT_GUARD, [])
         pairs = [name for table, entity in sorted(audited.items()) for name in (entity, table)]
