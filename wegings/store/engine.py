@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -369,6 +370,13 @@ def describe_server_error(exc: BaseException, where: str) -> StoreError:
         )
     if sqlstate == "25006":
         return read_only_error(where)
+    if sqlstate is None and _is_operational(orig):
+        # libpq reports a refusal at connection time without a SQLSTATE: tell the login and
+        # the database refused apart from a server that cannot be reached.
+        if _NO_SUCH_DATABASE.search(text):
+            sqlstate = "3D000"
+        elif any(sign in lowered for sign in _LOGIN_REFUSED) or _LOGIN_REFUSED_ROLE.search(text):
+            sqlstate = "28000"
     if sqlstate in ("28P01", "28000") or "authentication failed" in lowered:
         return StoreError(
             f"The server refused the login for {where} ({text}): check the user and password "
@@ -402,6 +410,16 @@ def describe_server_error(exc: BaseException, where: str) -> StoreError:
         return StoreError(f"Cannot reach the database server of {where}: {text}; {unchanged}.")
     code = f" (SQLSTATE {sqlstate})" if sqlstate else ""
     return StoreError(f"Database error at {where}: {text}{code}; {unchanged}.")
+
+
+_NO_SUCH_DATABASE = re.compile(r'database "[^"]*" does not exist')
+_LOGIN_REFUSED = (
+    "no password supplied",
+    "password authentication failed",
+    "peer authentication failed",
+    "no pg_hba.conf entry",
+)
+_LOGIN_REFUSED_ROLE = re.compile(r'role "[^"]*" does not exist')
 
 
 def _is_operational(error: BaseException) -> bool:
@@ -1019,7 +1037,8 @@ def pg_dump_hint(location: Location, target: Path) -> str:
     return (
         "A server database is backed up with PostgreSQL's pg_dump, not copied: "
         f"pg_dump --format=custom --file={shlex.quote(str(target))} {shlex.quote(url)}; "
-        "restore it with pg_restore --dbname=URL into a new database and check it there with "
+        "restore it into a new database with pg_restore --no-owner --no-privileges "
+        "--dbname=URL, run `wegings db init-roles` there, and check it with "
         "`wegings audit verify --expect SEQ:HASH`, the head written down with the dump."
     )
 
