@@ -600,6 +600,7 @@ def test_partner_selects_its_records(keyed: World, tmp_path: Path) -> None:
     target = tmp_path / "rvd"
     result = keyed.run("export", str(target), "--partner", "RVD")
     assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"Wrote the dossier {target}: 1 partner, 1 note version, ")
     assert [p["short"] for p in records(target, "partner")] == ["rvd"]
     # To rvd itself and to the CTG, which rvd was a member of; not the transfer to smi.
     assert [t["recipient"] for t in records(target, "transfer")] == ["rvd", "ctg"]

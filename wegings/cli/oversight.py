@@ -269,10 +269,17 @@ def export(
             since_note=since_note,
         )
     counts = exported.counts
+
+    def count(kind: str, one: str, many: str) -> str:
+        return f"{counts[kind]} {one if counts[kind] == 1 else many}"
+
+    events = f"{exported.events} audit event{'' if exported.events == 1 else 's'}"
     output.say(
-        f"Wrote the dossier {directory}: {counts['partner']} partners, {counts['note']} note "
-        f"versions, {counts['transfer']} transfers, {counts['consent']} consents, "
-        f"{counts['permission']} permissions, {exported.events} audit events with their "
+        f"Wrote the dossier {directory}: {count('partner', 'partner', 'partners')}, "
+        f"{count('note', 'note version', 'note versions')}, "
+        f"{count('transfer', 'transfer', 'transfers')}, "
+        f"{count('consent', 'consent', 'consents')}, "
+        f"{count('permission', 'permission', 'permissions')}, {events} with their "
         f"proofs, checkpoint of {exported.checkpoint.origin} at {exported.checkpoint.size} "
         f"events{'' if since_note is None else ', and a consistency proof from the one kept'}. "
         f"Check it with `wegings export verify {directory} --key VERIFIER_KEY`."
