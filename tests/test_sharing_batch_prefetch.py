@@ -73,6 +73,24 @@ def test_few_cached_standing_consents_give_the_same_answers(
     assert batched(db, checked) == answers
 
 
+def test_a_chunk_reads_in_full_only_the_consents_its_own_checks_could_rely_on(
+    db: Location,
+) -> None:
+    """Per check, not per chunk: rvd's X-1 to bsv beside RVD-2 to smi reads X-1's consent to
+    bsv and RVD-2's to the CTG (which smi is in), not X-1's to smi."""
+    bsv = add_consent(db, now=utcnow() - timedelta(hours=1), to="bsv", item="rvd/X-1",
+                      valid_until=utcnow() + timedelta(days=90))  # fmt: skip
+    with session_scope(db, write=False) as session:
+        live_now(session)
+        reader = SharingReader(session, service_name="AIVD")
+        reader.read_many()
+        reader.prefetch(["rvd/X-1", "RVD-2"])
+        reader.prefetch_consents([("rvd/X-1", "bsv"), ("RVD-2", "smi")])
+        assert sorted(reader._consent_rows) == [2, bsv]
+        reader.prefetch_consents([("rvd/X-1", "smi"), ("RVD-2", "bsv")])
+        assert sorted(reader._consent_rows) == [1]
+
+
 def test_a_row_held_by_a_partner_reads_its_own_consents(
     db: Location, monkeypatch: pytest.MonkeyPatch
 ) -> None:

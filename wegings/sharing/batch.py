@@ -281,7 +281,7 @@ def run_batch(
         for chunk, failure in _chunks(rows, CHUNK_ROWS):
             answerable = [row for row in chunk if row.problem is None]
             reader.prefetch([row.item for row in answerable])
-            reader.prefetch_consents([row.to for row in answerable])
+            reader.prefetch_consents([(row.item, row.to) for row in answerable])
             for row in chunk:
                 yield _checked(reader, row, now)
             if failure is not None:

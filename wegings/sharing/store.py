@@ -900,27 +900,29 @@ class SharingReader:
         self._prefetch_consents(found)
         self._prefetch_permissions(found)
 
-    def prefetch_consents(self, recipients: Iterable[str]) -> None:
-        """After `prefetch`, read in one query the consents a check of its items to one of
-        `recipients` (the names the next checks go to) could rely on: those of the items and
-        the standing ones for their tags, to a name such a check could match. A check then
-        needs no query for them; they are kept until the next call."""
+    def prefetch_consents(self, checks: Iterable[tuple[str, str]]) -> None:
+        """After `prefetch`, read in one query the consents the next checks (item, recipient)
+        could rely on: for each, those of its item and the standing ones for its tags, to a
+        name a check to that recipient could match. A check then needs no query for them; they
+        are kept until the next call (a check that needs one not read reads it itself)."""
         self._consent_rows = {}
-        items = [row for rows in self._prefetched.values() for row in rows]
-        names: set[str] = set()
-        for value in set(recipients):
-            names |= self._names_matched(value)
-        if not names:
-            return
-        ids: set[Any] = set()
-        for listed in self._item_consents.values():
-            ids.update(consent_id for consent_id, to in listed if to in names)
         tag_at = self._item_width + _EVENT_WIDTH + self._tag_at
+        ids: set[Any] = set()
         try:
-            for originator, tag in {(row[2], row[tag_at]) for row in items}:
-                if type(originator) is str and type(tag) is str:
-                    tagged = self._standing_consents(originator, OWN_SERVICE, tag)
-                    ids.update(consent_id for consent_id, to in tagged if to in names)
+            for item, to in set(checks):
+                names = self._names_matched(to)
+                if not names:
+                    continue
+                # Per check, not per chunk: a chunk's checks go to most partners between them,
+                # and at many consents an item's consents to the others are most of its own.
+                for row in self._prefetched.get(split_handle(item)[1], ()):
+                    originator, tag = row[2], row[tag_at]
+                    listed = self._item_consents.get((originator, row[0]))
+                    if listed:
+                        ids.update(consent_id for consent_id, name in listed if name in names)
+                    if type(originator) is str and type(tag) is str:
+                        tagged = self._standing_consents(originator, OWN_SERVICE, tag)
+                        ids.update(consent_id for consent_id, name in tagged if name in names)
             wanted = sorted(consent_id for consent_id in ids if type(consent_id) is int)
             if not wanted or len(wanted) > _MAX_PREFETCHED_CONSENTS:
                 return  # none, or so many that each check reads its own
