@@ -250,15 +250,19 @@ def test_a_newer_schema_is_refused_unchanged(pg_url: str, monkeypatch: pytest.Mo
     ]
 
 
-def test_db_backup_on_a_server_explains_pg_dump(pg_run: Run, pg_url: str) -> None:
-    result = pg_run("db", "backup", "/tmp/w.dump")
+def test_db_backup_on_a_server_explains_pg_dump(pg_run: Run, pg_url: str, tmp_path: Path) -> None:
+    target = tmp_path / "w.dump"
+    result = pg_run("db", "backup", str(target))
     assert result.exit_code == 2
     assert result.stderr.startswith(
         "Error: A server database is backed up with PostgreSQL's pg_dump, not copied: "
-        "pg_dump --format=custom --file=/tmp/w.dump 'postgresql://postgres@/"
+        f"pg_dump --format=custom --file={target} 'postgresql://postgres@/"
+    )
+    assert "pg_restore --no-owner --no-privileges --dbname=URL, run `wegings db init-roles`" in (
+        result.stderr
     )
     assert "`wegings audit verify --expect SEQ:HASH`" in result.stderr
-    assert not Path("/tmp/w.dump").exists()
+    assert not target.exists()
 
 
 def test_a_reads_now_waits_for_a_writer_in_flight(pg_url: str) -> None:
