@@ -409,6 +409,15 @@ def _texts(values: Iterable[str]) -> str:
 # standing (the same objects for every row to it), the conditions, the fields of what was
 # asked. Each cache is cleared when it reaches `_MAX_CACHED_TEXTS`, so memory stays flat.
 _MAX_CACHED_TEXTS = 4096
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """Put `value` in `cache`, emptied first when it holds `_MAX_CACHED_TEXTS` entries."""
+    if len(cache) >= _MAX_CACHED_TEXTS:
+        cache.clear()
+    cache[key] = value
+
+
 # By the identity of a Reason, with the Reason itself kept beside its text: while an entry
 # holds it, no other object can have its id. Only the reasons a recipient's standing gives
 # (rule 2's, and rule 3's for a form its note permits) are kept: the others name the item.
@@ -433,9 +442,7 @@ def _reason_text(reason: Reason) -> str:
         f'"ref": {_json_text(reason.ref)}, "member": {_json_text(reason.member)}}}'
     )
     if reason.rule is _NOTE_RULE or reason.code is _FORM_PERMITTED:
-        if len(_REASON_TEXTS) >= _MAX_CACHED_TEXTS:
-            _REASON_TEXTS.clear()
-        _REASON_TEXTS[id(reason)] = (reason, text)
+        _keep(_REASON_TEXTS, id(reason), (reason, text))
     return text
 
 
@@ -446,9 +453,7 @@ def _list_text(values: tuple[str, ...]) -> str:
         if type(values) is not tuple:
             raise TypeError(values)
         text = _texts(values)
-        if len(_LIST_TEXTS) >= _MAX_CACHED_TEXTS:
-            _LIST_TEXTS.clear()
-        _LIST_TEXTS[values] = text
+        _keep(_LIST_TEXTS, values, text)
     return text
 
 
@@ -477,9 +482,7 @@ def _asked_text(result: CheckResult) -> str:
             f'"as_of": {_json_text(iso_remembered(result.at))}, {known}{hindsight}'
             f'"basis": {_json_text(result.basis)}, '
         )
-        if len(_ASKED_TEXTS) >= _MAX_CACHED_TEXTS:
-            _ASKED_TEXTS.clear()
-        _ASKED_TEXTS[key] = text
+        _keep(_ASKED_TEXTS, key, text)
     return text
 
 
@@ -492,9 +495,7 @@ def _member_text(short: str, outcome: str, conditions: tuple[str, ...]) -> str:
             f'{{"member": {_json_text(short)}, "decision": {_json_text(outcome)}, '
             f'"conditions": {_list_text(conditions)}}}'
         )
-        if len(_MEMBER_TEXTS) >= _MAX_CACHED_TEXTS:
-            _MEMBER_TEXTS.clear()
-        _MEMBER_TEXTS[key] = text
+        _keep(_MEMBER_TEXTS, key, text)
     return text
 
 
