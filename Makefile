@@ -60,10 +60,13 @@ demo-postgres: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(WITH_POSTGRES) --required \
 	  sh -c 'WEGINGS_DATABASE_URL="$$WEGINGS_TEST_DATABASE_URL" exec bash scripts/demo.sh'
 
+# The goals of issue 13 measured in one run, with PostgreSQL, and printed as a table with the date
+# and machine (15 to 30 minutes). BENCH_ARGS=--quick: small sizes, a few minutes;
+# BENCH_ARGS='--consents-large 10000000' adds a database of 10,000,000 consents (slow to build).
+BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python bench/bench_render.py
-	$(BIN)/python bench/bench_sharing.py
-	scripts/with-postgres.sh --required $(BIN)/python bench/bench_backends.py
+	$(WITH_POSTGRES) --required $(BIN)/python bench/bench_goals.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-lowest .demo build dist .pytest_cache .mypy_cache .ruff_cache

@@ -12,8 +12,11 @@ each, the checks per second after start-up in wall time and per CPU second of th
 process, the server's CPU per check, and the start-up (a one-row batch). When PostgreSQL
 does less than half of SQLite's checks per second, one batch on it is profiled (cProfile of
 the wegings process): the top costs, and the statements and waits on the server per check.
+Last, the goal (PostgreSQL at least half SQLite's checks per second) as a table; bench_goals
+prints it with the others.
 
     scripts/with-postgres.sh --required .venv/bin/python bench/bench_backends.py
+    scripts/with-postgres.sh --required .venv/bin/python bench/bench_backends.py --quick
     WEGINGS_TEST_DATABASE_URL=postgresql+psycopg://… python bench/bench_backends.py --rows 5000
 """
 
@@ -21,15 +24,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import graphlib
 import json
 import os
-import platform
 import pstats
 import re
-import resource
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,20 @@ from psycopg.rows import TupleRow
 from sqlalchemy.engine import make_url
 
 from bench import bench_sharing  # the checkout is on the path (the editable install)
+from bench.paired import (
+    NOISE,
+    Command,
+    Goal,
+    Machine,
+    Sample,
+    interleaved,
+    median,
+    per_row,
+    print_summary,
+    ratio,
+    sqlite_env,
+    wegings_command,
+)
 from wegings.config import Location
 from wegings.store.engine import session_scope
 
@@ -62,16 +77,15 @@ class Backend:
 
     def command(self, *args: str, profile: Path | None = None) -> list[str]:
         """The command line of one wegings process on this database."""
-        python = [sys.executable]
-        if profile is not None:
-            python += ["-m", "cProfile", "-o", str(profile)]
+        if profile is None:
+            return wegings_command(*self.args, *args)
+        python = [sys.executable, "-m", "cProfile", "-o", str(profile)]
         return [*python, "-m", "wegings", *self.args, *args]
 
 
 def sqlite_backend(path: Path) -> Backend:
     """The SQLite file, whatever WEGINGS_DATABASE_URL says in this shell."""
-    env = {k: v for k, v in os.environ.items() if k != "WEGINGS_DATABASE_URL"}
-    return Backend("SQLite", ["--db", str(path)], env)
+    return Backend("SQLite", ["--db", str(path)], sqlite_env())
 
 
 def server_backend(url: str) -> Backend:
@@ -260,29 +274,26 @@ def answers(backend: Backend, batch: Path) -> list[dict[str, object]]:
     return lines
 
 
-def run(
+def batch_run(
     backend: Backend, stdin: Path, server_cpu: Callable[[], float] | None
-) -> tuple[float, float, float]:
-    """Wall seconds and CPU seconds of one batch process, and the server's CPU seconds."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    served = server_cpu() if server_cpu is not None else 0.0
-    started = time.perf_counter()
-    with stdin.open("rb") as source:
-        subprocess.run(
-            backend.command("can-share", "--batch", "-", "--json"),
-            env=backend.env,
-            stdin=source,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if server_cpu is not None:
+) -> Callable[[], Sample]:
+    """One batch process on the backend, measured; with the server's CPU when it is metered."""
+    command = Command(
+        backend.command("can-share", "--batch", "-", "--json"),
+        stdin=stdin,
+        env=backend.env,
+        exit_codes=(0, 1, 3),  # the worst row allowed, denied, or needing a permission
+    )
+    if server_cpu is None:
+        return command
+
+    def measured() -> Sample:
+        served = server_cpu()
+        sample = command()
         time.sleep(0.05)  # the server process of the connection exits just after the client
-        served = server_cpu() - served
-    return elapsed, cpu, served
+        return dataclasses.replace(sample, server_cpu=server_cpu() - served)
+
+    return measured
 
 
 @dataclass(frozen=True)
@@ -307,33 +318,26 @@ def throughput(
     """(rows - 1) / (a batch of all rows - a batch of one row), the medians of `rounds`.
 
     The backends and the two batches take turns (A B A B), so that a busy machine weighs on
-    all of them alike.
+    all of them alike. (answers() ran every batch once before: the caches are warm.)
     """
-    full: list[list[tuple[float, float, float]]] = [[] for _ in backends]
-    base: list[list[tuple[float, float, float]]] = [[] for _ in backends]
-    for _ in range(rounds):
-        for index, backend in enumerate(backends):
-            meter = server_cpu.get(backend.name)
-            full[index].append(run(backend, batch, meter))
-            base[index].append(run(backend, one, meter))
+    measurements: dict[str, Callable[[], Sample]] = {}
+    for backend in backends:
+        meter = server_cpu.get(backend.name)
+        measurements[f"{backend.name}/full"] = batch_run(backend, batch, meter)
+        measurements[f"{backend.name}/one"] = batch_run(backend, one, meter)
+    samples = interleaved(measurements, rounds, warmup=0)
     rates = []
-    for backend, whole, single in zip(backends, full, base, strict=True):
-
-        def cost(
-            part: int,
-            whole: list[tuple[float, float, float]] = whole,
-            single: list[tuple[float, float, float]] = single,
-        ) -> float:
-            middle = statistics.median(sample[part] for sample in whole)
-            return middle - statistics.median(sample[part] for sample in single)
-
+    for backend in backends:
+        whole, single = samples[f"{backend.name}/full"], samples[f"{backend.name}/one"]
         rates.append(
             Rates(
-                wall=(rows - 1) / cost(0),
-                cpu=(rows - 1) / cost(1),
-                server_us=cost(2) / (rows - 1) * 1e6 if backend.name in server_cpu else None,
-                startup_wall=statistics.median(sample[0] for sample in single),
-                startup_cpu=statistics.median(sample[1] for sample in single),
+                wall=1 / per_row(whole, single, rows - 1, "wall"),
+                cpu=1 / per_row(whole, single, rows - 1, "cpu"),
+                server_us=per_row(whole, single, rows - 1, "server_cpu") * 1e6
+                if backend.name in server_cpu
+                else None,
+                startup_wall=median(single, "wall"),
+                startup_cpu=median(single, "cpu"),
             )
         )
     return rates
@@ -489,18 +493,6 @@ def short_path(file: str) -> str:
     return file
 
 
-def machine() -> str:
-    """Which machine this ran on: cores, load, system, Python and SQLite."""
-    cores = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    one, five, fifteen = os.getloadavg()
-    return (
-        f"{usable} of {cores} cores (nproc {usable}), load average {one:.2f} {five:.2f} "
-        f"{fifteen:.2f}; {platform.system()} {platform.release()} {platform.machine()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
 def server_version(url: str) -> str:
     """The server's version as it reports it."""
     with psycopg.connect(libpq(url)) as server:
@@ -508,14 +500,28 @@ def server_version(url: str) -> str:
     return str(row[0]) if row is not None else "?"
 
 
-def main() -> None:
-    """Build, copy, verify, measure, print."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--consents", type=int, default=10_000)
-    parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of paired batches")
-    parser.add_argument("--seed", type=int, default=2026)
+@dataclass(frozen=True)
+class Options:
+    """What a comparison of the backends is asked to do."""
+
+    items: int
+    consents: int
+    rows: int
+    rounds: int
+    seed: int
+    url: str
+    database: str
+    profile: str  # "auto", "always", "never"
+    top: int
+    keep: bool
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
+    """The options of a comparison; `prefix` keeps the sizes apart from another benchmark's."""
+    parser.add_argument(f"--{prefix}items", type=int, help="default 100,000 (quick: 20,000)")
+    parser.add_argument(f"--{prefix}consents", type=int, default=10_000)
+    parser.add_argument(f"--{prefix}rows", type=int, help="default 20,000 (quick: 5,000)")
+    parser.add_argument(f"--{prefix}rounds", type=int, default=3, help="rounds of paired batches")
     parser.add_argument(
         "--url",
         default=os.environ.get("WEGINGS_TEST_DATABASE_URL"),
@@ -532,111 +538,174 @@ def main() -> None:
         help=f"profile a batch on PostgreSQL (auto: when below {HALF}x SQLite's checks/s)",
     )
     parser.add_argument("--top", type=int, default=15, help="lines of the profile")
-    parser.add_argument("--dir", type=Path, default=None, help="keep the files here")
     parser.add_argument(
         "--keep", action="store_true", help="keep the server database (and the files, in --dir)"
     )
+
+
+def options(args: argparse.Namespace, *, prefix: str = "") -> Options:
+    """The options the arguments give, --quick giving the defaults its smaller sizes."""
+    given = vars(args)
+    prefix = prefix.replace("-", "_")  # --pg-items is pg_items
+    quick = bool(given.get("quick"))
+    return Options(
+        items=given[f"{prefix}items"] or (20_000 if quick else 100_000),
+        consents=given[f"{prefix}consents"],
+        rows=given[f"{prefix}rows"] or (5_000 if quick else 20_000),
+        rounds=given[f"{prefix}rounds"],
+        seed=args.seed,
+        url=args.url or "",
+        database=args.database,
+        profile=args.profile,
+        top=args.top,
+        keep=args.keep,
+    )
+
+
+NO_SERVER = (
+    "no PostgreSQL server: run under scripts/with-postgres.sh, or set WEGINGS_TEST_DATABASE_URL "
+    "or --url"
+)
+
+
+def unmeasured(why: str = NO_SERVER) -> Goal:
+    """The goal when it could not be measured (no server, or the comparison failed)."""
+    return Goal(GOAL_TEXT, None, HALF, at_most=False, basis="wall", detail=why)
+
+
+GOAL_TEXT = "batch throughput on PostgreSQL / on SQLite, same rows, one run"
+
+
+def compare(given: Options, where: Path) -> Goal:
+    """Build, copy, verify, measure, print the table; the goal of PostgreSQL / SQLite."""
+    db = where / "backends.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    small = min(given.consents, bench_sharing.SMALL_CONSENTS)
+    print(
+        f"Building {bench_sharing.PARTNERS} partners, {given.items:,} items, "
+        f"{given.consents:,} consents into SQLite (bench_sharing's builder)…",
+        flush=True,
+    )
+    started = time.perf_counter()
+    bench_sharing.build(db, given.items, given.consents, given.seed)
+    if given.consents > small:
+        bench_sharing.add_consents(db, given.items, None, small, given.consents, given.seed)
+    nodes = build_tree(db)
+    print(
+        f"  built in {time.perf_counter() - started:.1f} s, with the audit tree ({nodes:,} nodes)",
+        flush=True,
+    )
+    batch, one = where / "backends-batch.csv", where / "backends-one.csv"
+    bench_sharing.write_rows(batch, given.rows, given.items, given.seed)
+    bench_sharing.write_rows(one, 1, given.items, given.seed)
+
+    with server_database(given.url, given.database, keep=given.keep) as url:
+        version = server_version(url)
+        server = server_backend(url)
+        upgraded = subprocess.run(
+            server.command("db", "upgrade"),
+            env=server.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if upgraded.returncode != 0:
+            raise SystemExit(f"wegings db upgrade failed: {upgraded.stderr.strip()}")
+        started = time.perf_counter()
+        copied = copy_to_server(db, url)
+        print(
+            f"Copied {sum(copied.values()):,} rows of {len(copied)} tables to PostgreSQL "
+            f"{version} (database {given.database}) in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        lite = sqlite_backend(db)
+        heads = {backend.name: verified(backend) for backend in (lite, server)}
+        keys = ("events", "records", "head", "head_hash", "root")
+        mine, theirs = ({k: heads[b][k] for k in keys} for b in (lite.name, server.name))
+        if mine != theirs:
+            raise SystemExit(f"The copies differ: SQLite {mine}, PostgreSQL {theirs}.")
+        print(
+            f"  audit verify on both: {mine['events']:,} events and {mine['records']:,} "
+            f"records intact, head {mine['head']}, same Merkle root",
+            flush=True,
+        )
+        backends = [lite, server]
+        given_answers = [answers(backend, batch) for backend in backends]  # warms the caches
+        if given_answers[0] != given_answers[1]:
+            pairs = zip(*given_answers, strict=True)
+            first = next(n for n, (a, b) in enumerate(pairs) if a != b)
+            raise SystemExit(f"The backends answer row {first + 1} differently.")
+        print(f"  the batch of {given.rows:,} rows gives the same answers on both", flush=True)
+        meters: dict[str, Callable[[], float]] = {}
+        meter = postmaster_cpu(url)
+        if meter is not None:
+            meters[server.name] = meter
+        load_before = os.getloadavg()[0]
+        rates = throughput(backends, batch, one, given.rows, given.rounds, meters)
+        print(
+            f"\ncan-share --batch of {given.rows:,} rows at {given.consents:,} consents, "
+            f"{given.items:,} items (median of {given.rounds}, the backends taking turns):"
+        )
+        print(f"  {'backend':<12}{'checks/s':>10}{'per CPU s':>11}{'server CPU':>12}"
+              f"{'start-up':>10}{'(CPU)':>9}")  # fmt: skip
+        for backend, rate in zip(backends, rates, strict=True):
+            served = "-" if rate.server_us is None else f"{rate.server_us:.0f} µs"
+            print(
+                f"  {backend.name:<12}{rate.wall:>10,.0f}{rate.cpu:>11,.0f}{served:>12}"
+                f"{rate.startup_wall * 1000:>8.0f} ms{rate.startup_cpu * 1000:>6.0f} ms"
+            )
+        ratio_wall = rates[1].wall / rates[0].wall
+        ratio_cpu = rates[1].cpu / rates[0].cpu
+        print(
+            f"  PostgreSQL / SQLite: {ratio_wall:.2f}x checks/s, {ratio_cpu:.2f}x per CPU "
+            f"second; start-up {rates[1].startup_wall / rates[0].startup_wall:.2f}x"
+        )
+        print(
+            f"  (server CPU: the server processes' CPU per check, read from the postmaster; "
+            f"start-up: a one-row batch, wall and the wegings process's CPU)\n"
+            f"Ran on PostgreSQL {version}; load average {load_before:.2f} before the batches"
+        )
+        if given.profile == "always" or (given.profile == "auto" and ratio_wall < HALF):
+            profile(server, batch, given.rows, where, given.top)
+    also = f"client CPU {ratio_cpu:.2f}×"
+    if rates[1].server_us is not None:
+        # Checks per CPU second of client and server together (SQLite has no server).
+        both = 1 / (1 / rates[1].cpu + rates[1].server_us * 1e-6)
+        also += f", client + server CPU {both / rates[0].cpu:.2f}×"
+    return Goal(
+        GOAL_TEXT,
+        ratio(rates[1].wall, rates[0].wall),
+        HALF,
+        at_most=False,
+        basis="wall",
+        also=also,
+        detail=("" if ratio(rates[1].wall, rates[0].wall) else f"{NOISE}; ")
+        + f"{rates[1].wall:,.0f} / {rates[0].wall:,.0f} checks/s; {given.rows:,} rows, "
+        f"{given.items:,} items, {given.consents:,} consents; PostgreSQL {version}; median of "
+        f"{given.rounds}, the backends taking turns",
+    )
+
+
+def main() -> None:
+    """Build, copy, verify, measure, print."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try in minutes")
+    add_arguments(parser)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--dir", type=Path, default=None, help="keep the files here")
     args = parser.parse_args()
     if not args.url:
         parser.error(
             "no server: set WEGINGS_TEST_DATABASE_URL or pass --url "
             "(scripts/with-postgres.sh --required python bench/bench_backends.py starts one)"
         )
-
+    machine = Machine()
     with tempfile.TemporaryDirectory(prefix="wegings-bench-") as temporary:
         where = args.dir or Path(temporary)
         where.mkdir(parents=True, exist_ok=True)
-        db = where / "backends.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        small = min(args.consents, bench_sharing.SMALL_CONSENTS)
-        print(
-            f"Building {bench_sharing.PARTNERS} partners, {args.items:,} items, "
-            f"{args.consents:,} consents into SQLite (bench_sharing's builder)…",
-            flush=True,
-        )
-        started = time.perf_counter()
-        bench_sharing.build(db, args.items, args.consents, args.seed)
-        if args.consents > small:
-            bench_sharing.add_consents(db, args.items, None, small, args.consents, args.seed)
-        nodes = build_tree(db)
-        print(
-            f"  built in {time.perf_counter() - started:.1f} s, with the audit tree "
-            f"({nodes:,} nodes)",
-            flush=True,
-        )
-        batch, one = where / "batch.csv", where / "one.csv"
-        bench_sharing.write_rows(batch, args.rows, args.items, args.seed)
-        bench_sharing.write_rows(one, 1, args.items, args.seed)
-
-        with server_database(args.url, args.database, keep=args.keep) as url:
-            version = server_version(url)
-            server = server_backend(url)
-            upgraded = subprocess.run(
-                server.command("db", "upgrade"),
-                env=server.env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if upgraded.returncode != 0:
-                raise SystemExit(f"wegings db upgrade failed: {upgraded.stderr.strip()}")
-            started = time.perf_counter()
-            copied = copy_to_server(db, url)
-            print(
-                f"Copied {sum(copied.values()):,} rows of {len(copied)} tables to PostgreSQL "
-                f"{version} (database {args.database}) in {time.perf_counter() - started:.1f} s",
-                flush=True,
-            )
-            lite = sqlite_backend(db)
-            heads = {backend.name: verified(backend) for backend in (lite, server)}
-            keys = ("events", "records", "head", "head_hash", "root")
-            mine, theirs = ({k: heads[b][k] for k in keys} for b in (lite.name, server.name))
-            if mine != theirs:
-                raise SystemExit(f"The copies differ: SQLite {mine}, PostgreSQL {theirs}.")
-            print(
-                f"  audit verify on both: {mine['events']:,} events and {mine['records']:,} "
-                f"records intact, head {mine['head']}, same Merkle root",
-                flush=True,
-            )
-            backends = [lite, server]
-            given = [answers(backend, batch) for backend in backends]  # warms the caches too
-            if given[0] != given[1]:
-                first = next(n for n, (a, b) in enumerate(zip(*given, strict=True)) if a != b)
-                raise SystemExit(f"The backends answer row {first + 1} differently.")
-            print(f"  the batch of {args.rows:,} rows gives the same answers on both", flush=True)
-            meters: dict[str, Callable[[], float]] = {}
-            meter = postmaster_cpu(url)
-            if meter is not None:
-                meters[server.name] = meter
-            load_before = os.getloadavg()[0]
-            rates = throughput(backends, batch, one, args.rows, args.rounds, meters)
-            print(
-                f"\ncan-share --batch of {args.rows:,} rows at {args.consents:,} consents, "
-                f"{args.items:,} items (median of {args.rounds}, the backends taking turns):"
-            )
-            print(f"  {'backend':<12}{'checks/s':>10}{'per CPU s':>11}{'server CPU':>12}"
-                  f"{'start-up':>10}{'(CPU)':>9}")  # fmt: skip
-            for backend, rate in zip(backends, rates, strict=True):
-                served = "-" if rate.server_us is None else f"{rate.server_us:.0f} µs"
-                print(
-                    f"  {backend.name:<12}{rate.wall:>10,.0f}{rate.cpu:>11,.0f}{served:>12}"
-                    f"{rate.startup_wall * 1000:>8.0f} ms{rate.startup_cpu * 1000:>6.0f} ms"
-                )
-            ratio_wall = rates[1].wall / rates[0].wall
-            ratio_cpu = rates[1].cpu / rates[0].cpu
-            print(
-                f"  PostgreSQL / SQLite: {ratio_wall:.2f}x checks/s, {ratio_cpu:.2f}x per CPU "
-                f"second; start-up {rates[1].startup_wall / rates[0].startup_wall:.2f}x"
-            )
-            print(
-                f"  (server CPU: the server processes' CPU per check, read from the postmaster; "
-                f"start-up: a one-row batch, wall and the wegings process's CPU)\n"
-                f"Ran on PostgreSQL {version}; {machine()} (load {load_before:.2f} before "
-                "the batches)"
-            )
-            if args.profile == "always" or (args.profile == "auto" and ratio_wall < HALF):
-                profile(server, batch, args.rows, where, args.top)
+        goal = compare(options(args), where)
+    print_summary([goal], machine, title="PostgreSQL beside SQLite")
 
 
 if __name__ == "__main__":
