@@ -1,8 +1,8 @@
 """The CLI reference in docs/cli.md: every command's `--help`, rendered the same on every machine.
 
 Run by cog from the block in docs/cli.md (`make docs` regenerates, `make lint` checks). The help
-is Click's plain rendering at a fixed width: no Rich boxes, no colour, and no dependence on the
-terminal that runs it. The commands are walked through the Click objects that Typer builds
+is what `--help` prints (Click's plain text) at a fixed width, with no dependence on the terminal
+that runs it. The commands are walked through the Click objects that Typer builds
 (`typer.main.get_command`), by attribute access, so this file needs no `import click`.
 """
 
@@ -33,10 +33,8 @@ class Entry:
     panel: str
 
 
-def _plain_help(command: Any, context: Any) -> str:
-    """`command --help` as Click renders it, with Rich switched off for this command only."""
-    if hasattr(command, "rich_markup_mode"):
-        command.rich_markup_mode = None  # the object is get_command's fresh copy, not the app's
+def _help(command: Any, context: Any) -> str:
+    """`command --help`, without the trailing spaces of wrapped lines."""
     text: str = command.get_help(context)
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
@@ -49,7 +47,7 @@ def _context(command: Any, name: str, parent: Any) -> Any:
 
 
 def _walk(command: Any, context: Any, path: str, panel: str) -> Iterator[Entry]:
-    yield Entry(path, _plain_help(command, context), panel)
+    yield Entry(path, _help(command, context), panel)
     subcommands = getattr(command, "commands", None) or {}
     for name in command.list_commands(context) if subcommands else []:
         sub = subcommands[name]

@@ -1,8 +1,10 @@
-"""The CLI as a whole: fast start, version, help with examples, README and reference coverage."""
+"""The CLI as a whole: version, help with examples, README and reference coverage.
+
+What start-up imports is tests/test_startup.py's.
+"""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -17,41 +19,6 @@ from wegings import __version__
 from wegings.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("sqlalchemy", "sqlmodel", "jinja2", "alembic", "typst")
-
-_PROBE = """
-import atexit, sys
-def report():
-    heavy = sorted({m.split('.')[0] for m in sys.modules} & set(%r))
-    sys.stderr.write('HEAVY=' + ','.join(heavy) + '\\n')
-atexit.register(report)
-sys.argv = ['wegings'] + %r
-from wegings.cli import main
-main()
-"""
-
-
-def _loaded_heavy(args: list[str], env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE % (HEAVY, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    lines = [line for line in result.stderr.splitlines() if line.startswith("HEAVY=")]
-    assert lines, result.stderr
-    return lines[-1].removeprefix("HEAVY=")
-
-
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["new-partner", "--help"]])
-def test_start_does_not_import_heavy_modules(args: list[str]) -> None:
-    assert _loaded_heavy(args) == ""
-
-
-def test_completion_does_not_import_heavy_modules() -> None:
-    env = {"_WEGINGS_COMPLETE": "complete_bash", "COMP_WORDS": "wegings par", "COMP_CWORD": "1"}
-    assert _loaded_heavy([], env) == ""
 
 
 def test_version(run: Run) -> None:
@@ -104,6 +71,30 @@ def test_every_command_is_in_the_cli_reference() -> None:
     reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     missing = [path for path, _ in _all_commands() if f"### `wegings {path}`" not in reference]
     assert missing == [], f"docs/cli.md lacks: {missing}; run `make docs`"
+
+
+@pytest.mark.parametrize("args", [[], ["db"], ["audit", "key"]])
+def test_a_group_without_a_command_shows_its_help(run: Run, args: list[str]) -> None:
+    result = run(*args, db=None)
+    assert result.exit_code == 2
+    assert result.stdout.startswith(f"Usage: {' '.join(['wegings', *args])} [OPTIONS] COMMAND")
+    assert result.stderr == ""
+
+
+def test_the_help_lists_commands_by_panel(run: Run) -> None:
+    result = run("--help", db=None)
+    assert result.exit_code == 0
+    headings = [line for line in result.stdout.splitlines() if line.endswith(":")]
+    assert headings == [
+        "Options:",
+        "Partner register:",
+        "Weighing notes:",
+        "Third-party rule:",
+        "People and roles:",
+        "Oversight:",
+        "Store and audit trail:",
+        "  Examples:",
+    ]
 
 
 def test_help_shows_examples(run: Run) -> None:

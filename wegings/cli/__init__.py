@@ -1,21 +1,261 @@
 """The `wegings` command line: parse, call one core function, show the result.
 
-Start-up stays fast: this package imports neither SQLAlchemy, SQLModel nor Jinja2; commands
-import the core inside their functions.
+Start-up stays fast. The root knows each command's name, panel and summary from COMMANDS, so
+`wegings --help` and shell completion import no command module; a command's module is imported,
+and the command built from it, only when that command runs, shows its help or completes its
+options. Help is Click's plain text, with a section per panel, as docs/cli.md shows it: Typer's
+Rich help imports a Markdown parser and Pygments, and Rich's panels alone (its import and their
+layout) cost `wegings --help` almost as much CPU as importing Typer. No module of this package
+imports SQLAlchemy, SQLModel or Jinja2 at its top: commands import the core inside their
+functions.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NoReturn
+import copy
+import importlib
+import inspect
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's own bundled copy
+from typer._click.shell_completion import CompletionItem
+from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group_from_info, solve_typer_info_defaults
 
 from wegings import __version__
-from wegings.cli.output import examples, report_error
-from wegings.cli.state import AppState
+from wegings.cli import output
 from wegings.errors import EXIT_USAGE, WegingsError
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context, HelpFormatter
+    from typer.models import TyperInfo
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A command as the root lists it, known without importing the module that defines it."""
+
+    name: str
+    module: str  # wegings.cli.<module>.register adds it
+    panel: str
+    summary: str  # the first paragraph of its help, on one line
+
+
+_PARTNERS, _NOTES, _RULE = "Partner register", "Weighing notes", "Third-party rule"
+_PEOPLE, _OVERSIGHT, _STORE = "People and roles", "Oversight", "Store and audit trail"
+
+COMMANDS: tuple[Listed, ...] = (
+    Listed("new-partner", "partners", _PARTNERS, "Register a foreign partner service."),
+    Listed(
+        "partners",
+        "partners",
+        _PARTNERS,
+        "List the registered partner services, or a group's members at a moment.",
+    ),
+    Listed(
+        "show",
+        "partners",
+        _PARTNERS,
+        "Show one partner service with its current values, groups, note and open flags.",
+    ),
+    Listed(
+        "edit-partner",
+        "partners",
+        _PARTNERS,
+        "Correct a partner's name, country, kind or notes; the handle never changes.",
+    ),
+    Listed(
+        "groups",
+        "partners",
+        _PARTNERS,
+        "List the groups of partners with their members at a moment.",
+    ),
+    Listed("join", "partners", _PARTNERS, "Record that a partner joins a group from a day."),
+    Listed("leave", "partners", _PARTNERS, "Record that a partner leaves a group from a day."),
+    Listed(
+        "score",
+        "scoring",
+        _NOTES,
+        "Score the five criteria and save the weighing as a new draft version.",
+    ),
+    Listed(
+        "establish",
+        "notes",
+        _NOTES,
+        "Establish the latest draft (four eyes; a verhoogd note only by the minister).",
+    ),
+    Listed(
+        "withdraw",
+        "notes",
+        _NOTES,
+        "Withdraw the established note: cooperation is suspended until a new one is established.",
+    ),
+    Listed(
+        "flag",
+        "notes",
+        _NOTES,
+        "Record developments that require the note to be rewritten; print the flag's id.",
+    ),
+    Listed(
+        "retract-flag",
+        "notes",
+        _NOTES,
+        "Retract a flag recorded by mistake: it no longer counts from now on; history keeps it.",
+    ),
+    Listed("due", "notes", _NOTES, "List partners that need attention, most urgent first."),
+    Listed(
+        "history",
+        "notes",
+        _NOTES,
+        "List every version of the partner's note with its status and who decided.",
+    ),
+    Listed(
+        "diff",
+        "notes",
+        _NOTES,
+        "Show what changed between two versions: every field, with its old and new text.",
+    ),
+    Listed(
+        "render",
+        "render",
+        _NOTES,
+        "Render a weighing note as a document for sign-off and the oversight committee.",
+    ),
+    Listed(
+        "new-item",
+        "items",
+        _RULE,
+        "Register an item of information; prints the handle it is addressed by.",
+    ),
+    Listed("items", "items", _RULE, "List the registered items."),
+    Listed(
+        "correct-item",
+        "items",
+        _RULE,
+        "Correct an item's flags, classification, subject or tags (a new record; nothing is "
+        "edited). It holds from the registration but is on record only from now: `can-share "
+        "--as-of` an earlier moment keeps the old answer, `--hindsight` shows the new one.",
+    ),
+    Listed(
+        "show-item",
+        "items",
+        _RULE,
+        "Show an item's current values and every correction: who, when, why, from what to what.",
+    ),
+    Listed(
+        "consent",
+        "items",
+        _RULE,
+        "Record an originator's consent to pass an item (or tagged items) on; prints its id.",
+    ),
+    Listed(
+        "revoke",
+        "items",
+        _RULE,
+        "Revoke a consent from now on (earlier checks as of before now still count it).",
+    ),
+    Listed(
+        "consents",
+        "items",
+        _RULE,
+        "List consents with their status now (valid, expired, revoked, not yet valid).",
+    ),
+    Listed(
+        "permit",
+        "items",
+        _RULE,
+        "Record a higher permission for passing one item to one recipient, with who granted it.",
+    ),
+    Listed(
+        "permissions",
+        "items",
+        _RULE,
+        "List permissions with their status now: valid, expired, revoked, not yet valid, or no "
+        "longer counts (granted before what it must weigh: a newer note, a flag), and why.",
+    ),
+    Listed(
+        "revoke-permission",
+        "items",
+        _RULE,
+        "Revoke a permission from now on (earlier checks as of before now still count it).",
+    ),
+    Listed(
+        "can-share",
+        "sharing",
+        _RULE,
+        "May an item be passed on? Exit 0 allowed, 1 denied, 3 needs permission, 2 bad input.",
+    ),
+    Listed(
+        "share",
+        "sharing",
+        _RULE,
+        "Record a transfer, only when can-share says allowed now; prints the transfer's id.",
+    ),
+    Listed(
+        "transfers",
+        "sharing",
+        _RULE,
+        "List recorded transfers with the decision and conditions they carried.",
+    ),
+    Listed(
+        "people",
+        "people",
+        _PEOPLE,
+        "List the registered people with function and roles (and, in JSON, every grant).",
+    ),
+    Listed(
+        "sweep",
+        "oversight",
+        _OVERSIGHT,
+        "Replay every recorded transfer with its basis and judge it again in hindsight.",
+    ),
+    Listed(
+        "person",
+        "people",
+        _PEOPLE,
+        "The people register: who may act, with full name, function and roles.",
+    ),
+    Listed(
+        "export",
+        "oversight",
+        _OVERSIGHT,
+        "Write the dossier for the oversight committee into DIR: a BagIt bag that checks itself.",
+    ),
+    Listed(
+        "db",
+        "db",
+        _STORE,
+        "Where the database is, its state, schema upgrades, backups, and a server's roles.",
+    ),
+    Listed("audit", "audit", _STORE, "The hash-chained audit trail of every change."),
+)
+"""Every command of the root, in the order `wegings --help` lists them.
+
+tests/test_startup.py holds this to what the modules register (names, panels, summaries, order).
+"""
+
+
+@cache
+def registered(module: str) -> typer.Typer:
+    """What wegings.cli.<module> registers, on a Typer of its own (the module is imported once)."""
+    registry = typer.Typer()
+    importlib.import_module(f"wegings.cli.{module}").register(registry)
+    return registry
+
+
+HelpEntry = tuple[str, str | None, str]
+"""A command as its group's help lists it: name, panel (None: "Commands") and summary."""
+
+
+def summary(command: Command) -> str:
+    """The first paragraph of a command's help, on one line: what its group's help lists."""
+    text = inspect.cleandoc(command.short_help or command.help or "")
+    return " ".join(text.partition("\f")[0].split("\n\n")[0].split())
 
 
 def _usage_error(exc: UsageError) -> NoReturn:
@@ -24,12 +264,153 @@ def _usage_error(exc: UsageError) -> NoReturn:
     if not message.endswith((".", "?", "!")):
         message += "."
     hint = f" See `{exc.ctx.command_path} --help`." if exc.ctx is not None else ""
-    report_error(f"{message}{hint}")
+    output.report_error(f"{message}{hint}")
     raise typer.Exit(EXIT_USAGE)
 
 
+def _no_arguments(exc: NoArgsIsHelpError) -> NoReturn:
+    """A group given no command shows its help, on stdout as for `--help`, and exits 2."""
+    typer.echo(exc.format_message())
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _write_commands(formatter: HelpFormatter, entries: Sequence[HelpEntry]) -> None:
+    """The commands under a heading per panel ("Commands" first), each with its whole summary,
+    the names in one column across the panels."""
+    width = max((len(name) for name, _, _ in entries), default=0)
+    panels: dict[str, list[tuple[str, str]]] = {"Commands": []}
+    for name, panel, text in entries:
+        panels.setdefault(panel or "Commands", []).append((name.ljust(width), text))
+    for panel, rows in panels.items():
+        if rows:
+            with formatter.section(panel):
+                formatter.write_dl(rows)
+
+
+class WegingsSubgroup(TyperGroup):
+    """A group below the root (`db`, `audit`, `person`): it lists its commands as the root does."""
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """The commands by panel, each with its whole summary."""
+        entries = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                entries.append((name, getattr(command, "rich_help_panel", None), summary(command)))
+        _write_commands(formatter, entries)
+
+
+def _group_info(info: TyperInfo) -> TyperInfo:
+    """`info`, with it and the groups below it built as WegingsSubgroup unless they name a class
+    of their own. A copy: the modules' Typer apps are left as they are."""
+    assert info.typer_instance is not None
+    group = copy.copy(info.typer_instance)
+    group.registered_groups = [_group_info(g) for g in group.registered_groups]
+    ours = copy.copy(info)
+    ours.typer_instance = group
+    if solve_typer_info_defaults(info).cls is None:
+        ours.cls = WegingsSubgroup
+    return ours
+
+
+class _Commands(MutableMapping[str, "Command"]):
+    """The root's commands by name, in the order of COMMANDS; each is built when first asked for.
+
+    Its keys (the names, for `No such command` and its suggestions) need no command built."""
+
+    def __init__(self, root: WegingsGroup, built: Mapping[str, Command]) -> None:
+        self._root = root
+        self._listed = {listed.name: listed for listed in COMMANDS}
+        self._built = dict(built)
+
+    def listed(self, name: str) -> Listed | None:
+        """The listing of `name`; None for a command added beside COMMANDS."""
+        return self._listed.get(name)
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._built:
+            self._built[name] = self._root.build(self._listed[name])
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self._listed.pop(name, None)
+        self._built.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._listed or name in self._built
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._listed
+        yield from (name for name in self._built if name not in self._listed)
+
+    def __len__(self) -> int:
+        return len(self._listed.keys() | self._built.keys())
+
+
 class WegingsGroup(TyperGroup):
-    """The root command group: the one place where errors become one line and an exit code."""
+    """The root command group: the one place where errors become one line and an exit code, and
+    the place that builds each command only when it is needed."""
+
+    commands: _Commands
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _Commands(self, self.commands)
+
+    def build(self, listed: Listed) -> Command:
+        """The command `listed` names, built by Typer from what its module registers."""
+        registry = registered(listed.module)
+        for info in registry.registered_commands:
+            if info.name == listed.name:
+                return get_command_from_info(
+                    info,
+                    pretty_exceptions_short=app.pretty_exceptions_short,
+                    rich_markup_mode=self.rich_markup_mode,
+                )
+        for group in registry.registered_groups:
+            if group.name == listed.name:
+                return get_group_from_info(
+                    _group_info(group),
+                    pretty_exceptions_short=app.pretty_exceptions_short,
+                    suggest_commands=self.suggest_commands,
+                    rich_markup_mode=self.rich_markup_mode,
+                )
+        raise RuntimeError(f"wegings.cli.{listed.module} registers no command {listed.name!r}")
+
+    def entries(self) -> list[HelpEntry]:
+        """Name, panel and summary of every command: from COMMANDS, building none of them."""
+        entries: list[HelpEntry] = []
+        for name in self.commands:
+            listed = self.commands.listed(name)
+            if listed is not None:
+                entries.append((name, listed.panel, listed.summary))
+                continue
+            command = self.commands[name]
+            if not command.hidden:
+                entries.append((name, getattr(command, "rich_help_panel", None), summary(command)))
+        return entries
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        """The names, in the order of COMMANDS (none is built to list it)."""
+        return list(self.commands)
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        """The commands by panel, each with its whole summary (none is built to list it)."""
+        _write_commands(formatter, self.entries())
+
+    def shell_complete(self, ctx: Context, incomplete: str) -> list[CompletionItem]:
+        """The commands starting with `incomplete` (none is built), then the root's options."""
+        commands = [
+            CompletionItem(name, help=make_default_short_help(text))
+            for name, _, text in self.entries()
+            if name.startswith(incomplete)
+        ]
+        return commands + super(TyperGroup, self).shell_complete(ctx, incomplete)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
@@ -37,20 +418,20 @@ class WegingsGroup(TyperGroup):
         """Parse the global options; a usage error there is one line too."""
         try:
             return super().make_context(info_name, args, parent, **extra)
-        except NoArgsIsHelpError:
-            raise
+        except NoArgsIsHelpError as exc:
+            _no_arguments(exc)
         except UsageError as exc:
             _usage_error(exc)
 
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+    def invoke(self, ctx: Context) -> Any:
         """Run the command; report a WegingsError or a usage error as one line on stderr."""
         try:
             return super().invoke(ctx)
         except WegingsError as exc:
-            report_error(exc.message)
+            output.report_error(exc.message)
             raise typer.Exit(exc.exit_code) from None
-        except NoArgsIsHelpError:
-            raise
+        except NoArgsIsHelpError as exc:
+            _no_arguments(exc)
         except UsageError as exc:
             _usage_error(exc)
 
@@ -61,8 +442,9 @@ app = typer.Typer(
     help="Weighing notes and the third-party rule for cooperation with foreign services "
     "(Wiv 2017).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # Click's plain help: see the module's docstring
     pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 
@@ -73,7 +455,7 @@ def _show_version(value: bool) -> None:
 
 
 @app.callback(
-    epilog=examples(
+    epilog=output.examples(
         "wegings new-partner 'Ruritaanse Veiligheidsdienst' --short rvd --country XR "
         "--kind civil --group CTG",
         "wegings partners --json",
@@ -109,23 +491,9 @@ def main_options(
     ] = False,
 ) -> None:
     """Keep the register of foreign partner services, their weighing notes and transfers."""
+    from wegings.cli.state import AppState  # its configuration is needed only by commands
+
     ctx.obj = AppState(db=db, actor=actor)
-
-
-def _register() -> None:
-    from wegings.cli import audit, db, notes, oversight, partners, people, render, sharing
-
-    partners.register(app)
-    notes.register(app)
-    render.register(app)
-    sharing.register(app)
-    people.register(app)
-    oversight.register(app)
-    app.add_typer(db.app, name="db", rich_help_panel="Store and audit trail")
-    app.add_typer(audit.app, name="audit", rich_help_panel="Store and audit trail")
-
-
-_register()
 
 
 def main() -> None:

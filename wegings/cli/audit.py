@@ -457,3 +457,8 @@ def check_proof(
             f"The proof holds: event {proof.number + 1} is in the trail of {head.origin} at "
             f"{head.size} events."
         )
+
+
+def register(root: typer.Typer) -> None:
+    """Add `audit` (log, verify, checkpoint, prove, check-proof, key) to `root`."""
+    root.add_typer(app, name="audit", rich_help_panel="Store and audit trail")

@@ -150,3 +150,8 @@ def init_roles(ctx: typer.Context) -> None:
         "refuse UPDATE, DELETE and TRUNCATE; only the owner and the wegings roles may connect. "
         "Give people their roles with GRANT, e.g. GRANT wegings_desk TO j_jansen;"
     )
+
+
+def register(root: typer.Typer) -> None:
+    """Add `db` (path, status, backup, upgrade, init-roles) to `root`."""
+    root.add_typer(app, name="db", rich_help_panel="Store and audit trail")

@@ -310,21 +310,8 @@ def diff(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the weighing-note commands to `app`."""
-    from wegings.cli.scoring import score
-
+    """Add the weighing-note commands to `app` (wegings.cli.scoring adds score)."""
     ex = output.examples
-    app.command(
-        "score",
-        rich_help_panel="Weighing notes",
-        epilog=ex(
-            "wegings score rvd",
-            "wegings score rvd --editor",
-            "wegings score rvd --template > rvd.toml",
-            "wegings score rvd --export-answers > rvd.toml",
-            "wegings score rvd --answers rvd.toml",
-        ),
-    )(score)
     app.command(
         "establish",
         rich_help_panel="Weighing notes",

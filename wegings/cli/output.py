@@ -1,17 +1,21 @@
-"""All terminal output: Rich tables for people, plain JSON for programs, talk on stderr."""
+"""All terminal output: Rich tables for people, plain JSON for programs, talk on stderr.
+
+Rich and json are imported by the functions that print with them: `wegings --help`, `--version`
+and shell completion print nothing through either, and start faster without them.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from wegings.text import printable
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 
 def examples(*lines: str) -> str:
@@ -22,16 +26,22 @@ def examples(*lines: str) -> str:
 
 def stdout_console() -> Console:
     """A console on stdout; never interprets markup in the data it prints."""
+    from rich.console import Console
+
     return Console(highlight=False, markup=False, emoji=False)
 
 
 def stderr_console() -> Console:
     """A console on stderr, for progress and talk."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 
 def emit_json(data: Any) -> None:
     """Print `data` as plain, stable JSON on stdout (never through Rich)."""
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 
 
@@ -48,6 +58,8 @@ def report_error(message: str) -> None:
 
 def cell(value: object) -> Text:
     """A table cell that shows `value` literally (no markup, control characters visible)."""
+    from rich.text import Text
+
     if value is None:
         return Text("—", style="dim")
     return Text(printable(str(value)))
@@ -55,6 +67,8 @@ def cell(value: object) -> Text:
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
     """A Rich table with literal cells."""
+    from rich.table import Table
+
     result = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         result.add_column(column, overflow="fold")
@@ -72,6 +86,9 @@ def print_table(
 
 def print_fields(title: str, fields: Sequence[tuple[str, object]]) -> None:
     """Print label/value pairs as a two-column table on stdout."""
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")

@@ -400,3 +400,18 @@ def score(
         f"Saved {found.short} version {note.version} as a draft ({note.profile}). "
         f"Another person establishes it with `wegings establish {found.short} --role …`."
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add score to `app`."""
+    app.command(
+        "score",
+        rich_help_panel="Weighing notes",
+        epilog=output.examples(
+            "wegings score rvd",
+            "wegings score rvd --editor",
+            "wegings score rvd --template > rvd.toml",
+            "wegings score rvd --export-answers > rvd.toml",
+            "wegings score rvd --answers rvd.toml",
+        ),
+    )(score)

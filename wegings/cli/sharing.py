@@ -406,10 +406,7 @@ def print_transfers(title: str, rows: list[dict[str, Any]]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands of the third-party rule to `app`."""
-    from wegings.cli import items
-
-    items.register(app)
+    """Add can-share, share and transfers to `app` (wegings.cli.items adds the rest of the rule)."""
     app.command(
         "can-share",
         rich_help_panel="Third-party rule",
