@@ -57,7 +57,7 @@ def run(command: Command) -> Sample:
             stdin=source,
             stdout=subprocess.DEVNULL,
             stderr=errors,
-            env=None if command.env is None else dict(command.env),
+            env=child_env(os.environ if command.env is None else command.env),
         )
         _pid, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
@@ -71,6 +71,24 @@ def run(command: Command) -> Sample:
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     return Sample(elapsed, usage.ru_utime + usage.ru_stime, rss)
+
+
+_BYTECODE: tempfile.TemporaryDirectory[str] | None = None
+
+
+def child_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` for a measured process, with its bytecode cached as an installed tool has it.
+
+    An editable install compiles wegings' own modules on every start when bytecode is not
+    written (PYTHONDONTWRITEBYTECODE, set on some machines); the measured processes share one
+    cache directory of this run instead (PYTHONPYCACHEPREFIX), filled by the warm-up round.
+    """
+    global _BYTECODE
+    if _BYTECODE is None:
+        _BYTECODE = tempfile.TemporaryDirectory(prefix="wegings-bench-pycache-")
+    result = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result["PYTHONPYCACHEPREFIX"] = _BYTECODE.name
+    return result
 
 
 def in_process(action: Callable[[], object]) -> Sample:
