@@ -466,9 +466,19 @@ def _worker() -> str:
 
 @pytest.fixture(scope="session")
 def pg_template(pg_server: str) -> Iterator[str]:
-    """A migrated, empty wegings database on the server, this worker's template; its name."""
-    from wegings.store.engine import upgrade_location
+    """A migrated, empty wegings database on the server, this worker's template; its name.
 
+    The wegings group roles exist from the start: they are the cluster's, so a test's
+    `db init-roles` would otherwise make them appear for every later test, and the superuser
+    the tests connect as (who holds every role there is) act with or without them by the order
+    the tests happen to run in.
+    """
+    from wegings.store.engine import upgrade_location
+    from wegings.store.server import ROLES as WEGINGS_ROLES
+    from wegings.store.server import group_role
+
+    for role in WEGINGS_ROLES:
+        _create_role(pg_server, group_role(role), "NOLOGIN")
     name = f"wegings_tpl_{_worker()}_{os.getpid()}"
     admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{name}"')
     admin_sql(pg_server, f'CREATE DATABASE "{name}" TEMPLATE template0')
