@@ -130,10 +130,10 @@ def render(
     ] = None,
 ) -> None:
     """Render a weighing note as a document for sign-off and the oversight committee."""
-    from wegings.notes.documents import classification, note_document, own_service
+    from wegings.notes.documents import classification, own_service, read_note_document
     from wegings.render import render as render_note
     from wegings.render import write_atomically
-    from wegings.store.engine import read_now, session_scope
+    from wegings.store.snapshot import read_snapshot
 
     target = None if out in (None, "-") else Path(out)
     if target is not None:
@@ -145,14 +145,14 @@ def render(
         raise InvalidInput(f"No template file {template}.")
     marking_text = classification(marking)
     service = own_service()
-    with session_scope(location(ctx), write=False) as session:
-        document = note_document(
-            session,
+    with read_snapshot(location(ctx)) as snapshot:
+        document = read_note_document(
+            snapshot,
             partner,
             version=version,
             marking=marking_text,
             service=service,
-            now=read_now(session),
+            now=snapshot.now(),
         )
     data = render_note(document, fmt=fmt.value, lang=lang.value, template=template)
     if target is None:

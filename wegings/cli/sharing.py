@@ -117,20 +117,20 @@ def can_share(
         )
     from wegings.service import own_service
     from wegings.sharing.result import decision_json
-    from wegings.sharing.store import SharingReader, live_now
-    from wegings.store.engine import session_scope, standby
+    from wegings.sharing.store import SharingReader
+    from wegings.store.snapshot import read_snapshot
     from wegings.timeutil import parse_as_of
 
     service = own_service()
     # Reads only: the database is opened read-only, so this works on a read-only copy too.
-    with _store_fault_is_an_error(), session_scope(location(ctx), write=False) as session:
-        now = live_now(session)  # before the first read: "now" is that of this snapshot
+    with _store_fault_is_an_error(), read_snapshot(location(ctx)) as snapshot:
+        now = snapshot.now()  # before the first read: "now" is that of this snapshot
         at = parse_as_of(as_of, now=now) if as_of is not None else now
-        reader = SharingReader(session, service_name=service)
+        reader = SharingReader(snapshot, service_name=service)
         result = reader.check(
             item, to, at=at, holder=holder, purpose=purpose, basis=basis, hindsight=hindsight
         )
-        lag = standby(session)
+        lag = snapshot.standby()
     if as_json:
         answer = decision_json(result)
         if lag is not None:
@@ -245,17 +245,17 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
     """Check every row, write one result a row as it comes, and return the worst exit code."""
     from wegings.service import own_service
     from wegings.sharing.batch import BatchSummary, read_rows, result_line, run_batch
-    from wegings.sharing.store import SharingReader, live_now
-    from wegings.store.engine import session_scope
+    from wegings.sharing.store import SharingReader
+    from wegings.store.snapshot import read_snapshot
 
     summary = BatchSummary()
     write = sys.stdout.write
     with ExitStack() as stack:
         raw, total = _open_input(name, stack)
         service = own_service()
-        session = stack.enter_context(session_scope(location(ctx), write=False))
-        now = live_now(session)  # before the first read: "now" is that of this snapshot
-        reader = SharingReader(session, service_name=service)
+        snapshot = stack.enter_context(read_snapshot(location(ctx)))
+        now = snapshot.now()  # before the first read: "now" is that of this snapshot
+        reader = SharingReader(snapshot, service_name=service)
         raw, progress = _progress(stack, raw, total)
         lines = _lines(raw, stack)
         started = time.perf_counter()

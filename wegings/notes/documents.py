@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, time
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from wegings.domain import CRITERION_KEYS, NoteStatus
 from wegings.errors import Refused
-from wegings.notes.notes import NoteState, get_version, note_states, open_flags
 from wegings.notes.weighing import profile_causes
-from wegings.register.partners import current_values, get_partner, groups_of
-from wegings.register.people import signatory
 from wegings.render.document import (
     CriterionAssessment,
     Flag,
@@ -22,6 +18,12 @@ from wegings.render.document import (
 from wegings.service import DEFAULT_SERVICE as DEFAULT_SERVICE
 from wegings.service import own_service as own_service  # the one home of the service name
 from wegings.text import clean_text
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from wegings.notes.notes import NoteState
+    from wegings.store.snapshot import ReadSnapshot
 
 DEFAULT_CLASSIFICATION = "STG. GEHEIM"
 
@@ -48,6 +50,30 @@ def _default_state(states: list[NoteState]) -> NoteState | None:
     return drafts[-1] if drafts else None
 
 
+def read_note_document(
+    snapshot: ReadSnapshot,
+    handle: str,
+    *,
+    version: int | None,
+    marking: str,
+    service: str,
+    now: datetime,
+) -> NoteDocument:
+    """`note_document` read from a read snapshot: through its session on a server, without the
+    ORM on a SQLite file (`snapshot_document`, which builds the same document)."""
+    from wegings.store.snapshot import SessionSnapshot
+
+    if isinstance(snapshot, SessionSnapshot):
+        return note_document(
+            snapshot.session, handle, version=version, marking=marking, service=service, now=now
+        )
+    from wegings.notes.snapshot_document import snapshot_note_document
+
+    return snapshot_note_document(
+        snapshot, handle, version=version, marking=marking, service=service, now=now
+    )
+
+
 def note_document(
     session: Session,
     handle: str,
@@ -58,6 +84,12 @@ def note_document(
     now: datetime,
 ) -> NoteDocument:
     """The plain document of version `version` (default: current established, else draft)."""
+    # The note store loads the ORM: imported here, so that a render on a SQLite file
+    # (`read_note_document`) never loads it.
+    from wegings.notes.notes import get_version, note_states, open_flags
+    from wegings.register.partners import current_values, get_partner, groups_of
+    from wegings.register.people import signatory
+
     partner = get_partner(session, handle)
     states = note_states(session, partner)
     if not states:

@@ -18,11 +18,12 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from wegings.errors import EXIT_USAGE, InvalidInput
+from wegings.sharing.frozen import quick_init
 from wegings.sharing.outcome import Outcome, Reason, ReasonCode, Rule
 from wegings.sharing.records import UnreadableRecord
 from wegings.sharing.result import EXIT_CODES, CheckResult, decision_json, iso_remembered
 from wegings.sharing.store import SharingReader
-from wegings.store.audit import BasisMismatch
+from wegings.store.basis import BasisMismatch
 from wegings.store.stored import shown
 from wegings.text import quote
 from wegings.timeutil import parse_as_of
@@ -39,6 +40,7 @@ _SEVERITY: dict[str, int] = {ERROR: 0, **{o.value: 1 + o.rank for o in Outcome}}
 _EXIT_CODES: dict[str, int] = {ERROR: EXIT_USAGE, **{o.value: c for o, c in EXIT_CODES.items()}}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BatchRow:
     """One row of the input: its number (from 1), its fields, or why it cannot be read."""
@@ -54,6 +56,7 @@ class BatchRow:
     problem: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BatchResult:
     """A row and its answer: a check result, or the error that stopped it."""
@@ -212,7 +215,7 @@ def _csv_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
                 continue
             item, to = record[item_at].strip(), record[to_at].strip()
             if item and to and not optional:
-                yield BatchRow(number, item=item, to=to)  # the common case, made cheap
+                yield BatchRow(number, item, to)  # the common case, made cheap
             else:
                 yield _row(number, dict(zip(header, record, strict=True)))
     except csv.Error as exc:
@@ -394,6 +397,8 @@ def result_line(result: BatchResult) -> str:
 
 def _json_text(value: str | None) -> str:
     """A string or None as JSON; anything else is a TypeError (the caller falls back)."""
+    if type(value) is str:  # most values: the cheapest test first
+        return encode_basestring(value)
     if value is None:
         return "null"
     if not isinstance(value, str):
@@ -419,12 +424,14 @@ def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
 
 
 # By the identity of a Reason, with the Reason itself kept beside its text: while an entry
-# holds it, no other object can have its id. Only the reasons a recipient's standing gives
-# (rule 2's, and rule 3's for a form its note permits) are kept: the others name the item.
+# holds it, no other object can have its id. Only the reasons that are the same objects from
+# row to row are kept: those a recipient's standing gives (rule 2's, and rule 3's for a form
+# its note permits) and rule 5's for a failing member; the others name the item.
 _REASON_TEXTS: dict[int, tuple[Reason, str]] = {}
 # Read once: an enum member read through its class costs a property lookup each time.
 _NOTE_RULE = Rule.note_in_force
 _FORM_PERMITTED = ReasonCode.form_permitted
+_GROUP_MEMBER = ReasonCode.group_member
 _LIST_TEXTS: dict[tuple[str, ...], str] = {}
 _ASKED_TEXTS: dict[tuple[Any, ...], str] = {}
 _MEMBER_TEXTS: dict[tuple[str, str, tuple[str, ...]], str] = {}
@@ -441,7 +448,7 @@ def _reason_text(reason: Reason) -> str:
         f'"rule": {int.__repr__(rule)}, "effect": {_json_text(reason.effect)}, '
         f'"ref": {_json_text(reason.ref)}, "member": {_json_text(reason.member)}}}'
     )
-    if reason.rule is _NOTE_RULE or reason.code is _FORM_PERMITTED:
+    if reason.rule is _NOTE_RULE or reason.code is _FORM_PERMITTED or reason.code is _GROUP_MEMBER:
         _keep(_REASON_TEXTS, id(reason), (reason, text))
     return text
 

@@ -23,6 +23,7 @@ from wegings.domain import (
 from wegings.errors import InvalidInput
 from wegings.notes import lifecycle
 from wegings.notes.lifecycle import cutoff
+from wegings.sharing.frozen import quick_init
 from wegings.timeutil import display_zone
 
 _ZERO = timedelta(0)
@@ -38,7 +39,9 @@ def require_utc(value: datetime, what: str) -> None:
     """Raise InvalidInput unless `value` is timezone-aware UTC."""
     # A naive datetime would make comparisons raise TypeError mid-decision, and a non-UTC one
     # means the loader skipped its conversion (comparisons assume one clock): refuse both early.
-    if value.tzinfo is None or value.utcoffset() != _ZERO:
+    # (The loader's own times carry `UTC` itself: known at once, without asking the offset.)
+    tzinfo = value.tzinfo
+    if tzinfo is not UTC and (tzinfo is None or value.utcoffset() != _ZERO):
         raise InvalidInput(f"{what} must be a timezone-aware UTC datetime, got {value!r}.")
 
 
@@ -79,6 +82,7 @@ def _require_bool(value: object, what: str) -> None:
         raise InvalidInput(f"{what} must be true or false, got {value!r}.")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemFacts:
     """A piece of information to be passed on.
@@ -119,6 +123,7 @@ class ItemFacts:
             object.__setattr__(self, "tags", _as_key_set(self.tags, f"Item {self.handle}: tags"))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemCorrectionFacts:
     """A correction of an item: it holds from the item's registration, on record from
@@ -224,6 +229,7 @@ def _recorded_order(correction: ItemCorrectionFacts) -> tuple[datetime, int]:
     return correction.recorded_at, correction.id
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ConsentFacts:
     """A consent from an originator to a holder to pass an item (or tagged items) on.
@@ -277,6 +283,7 @@ class ConsentFacts:
             raise InvalidInput(f"{what} is revoked before it was recorded.")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class NoteFacts:
     """One established version of a partner's weighing note (drafts are never facts).
@@ -326,6 +333,7 @@ class NoteFacts:
             raise InvalidInput(f"{what} is {self.profile} but permits unevaluated_data.")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FlagFacts:
     """A development recorded on a partner.
@@ -367,6 +375,7 @@ class FlagFacts:
             raise InvalidInput(f"Flag {self.reason!r} is retracted before it was raised.")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PermissionFacts:
     """A higher permission (toestemming) for one item to one recipient.
@@ -403,6 +412,7 @@ class PermissionFacts:
             raise InvalidInput(f"{what} is revoked before it was recorded.")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PartnerFacts:
     """A foreign partner service as a recipient.
@@ -430,6 +440,7 @@ class PartnerFacts:
             raise InvalidInput(f"{OWN_SERVICE!r} is our own service, not a partner.")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class MembershipFacts:
     """A partner joining (`joins`) or leaving a group, from `valid_from` in the world, on record
@@ -472,6 +483,7 @@ def memberships_at(
     return tuple(sorted((g, start) for g, start in since.items() if start is not None))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GroupFacts:
     """A group of partners (e.g. the CTG) as a recipient: a provision to every member.
@@ -590,6 +602,7 @@ def normalise_purpose(purpose: str | None) -> str | None:
     return key or None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Check:
     """The facts of one call to `decide` that every rule reads, the same for every member.

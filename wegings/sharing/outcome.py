@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from wegings.sharing.frozen import quick_init
+
 
 class Rule(IntEnum):
     """The rules of DOMAIN.md by their number; the JSON keeps the plain number."""
@@ -100,6 +102,7 @@ class ReasonCode(StrEnum):
     member_is_holder = "member_is_holder"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One reason that applied to a decision.
@@ -119,6 +122,7 @@ class Reason:
     member: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The answer to one check.

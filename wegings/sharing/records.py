@@ -279,67 +279,162 @@ _SNAPSHOT_CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _kind(column: Any) -> str:
-    from sqlalchemy import Boolean, Date, DateTime, Integer, String, TypeDecorator
-
-    from wegings.store.models import UTCDateTime
-
-    kind = column.type
-    if not isinstance(kind, UTCDateTime) and isinstance(kind, TypeDecorator):
-        kind = kind.impl_instance  # sqlmodel's AutoString is text underneath
-    if isinstance(kind, UTCDateTime | DateTime):
-        return "datetime"
-    if isinstance(kind, Boolean):
-        return "bool"
-    if isinstance(kind, Date):
-        return "date"
-    if isinstance(kind, Integer):
-        return "int"
-    if isinstance(kind, String):
-        return "text"
-    raise RuntimeError(f"no stored reader for column {column.name} ({kind!r})")
+# Every audited table by the entity name its events carry (`wegings.store.audit.AUDITED`, in its
+# order): the SQL table and its columns in model order, each `name:kind` with a trailing `?`
+# when it may be null. Written out, so that a check reads the store without the ORM;
+# tests/test_read_snapshot.py holds it equal to what the models say.
+AUDITED_TABLES: dict[str, tuple[str, str]] = {
+    "partner": (
+        "partner",
+        "id:int short:text name:text country:text kind:text notes:text created_at:datetime "
+        "created_by:text",
+    ),
+    "group": ("partner_group", "id:int key:text name:text created_at:datetime created_by:text"),
+    "membership": (
+        "group_membership",
+        "id:int group_id:int partner_id:int added_at:datetime added_by:text",
+    ),
+    "note": (
+        "note_version",
+        "id:int partner_id:int version:int created_at:datetime author:text profile:text "
+        "forms:text answers:text based_on:int?",
+    ),
+    "establishment": (
+        "note_establishment",
+        "id:int note_id:int partner_id:int role:text established_by:text "
+        "established_at:datetime review_due:datetime decision:text",
+    ),
+    "withdrawal": (
+        "note_withdrawal",
+        "id:int note_id:int partner_id:int withdrawn_by:text withdrawn_at:datetime reason:text",
+    ),
+    "flag": (
+        "partner_flag",
+        "id:int partner_id:int reason:text observed_on:date recorded_at:datetime recorded_by:text",
+    ),
+    "item": (
+        "item",
+        "id:int ref:text originator:text received_from:text? received_on:date "
+        "personal_data:bool unevaluated:bool classification:text subject:text "
+        "recorded_at:datetime recorded_by:text",
+    ),
+    "item_tag": ("item_tag", "id:int item_id:int tag:text"),
+    "consent": (
+        "consent",
+        "id:int originator:text holder:text recipient:text item_id:int? tag:text? purpose:text? "
+        "valid_from:datetime valid_until:datetime? conditions:text reference:text "
+        "recorded_at:datetime recorded_by:text",
+    ),
+    "revocation": (
+        "consent_revocation",
+        "id:int consent_id:int revoked_at:datetime revoked_by:text reason:text",
+    ),
+    "permission": (
+        "permission",
+        "id:int item_id:int recipient:text role:text valid_from:datetime valid_until:datetime "
+        "reason:text ctivd_notified:bool recorded_at:datetime recorded_by:text",
+    ),
+    "transfer": (
+        "transfer",
+        "id:int item_id:int holder:text recipient:text purpose:text? transferred_at:datetime "
+        "recorded_by:text decision:text conditions:text reliability:text? age:text?",
+    ),
+    "partner_correction": (
+        "partner_correction",
+        "id:int partner_id:int name:text? country:text? kind:text? notes:text? reason:text "
+        "recorded_at:datetime recorded_by:text",
+    ),
+    "membership_change": (
+        "membership_change",
+        "id:int group_id:int partner_id:int change:text valid_from:datetime reference:text "
+        "reason:text recorded_at:datetime recorded_by:text",
+    ),
+    "item_correction": (
+        "item_correction",
+        "id:int item_id:int personal_data:bool? unevaluated:bool? classification:text? "
+        "subject:text? add_tags:text remove_tags:text reason:text recorded_at:datetime "
+        "recorded_by:text",
+    ),
+    "permission_revocation": (
+        "permission_revocation",
+        "id:int permission_id:int reason:text recorded_at:datetime recorded_by:text",
+    ),
+    "permission_grant": ("permission_grant", "id:int permission_id:int granted_by:text"),
+    "flag_retraction": (
+        "flag_retraction",
+        "id:int flag_id:int reason:text recorded_at:datetime recorded_by:text",
+    ),
+    "person": (
+        "person",
+        "id:int login:text name:text function:text recorded_at:datetime recorded_by:text",
+    ),
+    "person_correction": (
+        "person_correction",
+        "id:int person_id:int name:text? function:text? reason:text recorded_at:datetime "
+        "recorded_by:text",
+    ),
+    "role_grant": (
+        "role_grant",
+        "id:int person_id:int role:text reason:text recorded_at:datetime recorded_by:text",
+    ),
+    "role_revocation": (
+        "role_revocation",
+        "id:int grant_id:int reason:text recorded_at:datetime recorded_by:text",
+    ),
+}
 
 
 @cache
 def record_kinds() -> dict[str, RecordKind]:
-    """Every audited table by entity name, built once from the models."""
-    from wegings.store.audit import AUDITED
-
+    """Every audited table by entity name, built once from `AUDITED_TABLES`."""
     kinds = {}
-    for entity, model in AUDITED.items():
-        table: Any = model.__table__  # type: ignore[attr-defined]
-        fields = list(model.model_fields)
-        columns = [table.columns[name] for name in fields]
-        stored = [_kind(c) for c in columns]
+    for entity, (table, spec) in AUDITED_TABLES.items():
+        fields: list[str] = []
+        stored: list[str] = []
+        nullable: list[bool] = []
+        for column in spec.split():
+            name, _, kind = column.partition(":")
+            fields.append(name)
+            stored.append(kind.removesuffix("?"))
+            nullable.append(kind.endswith("?"))
         order = sorted(enumerate(fields), key=lambda pair: pair[1])
-        nullable = tuple(bool(c.nullable) and not c.primary_key for c in columns)
         template = _template([name for _, name in order])
-        kinds[entity] = RecordKind(
+        record = RecordKind(
             entity=entity,
-            table=table.name,
+            table=table,
             columns=tuple(fields),
             readers=tuple(_READERS[k] for k in stored),
-            nullable=nullable,
+            nullable=tuple(nullable),
             snapshot_order=tuple(
                 (name, index, _SNAPSHOT_CONVERTERS.get(stored[index])) for index, name in order
             ),
             stored=tuple(stored),
             template=template,
-            held=_held_reader(stored, nullable, template, [index for index, _ in order]),
         )
+        held = _written_when_first_used(record, [index for index, _ in order])
+        object.__setattr__(record, "held", held)
+        kinds[entity] = record
     return kinds
 
 
+def _written_when_first_used(
+    kind: RecordKind, order: Sequence[int]
+) -> Callable[[Sequence[Any]], tuple[tuple[Any, ...], str] | None]:
+    """`kind.held` until its first call, which writes the table's `_held_reader` and puts it in
+    its place: a check reads only some of the tables, and writing all of them up front costs
+    a good part of a single check's start."""
+
+    def first(values: Sequence[Any]) -> tuple[tuple[Any, ...], str] | None:
+        held = _held_reader(kind.stored, kind.nullable, kind.template, order)
+        object.__setattr__(kind, "held", held)
+        return held(values)
+
+    return first
+
+
 def known_kinds() -> tuple[str, ...]:
-    """Every kind of event the trail may hold: each audited table's, and transfer's.
-
-    Read from `wegings.store.audit.AUDITED` each time, so a table audited later (a people
-    register) counts as known without a change here.
-    """
-    from wegings.store.audit import AUDITED
-
-    kinds = tuple(AUDITED)
-    return kinds if "transfer" in AUDITED else (*kinds, "transfer")
+    """Every kind of event the trail may hold: each audited table's (transfer's among them)."""
+    return tuple(AUDITED_TABLES)
 
 
 def count_sql(entities: Sequence[str], events_only: Sequence[str] = ()) -> str:

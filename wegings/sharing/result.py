@@ -9,6 +9,7 @@ from typing import Any
 
 from wegings.errors import EXIT_NEEDS_PERMISSION, EXIT_OK, EXIT_REFUSED
 from wegings.sharing.facts import ItemFacts
+from wegings.sharing.frozen import quick_init
 from wegings.sharing.outcome import Decision, Outcome
 from wegings.timeutil import iso
 
@@ -20,6 +21,7 @@ EXIT_CODES: dict[Outcome, int] = {
 """The exit code of `can-share` for each outcome (2 is bad usage or an unknown name)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """One answered check: what was asked and the decision."""

@@ -212,34 +212,35 @@ def decide(
     # holder or outside the item's scope can never cover it; dropping them once keeps the
     # per-member work small.
     tags = item.tags
-    relevant = tuple(
-        c
-        for c in consents
-        if c.recorded_at <= known_at
-        and c.holder == holder
-        and (c.item_id == item_id if c.item_id is not None else c.tag in tags)
+    relevant = (
+        tuple(
+            c
+            for c in consents
+            if c.recorded_at <= known_at
+            and c.holder == holder
+            and (c.item_id == item_id if c.item_id is not None else c.tag in tags)
+        )
+        if consents
+        else ()
     )
+    # Positional, in the order of Check's fields: a batch builds one for every row.
     check = Check(
-        item=item,
-        holder=holder,
-        at=at,
-        known_at=known_at,
-        by=cutoff(at, known_at),
-        purpose=purpose.strip() if purpose is not None else None,
-        purpose_key=normalise_purpose(purpose),
-        consents=relevant,
-        permissions=permissions,
-        our_name=our_service_name.strip(),
-        group_key=recipient_key if is_group else None,
+        item,
+        holder,
+        at,
+        known_at,
+        cutoff(at, known_at),  # by
+        purpose.strip() if purpose is not None else None,
+        normalise_purpose(purpose),
+        relevant,
+        permissions,
+        our_service_name.strip(),
+        recipient_key if is_group else None,  # group_key
     )
 
     if isinstance(recipient, PartnerFacts):
         outcome, reasons, relied, note = _check_partner(check, standing_of.partners[0])
-        return Decision(
-            outcome=outcome,
-            reasons=tuple(reasons),
-            conditions=_conditions(check, recipient.short, relied, note),
-        )
+        return Decision(outcome, tuple(reasons), _conditions(check, recipient.short, relied, note))
     return rule_5_group(check, recipient, standing_of)
 
 
@@ -270,16 +271,7 @@ def rule_5_group(check: Check, recipient: GroupFacts, standing_of: Standing) -> 
         if member.short != check.holder:
             member_conditions.append((member.short, _conditions(check, member.short, relied, note)))
         if outcome is not Outcome.allowed:
-            all_reasons.append(
-                Reason(
-                    ReasonCode.group_member,
-                    explain.group_member(member, recipient.key, outcome),
-                    Rule.group,
-                    outcome,
-                    f"member {member.short} of {recipient.key}",
-                    member.short,
-                )
-            )
+            all_reasons.append(_group_member_reason(member, recipient.key, outcome))
         all_reasons.extend(reasons)
     return Decision(
         outcome=worst(o for _, o in member_outcomes),
@@ -288,6 +280,30 @@ def rule_5_group(check: Check, recipient: GroupFacts, standing_of: Standing) -> 
         member_outcomes=tuple(member_outcomes),
         member_conditions=tuple(member_conditions),
     )
+
+
+def _group_member_reason(member: PartnerFacts, group: str, outcome: Outcome) -> Reason:
+    """Rule 5's reason for a member whose check is not allowed: the same for every item, so
+    made once per member, group and outcome (bounded), and the same object each time."""
+    key = (member.short, member.name, group, outcome)
+    reason = _GROUP_MEMBER_REASONS.get(key)
+    if reason is None:
+        reason = Reason(
+            ReasonCode.group_member,
+            explain.group_member(member, group, outcome),
+            Rule.group,
+            outcome,
+            f"member {member.short} of {group}",
+            member.short,
+        )
+        if len(_GROUP_MEMBER_REASONS) >= _MAX_CACHED_MEMBER_REASONS:
+            _GROUP_MEMBER_REASONS.clear()
+        _GROUP_MEMBER_REASONS[key] = reason
+    return reason
+
+
+_GROUP_MEMBER_REASONS: dict[tuple[str, str, str, Outcome], Reason] = {}
+_MAX_CACHED_MEMBER_REASONS = 1024
 
 
 def _check_partner(

@@ -75,7 +75,9 @@ from wegings.sharing.records import (
 )
 from wegings.sharing.result import CheckResult
 from wegings.sharing.rules import Standing, decide, standing
+from wegings.store.basis import format_basis, parse_anchor
 from wegings.store.chain import chain_hash
+from wegings.store.snapshot import ReadSnapshot, as_snapshot
 from wegings.store.stored import Unreadable, read_datetime
 from wegings.text import clean_text, quote, suggestion
 from wegings.timeutil import iso
@@ -105,6 +107,15 @@ _IDS_STEP = 8
 # oldest limit of 999 bound values); beyond, each check reads its own.
 _MAX_PREFETCHED_CONSENTS = 960
 _FORMS = frozenset(FORM_KEYS)
+_NO_TAGS: frozenset[str] = frozenset()
+_ITEM_FIELDS = (
+    "originator",
+    "received_from",
+    "personal_data",
+    "unevaluated",
+    "classification",
+    "subject",
+)
 _PROFILES = frozenset(p.value for p in RiskProfile)
 _ROLES = frozenset(r.value for r in Role)
 # Entities read whole when a reader opens; the others are read per check.
@@ -252,9 +263,10 @@ def _queries(verify: bool) -> dict[str, str]:
         "permissions_by_item_array": f"{permission_sql} WHERE p.item_id = ANY(?::bigint[])",
         "item_by_ref": f"{item_sql} WHERE i.ref = ?",
         "item_by_handle": f"{item_sql} WHERE i.originator = ? AND i.ref = ?",
-        # Many references at once (a batch's next rows), in the order of the queries above:
-        # each item's rows by item id, then by tag (the unique index on item and tag).
-        "items_by_refs": f"{item_sql} WHERE i.ref IN ({{marks}}) ORDER BY i.ref, i.id, t.tag",
+        # Many references at once (a batch's next rows); `prefetch` puts each reference's rows
+        # in the order of the queries above (by item id, then by tag) itself: an ORDER BY
+        # here sorted every row of the chunk, events and all, in a temporary b-tree.
+        "items_by_refs": f"{item_sql} WHERE i.ref IN ({{marks}})",
         "consent": consent_sql,
         # Which consents there are (id, originator, item and recipient) for many items at once
         # (a batch's next rows, one index search a term) and, standing, for one tag; a check
@@ -300,39 +312,37 @@ class _Loaded:
 
 
 class SharingReader:
-    """Answers can-share checks on one session's snapshot of the store."""
+    """Answers can-share checks on one read snapshot of the store."""
 
     def __init__(
         self,
-        session: Session,
+        source: ReadSnapshot | Session,
         *,
         service_name: str | None = None,
         verify_records: bool = True,
     ) -> None:
-        """Read the head, the counts and the small tables once; the session keeps the snapshot.
+        """Read the head, the counts and the small tables once from `source`, a read snapshot
+        (`wegings.store.snapshot`) or a session (read as one), which keeps the snapshot.
 
         `service_name` is our service's name for the rules (default: `wegings.service`);
         `verify_records=False` skips the audit comparison (for the benchmark only).
         """
         from wegings.service import own_service
 
-        self._session = session
+        snapshot = as_snapshot(source)
+        self._snapshot = snapshot
         self._service = service_name if service_name is not None else own_service()
         self._verify = verify_records
         self._kinds = record_kinds()
         self._sql = _queries(verify_records)
-        connection = session.connection()
-        dialect = connection.dialect
-        driver = connection.connection.driver_connection
-        assert driver is not None
         # One cursor for every query: a batch runs many small lookups one after another.
-        self._cursor: Any = driver.cursor()
-        self._errors: type[Exception] = dialect.loaded_dbapi.Error
+        self._cursor: Any = snapshot.cursor()
+        self._errors: type[Exception] = snapshot.errors
         # Raw SQL is written with ? placeholders; other drivers (PostgreSQL) want %s.
-        self._format = dialect.paramstyle in ("format", "pyformat")
+        self._format = snapshot.paramstyle in ("format", "pyformat")
         # PostgreSQL plans every new statement text: there, `prefetch` passes arrays.
-        self._arrays = dialect.name == "postgresql"
-        self._sqlite = dialect.name == "sqlite"
+        self._arrays = snapshot.dialect == "postgresql"
+        self._sqlite = snapshot.dialect == "sqlite"
         self._partners: dict[str, _Partner] = {}
         self._partner_ids: dict[int, str] = {}
         self._groups: dict[str, _Group] = {}
@@ -342,10 +352,13 @@ class SharingReader:
         # The recipients by (the name as given, at, known_at): most checks of a batch share a
         # few moments (bounded; cleared when full).
         self._recipients: dict[tuple[str, datetime, datetime], Recipient] = {}
-        # What rules 2-4 find about each recipient at one moment (`rules.standing`), by the
+        # What rules 2-4 find about each recipient at one moment (`rules.standing`), with
+        # whether it has flags and the names its consents could be to (`_standing`), by the
         # identity of its facts (each entry holds them, so the id stays theirs) and the
         # moments; the same for every row to that recipient then (bounded; cleared when full).
-        self._standings: dict[tuple[int, datetime, datetime], Standing] = {}
+        self._standings: dict[
+            tuple[int, datetime, datetime], tuple[Standing, bool, frozenset[str]]
+        ] = {}
         self._verified: set[tuple[str, int]] = set()
         self._cutoffs: dict[str, tuple[str, datetime]] = {}
         # The revocation the trail records for each consent: (revocation id, its snapshot).
@@ -359,6 +372,8 @@ class SharingReader:
         self._correction_rows: dict[Any, list[tuple[Any, ...]]] | None = None
         # The rows of the items `prefetch` read for the next checks, by reference.
         self._prefetched: dict[str, list[tuple[Any, ...]]] = {}
+        # The (originator, reference) of each item as the next checks name it (`split_handle`).
+        self._handles: dict[str, tuple[str | None, str]] = {}
         # Our consents for the items `prefetch` read, by (originator, item id): (id, recipient)
         # in id order.
         self._item_consents: dict[tuple[str, int], list[tuple[Any, Any]]] = {}
@@ -369,6 +384,8 @@ class SharingReader:
         item_columns = self._kinds["item"].columns
         self._item_width = len(item_columns)
         self._item_at = {name: index for index, name in enumerate(item_columns)}
+        # Where the values ItemFacts takes besides its id, handle and tags stand in an item's row.
+        self._item_fields = tuple(self._item_at[name] for name in _ITEM_FIELDS)
         self._tag_width = self._kinds["item_tag"].width
         self._tag_at = self._kinds["item_tag"].columns.index("tag")
         self._tag_item = self._kinds["item_tag"].columns.index("item_id")
@@ -469,7 +486,14 @@ class SharingReader:
         seq, at, actor, action, entity, entity_id, change, prev_hash, digest, following, login = (
             event
         )
-        moment = _iso_of_stored(at)
+        # `_iso_of_stored(at)`, its common case written out: every record a check relies on
+        # has its event hashed here.
+        if type(at) is str and _STORED_TEXT.fullmatch(at):
+            moment: str | None = (
+                f"{at[:10]}T{at[11:19]}Z" if at.endswith(".000000") else f"{at[:10]}T{at[11:]}Z"
+            )
+        else:
+            moment = _iso_of_stored(at)
         if (
             moment is None
             or type(actor) is not str
@@ -509,7 +533,7 @@ class SharingReader:
         found = self._cutoffs.get(basis)
         if found is None:
             seq, prefix = _parse_basis(basis)
-            moment = _basis_cutoff(self._session, seq, prefix)
+            moment = self._snapshot.basis_cutoff(seq, prefix)
             rows = self._rows("SELECT hash FROM audit_event WHERE seq = ?", (seq,))
             digest = str(rows[0][0]) if rows else _GENESIS
             found = (_format_basis(seq, digest), moment)
@@ -877,7 +901,9 @@ class SharingReader:
     def prefetch(self, items: Iterable[str]) -> None:
         """Read the items named by the next checks (REF or ORIGINATOR/REF) in one query; a check
         of one of them then needs no query for it. The rows are kept until the next call."""
-        refs = sorted({split_handle(text)[1] for text in items} - {""})
+        # Split once for the chunk: `prefetch_consents` and `item` look each row's up again.
+        self._handles = {text: split_handle(text) for text in set(items)}
+        refs = sorted({ref for _, ref in self._handles.values()} - {""})
         self._prefetched, self._item_consents, self._item_permissions = {}, {}, {}
         if not refs:
             return
@@ -896,6 +922,11 @@ class SharingReader:
             ref = row[1]
             if ref in prefetched:
                 prefetched[ref].append(row)
+        if not self._arrays:  # on a server, `_items_with_tags` gave them in order
+            tag_at = self._item_width + _EVENT_WIDTH + self._tag_at
+            for rows in prefetched.values():
+                if len(rows) > 1:  # most references name one item with at most one tag
+                    rows.sort(key=lambda row: (_sql_order(row[0]), _sql_order(row[tag_at])))
         self._prefetched = prefetched
         self._prefetch_consents(found)
         self._prefetch_permissions(found)
@@ -915,7 +946,9 @@ class SharingReader:
                     continue
                 # Per check, not per chunk: a chunk's checks go to most partners between them,
                 # and at many consents an item's consents to the others are most of its own.
-                for row in self._prefetched.get(split_handle(item)[1], ()):
+                split = self._handles.get(item)
+                ref = split[1] if split is not None else split_handle(item)[1]
+                for row in self._prefetched.get(ref, ()):
                     originator, tag = row[2], row[tag_at]
                     listed = self._item_consents.get((originator, row[0]))
                     if listed:
@@ -1139,12 +1172,31 @@ class SharingReader:
         known = sorted([*self._partners, *self._groups])
         raise NotFound(_suggestion(value, known, what="partner or group"))
 
-    def _standing(self, recipient: Recipient, at: datetime, known_at: datetime) -> Standing:
-        """`rules.standing(recipient, at, known_at)`, computed once per recipient and moment."""
+    def _standing(
+        self, recipient: Recipient, at: datetime, known_at: datetime
+    ) -> tuple[Standing, bool, frozenset[str]]:
+        """What a check to `recipient` at `at` (as on record at `known_at`) needs of it, the
+        same for every item, found once per recipient and moment: `rules.standing`; whether
+        the recipient (or a member) has flags at all (rule 4 may then need the item's
+        permissions); and the names a consent could be to for the rules to match it: the
+        recipient, its members and the groups they (or it) belong to."""
         key = (id(recipient), at, known_at)
         found = self._standings.get(key)
-        if found is None or found.recipient is not recipient:
-            found = standing(recipient, at, known_at)
+        if found is None or found[0].recipient is not recipient:
+            if isinstance(recipient, GroupFacts):
+                members: tuple[PartnerFacts, ...] = recipient.members
+                names = {recipient.key}
+            else:
+                members = (recipient,)
+                names = set()
+            for member in members:
+                names.add(member.short)
+                names |= member.groups
+            found = (
+                standing(recipient, at, known_at),
+                any(m.flags for m in members),
+                frozenset(names),
+            )
             if len(self._standings) >= _MAX_CACHED_STANDINGS:
                 self._standings.clear()
             self._standings[key] = found
@@ -1193,7 +1245,8 @@ class SharingReader:
         on this snapshot."""
         if not self._verify:
             return kind.read(values, lambda: label)
-        held = kind.read_held(values)
+        # `kind.read_held(values)`, without the call in between (twice a row in a batch).
+        held = None if kind.held is None else kind.held(values)
         if held is None:  # a value of another form: read it the long way, naming any fault
             typed = kind.read(values, lambda: label)
             text = None
@@ -1218,7 +1271,8 @@ class SharingReader:
         (default `at`): registered by both, with the corrections recorded by `known_at`."""
         known = at if known_at is None else known_at
         at = effect_cutoff(at, known_at)
-        originator, ref = split_handle(text)
+        split = self._handles.get(text)
+        originator, ref = split if split is not None else split_handle(text)
         if not ref:
             raise InvalidInput("The item is empty; give REF or ORIGINATOR/REF.")
         prefetched = self._prefetched.get(ref)
@@ -1253,23 +1307,34 @@ class SharingReader:
         tags: set[str] = set()
         tag_end, tag_at = event_end + self._tag_width, self._tag_at
         for row in rows:
+            if row[event_end] is None:
+                continue  # no tag
             tag_values = row[event_end:tag_end]
-            if tag_values[0] is None:
-                continue
             tag_label = f"Tag #{tag_values[0]} of item {handle}"
             tag_typed = self._held(tag_kind, tag_values, row[-_EVENT_WIDTH:], tag_label)
             tags.add(tag_typed[tag_at])
-        registered = ItemFacts(
-            id=typed[0],
-            handle=handle,
-            originator=typed[at_of["originator"]],
-            received_from=typed[at_of["received_from"]],
-            personal_data=typed[at_of["personal_data"]],
-            unevaluated=typed[at_of["unevaluated"]],
-            tags=frozenset(tags),
-            classification=typed[at_of["classification"]],
-            subject=typed[at_of["subject"]],
+        originator_at, received_at, personal_at, unevaluated_at, class_at, subject_at = (
+            self._item_fields
         )
+        # Positional, in the order of ItemFacts' fields: a batch builds one for every row.
+        registered = ItemFacts(
+            typed[0],
+            handle,
+            typed[originator_at],
+            typed[received_at],
+            typed[personal_at],
+            typed[unevaluated_at],
+            frozenset(tags) if tags else _NO_TAGS,
+            typed[class_at],
+            typed[subject_at],
+        )
+        loaded = self._correction_rows
+        if (
+            loaded is not None
+            and registered.id not in loaded
+            and registered.id not in self._correction_events
+        ):
+            return registered  # the common case: none in the table, none on the trail
         corrections = self._corrections(registered, known)
         # Without corrections the item is as registered (`item_as_known` would return it).
         return item_as_known(registered, corrections, known) if corrections else registered
@@ -1340,22 +1405,16 @@ class SharingReader:
         return sql
 
     def _consents(
-        self, item: ItemFacts, holder: str, recipient: Recipient, known_at: datetime
+        self, item: ItemFacts, holder: str, names: frozenset[str], known_at: datetime
     ) -> list[ConsentFacts]:
         """The consents from the item's originator to `holder` for the item or its tags.
 
-        Only consents to a name the rules could match are read: the recipient, its members
-        and the groups they (or it) belong to. The rules ignore every other consent, so the
-        answer is the same, and an originator's many consents to others cost nothing here.
+        Only consents to a name the rules could match are read (`names`, from `_standing`):
+        the recipient, its members and the groups they (or it) belong to. The rules ignore
+        every other consent, so the answer is the same, and an originator's many consents to
+        others cost nothing here.
         """
-        if isinstance(recipient, GroupFacts):
-            names = {recipient.key}
-            for member in recipient.members:
-                names.add(member.short)
-                names |= member.groups
-        else:
-            names = {recipient.short, *recipient.groups}
-        tags = sorted(item.tags)
+        tags = sorted(item.tags) if item.tags else []
         prefetched = (
             self._item_consents.get((item.originator, item.id)) if holder == OWN_SERVICE else None
         )
@@ -1374,6 +1433,8 @@ class SharingReader:
             if tags:
                 params += [item.originator, holder, *targets, *tags]
             rows = self._rows(sql, params)
+        if not rows:
+            return []  # most checks of a batch: no consent to any name the rules could match
         kind, revocation = self._kinds["consent"], self._kinds["revocation"]
         width, r_width = kind.width, revocation.width
         consents = []
@@ -1527,7 +1588,7 @@ class SharingReader:
         known_at: datetime | None = None
         stated_basis = self.basis
         if hindsight:
-            known_at = live_now(self._session)
+            known_at = self._snapshot.now()
         if basis is not None:
             stated_basis, cutoff = self.cutoff(basis)
             if at < cutoff:
@@ -1547,13 +1608,11 @@ class SharingReader:
             else None
         )
         # Our own items held by us need no consent, so there is nothing to look up.
-        consents = self._consents(facts, owner, recipient, cut) if facts.originator != owner else []
+        standing_of, flagged, names = self._standing(recipient, at, cut)
+        consents = self._consents(facts, owner, names, cut) if facts.originator != owner else []
         # Rule 4 can ask for a permission only for personal or unevaluated data or a flagged
         # recipient; otherwise the permissions cannot change the answer and are not read.
-        members = recipient.members if isinstance(recipient, GroupFacts) else (recipient,)
-        needs_permissions = (
-            facts.personal_data or facts.unevaluated or any(m.flags for m in members)
-        )
+        needs_permissions = facts.personal_data or facts.unevaluated or flagged
         permissions = self._permissions(facts, cut) if needs_permissions else []
         decision = decide(
             facts,
@@ -1565,25 +1624,39 @@ class SharingReader:
             permissions=permissions,
             our_service_name=self._service,
             known_at=known_at,
-            standing_of=self._standing(recipient, at, cut),
+            standing_of=standing_of,
         )
         is_group = isinstance(recipient, GroupFacts)
         return CheckResult(
-            item=facts,
-            recipient=recipient.key if isinstance(recipient, GroupFacts) else recipient.short,
-            is_group=is_group,
-            holder=owner,
-            purpose=clean_purpose,
-            at=at,
-            decision=decision,
-            basis=stated_basis,
-            known_at=known_at,
-            hindsight=hindsight,
+            facts,
+            recipient.key if isinstance(recipient, GroupFacts) else recipient.short,
+            is_group,
+            owner,
+            clean_purpose,
+            at,
+            decision,
+            stated_basis,
+            known_at,
+            hindsight,
         )
 
 
 def _first(row: Sequence[Any]) -> Any:
     return row[0]
+
+
+def _sql_order(value: Any) -> tuple[int, Any]:
+    """A key that orders stored values as SQLite's ORDER BY does: NULL, then numbers, then
+    text (by code point, as its UTF-8 bytes compare), then blobs."""
+    if value is None:
+        return (0, 0)
+    if type(value) is int or type(value) is float:
+        return (1, value)
+    if type(value) is str:
+        return (2, value)
+    if type(value) is bytes:
+        return (3, value)
+    return (4, repr(value))
 
 
 def _parse_snapshot(change: str) -> dict[str, Any]:
@@ -1712,15 +1785,11 @@ def _flag_facts(
 
 def _format_basis(seq: int, digest: str) -> str:
     """An audit head as printed: 'SEQ:HASH16'."""
-    from wegings.store.engine import format_basis
-
     return format_basis(seq, digest)
 
 
 def _parse_basis(text: str) -> tuple[int, str]:
     """'SEQ:HASH' as printed in a decision's basis."""
-    from wegings.store.audit import parse_anchor
-
     try:
         return parse_anchor(text)
     except InvalidInput:
@@ -1730,13 +1799,6 @@ def _parse_basis(text: str) -> tuple[int, str]:
         ) from None
 
 
-def _basis_cutoff(session: Session, seq: int, prefix: str) -> datetime:
-    """The recorded time of the audit event a basis names; refused when it is not there."""
-    from wegings.store.engine import basis_cutoff
-
-    return basis_cutoff(session, seq, prefix)
-
-
 def recorded_moment(session: Session) -> datetime:
     """The write transaction's recorded time, read under the write lock."""
     from wegings.store.engine import recorded_now
@@ -1744,14 +1806,12 @@ def recorded_moment(session: Session) -> datetime:
     return recorded_now(session)
 
 
-def live_now(session: Session) -> datetime:
-    """A 'now' consistent with the session's snapshot (`store.read_now`).
+def live_now(source: ReadSnapshot | Session) -> datetime:
+    """A 'now' consistent with the snapshot (`store.read_now`, `ReadSnapshot.now`).
 
-    Call it before anything reads through the session: the snapshot is taken then.
+    On a session, call it before anything reads through it: the snapshot is taken then.
     """
-    from wegings.store.engine import read_now
-
-    return read_now(session)
+    return as_snapshot(source).now()
 
 
 def check_one(

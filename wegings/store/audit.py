@@ -5,10 +5,9 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -16,8 +15,16 @@ from sqlalchemy import func, inspect
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
-from wegings.errors import EXIT_USAGE, InvalidInput, WegingsError
+from wegings.errors import InvalidInput, WegingsError
 from wegings.store import merkle
+
+# A decision's basis has its own light module; its names stay importable from here.
+from wegings.store.basis import BEFORE_ANY_RECORD as BEFORE_ANY_RECORD
+from wegings.store.basis import BasisMismatch as BasisMismatch
+from wegings.store.basis import cutoff
+from wegings.store.basis import format_basis as format_basis
+from wegings.store.basis import parse_anchor as parse_anchor
+from wegings.store.basis import parse_basis as parse_basis
 from wegings.store.chain import GENESIS_HASH, canonical
 from wegings.store.checkpoint import Checkpoint
 from wegings.store.models import (
@@ -211,66 +218,10 @@ class Verified:
         return format_basis(self.head_seq, self.head_hash)
 
 
-def format_basis(seq: int, hash_text: str) -> str:
-    """An audit head as people write it down: 'SEQ:HASH16' (the hash's first 16 characters)."""
-    return f"{seq}:{hash_text[:16]}"
-
-
-_SEQ_TEXT = re.compile(r"[0-9]{1,18}")
-_HASH_TEXT = re.compile(r"[0-9a-f]{8,64}")
-
-
-def _seq_and_hash(text: str) -> tuple[int, str] | None:
-    """'SEQ:HASH' with HASH at least 8 hex characters (any case), or None."""
-    seq_text, _, hash_text = text.strip().partition(":")
-    hash_text = hash_text.lower()
-    # ASCII only: str.isdigit() also takes '²' (which int() refuses) and Arabic-Indic digits.
-    if _SEQ_TEXT.fullmatch(seq_text) is None or _HASH_TEXT.fullmatch(hash_text) is None:
-        return None
-    return int(seq_text), hash_text
-
-
-def parse_anchor(text: str) -> tuple[int, str]:
-    """'SEQ:HASH' as given to `audit verify --expect` (HASH: at least 8 hex characters)."""
-    parsed = _seq_and_hash(text)
-    if parsed is None:
-        raise InvalidInput(
-            f"--expect {text!r} is not an anchor; give SEQ:HASH as printed by "
-            "`wegings audit verify`, e.g. 12:3fa9c2d1e07b4a55."
-        )
-    return parsed
-
-
-def parse_basis(text: str) -> tuple[int, str]:
-    """A decision's basis 'SEQ:HASH' as given to `--basis` (HASH: at least 8 hex characters)."""
-    parsed = _seq_and_hash(text)
-    if parsed is None:
-        raise InvalidInput(
-            f"--basis {text!r} is not a basis; give SEQ:HASH as printed with the decision, "
-            "e.g. 12:3fa9c2d1e07b4a55."
-        )
-    return parsed
-
-
 def audit_head(session: Session) -> tuple[int, str]:
     """The basis of a decision: (seq, full hash) of the newest event; (0, GENESIS_HASH) if none."""
     last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
     return (last.seq, last.hash) if last is not None else (0, GENESIS_HASH)
-
-
-BEFORE_ANY_RECORD = datetime.min.replace(tzinfo=UTC)
-"""The cutoff of the empty trail's basis: no record is on record at or before it."""
-
-
-class BasisMismatch(WegingsError):
-    """A basis that is not (or no longer) a point of this audit trail (exit 2: an error)."""
-
-    exit_code = EXIT_USAGE
-
-    def __init__(self, seq: int, hash_prefix: str, reason: str) -> None:
-        super().__init__(f"Basis {seq}:{hash_prefix} {reason}")
-        self.seq = seq
-        self.hash_prefix = hash_prefix
 
 
 _TIMES_CHECKED = "wegings.audit_times_in_order"
@@ -289,59 +240,31 @@ def _first_event_out_of_time_order(session: Session) -> tuple[int, int] | None:
     return (row[0], row[1]) if row is not None else None
 
 
-def basis_cutoff(session: Session, seq: int, hash_prefix: str) -> datetime:
-    """The instant a replay with basis SEQ:HASH counts records up to (recorded at or before).
+class _SessionTrail:
+    """The audit trail as `basis.cutoff` reads it, through the session."""
 
-    Event `seq` must exist with a hash starting with `hash_prefix`, else BasisMismatch. Records
-    are counted by recorded time, so that time must split the trail exactly at `seq`: recorded
-    times never go back along the trail, and the next event is recorded strictly later. Both
-    hold for every trail written with `recorded_now`; a trail where they do not is refused
-    rather than replayed inexactly.
-    """
-    prefix = hash_prefix.lower()
-    if seq == 0:
-        if not GENESIS_HASH.startswith(prefix):
-            raise BasisMismatch(
-                seq, prefix, "does not match the audit trail: the empty trail has another hash"
-            )
-        return BEFORE_ANY_RECORD
-    event = session.get(AuditEvent, seq)
-    if event is None:
-        head_seq, _ = audit_head(session)
-        raise BasisMismatch(
-            seq,
-            prefix,
-            f"does not match the audit trail: there is no event {seq}, the trail ends at event "
-            f"{head_seq} (removed?)",
-        )
-    if not event.hash.startswith(prefix):
-        raise BasisMismatch(
-            seq,
-            prefix,
-            f"does not match the audit trail: event {seq} has another hash (rewritten?)",
-        )
-    # The whole trail is checked once per session (a sweep replays many bases in one).
-    if _TIMES_CHECKED not in session.info:
-        session.info[_TIMES_CHECKED] = _first_event_out_of_time_order(session)
-    backwards = session.info[_TIMES_CHECKED]
-    if backwards is not None:
-        earlier, later = backwards
-        raise BasisMismatch(
-            seq,
-            prefix,
-            f"cannot be replayed by time: event {later} is recorded before event {earlier} "
-            "(recorded times out of order)",
-        )
-    cutoff = as_utc(event.at)
-    following = session.get(AuditEvent, seq + 1)
-    if following is not None and as_utc(following.at) <= cutoff:
-        raise BasisMismatch(
-            seq,
-            prefix,
-            f"cannot be replayed by time: event {seq + 1} is recorded at the same time as "
-            f"event {seq} (a basis is the last event of a transaction)",
-        )
-    return cutoff
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def event(self, seq: int) -> tuple[object, datetime] | None:
+        event = self._session.get(AuditEvent, seq)
+        return None if event is None else (event.hash, as_utc(event.at))
+
+    def head_seq(self) -> int:
+        return audit_head(self._session)[0]
+
+    def first_out_of_time_order(self) -> tuple[int, int] | None:
+        # The whole trail is checked once per session (a sweep replays many bases in one).
+        info = self._session.info
+        if _TIMES_CHECKED not in info:
+            info[_TIMES_CHECKED] = _first_event_out_of_time_order(self._session)
+        found: tuple[int, int] | None = info[_TIMES_CHECKED]
+        return found
+
+
+def basis_cutoff(session: Session, seq: int, hash_prefix: str) -> datetime:
+    """The instant a replay with basis SEQ:HASH counts records up to (`basis.cutoff`)."""
+    return cutoff(_SessionTrail(session), seq, hash_prefix)
 
 
 def _events_in_order(session: Session) -> Iterator[AuditEvent]:

@@ -14,12 +14,11 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.request import pathname2url
 
 from wegings import timeutil
 from wegings.config import Location
@@ -30,7 +29,20 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
-HEAD_REVISION = "0008_event_os_login"
+REVISIONS = (
+    "0001_foundation",
+    "0002_weighing_notes",
+    "0003_third_party_rule",
+    "0004_audit_record_lookup",
+    "0005_corrections",
+    "0006_people",
+    "0007_audit_tree",
+    "0008_event_os_login",
+)
+"""Every schema revision this version ships, oldest first: known without loading Alembic, so
+that opening a database costs no migration machinery; a test keeps it equal to Alembic's."""
+
+HEAD_REVISION = REVISIONS[-1]
 """The newest schema revision this version knows; a test keeps it equal to Alembic's head."""
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -74,7 +86,41 @@ class SchemaState:
 
 def _sqlite_uri(path: Path, *, readonly: bool) -> str:
     """A SQLite URI for `path`; `rw` never creates a file, so creation stays in our hands."""
-    return f"file:{pathname2url(str(path))}?mode={'ro' if readonly else 'rw'}"
+    return f"file:{_path_url(path)}?mode={'ro' if readonly else 'rw'}"
+
+
+def _path_url(path: Path) -> str:
+    """`urllib.request.pathname2url(str(path))`, without loading urllib.request: it brings
+    http.client, email and ssl, a good part of a read's start-up."""
+    if os.name == "nt":
+        from nturl2path import pathname2url
+
+        return pathname2url(str(path))
+    from urllib.parse import quote
+
+    return quote(str(path))
+
+
+def _sqlite_connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    """A connection with foreign keys on and a busy timeout, in autocommit mode.
+
+    isolation_level=None hands transaction control to the caller: the engine's "begin" hook,
+    or the one BEGIN of a read snapshot (`open_sqlite_read`).
+    """
+    connection = sqlite3.connect(
+        _sqlite_uri(path, readonly=readonly),
+        uri=True,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _sqlite_engine(path: Path, *, readonly: bool) -> Engine:
@@ -82,20 +128,8 @@ def _sqlite_engine(path: Path, *, readonly: bool) -> Engine:
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
 
-    uri = _sqlite_uri(path, readonly=readonly)
-
     def connect() -> sqlite3.Connection:
-        # isolation_level=None hands transaction control to the "begin" hook below.
-        connection = sqlite3.connect(
-            uri,
-            uri=True,
-            timeout=BUSY_TIMEOUT_SECONDS,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        return connection
+        return _sqlite_connect(path, readonly=readonly)
 
     engine = create_engine("sqlite+pysqlite://", creator=connect, poolclass=NullPool)
 
@@ -148,11 +182,8 @@ def read_schema_state(connection: Connection) -> SchemaState:
 
 
 def known_revisions() -> set[str]:
-    """Every schema revision this version of wegings ships."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return {rev.revision for rev in script.walk_revisions()}
+    """Every schema revision this version of wegings ships (`REVISIONS`)."""
+    return set(REVISIONS)
 
 
 def _alembic_config(connection: Connection) -> Any:
@@ -223,6 +254,11 @@ def _describe_db_error(
     if "unable to open" in lowered:
         return StoreError(f"Cannot open the database {where} ({text}).")
     return StoreError(f"Database error at {where}: {text}")
+
+
+def describe_read_error(exc: BaseException, where: str) -> StoreError:
+    """A database error of a read in one line, as `session_scope(write=False)` words it."""
+    return _describe_db_error(exc, where, for_read=True)
 
 
 def _use_wal(engine: Engine) -> None:
@@ -332,12 +368,98 @@ def _engine_for(location: Location, *, write: bool) -> tuple[Engine, bool]:
                 upgrade(engine)
             except DBAPIError as exc:
                 raise _describe_db_error(exc, where) from None
+            if not write:
+                # The read itself stays read-only: on the writable engine its BEGIN IMMEDIATE
+                # would hold the write lock that the fence of `read_now` then waits for.
+                engine.dispose()
+                engine = _sqlite_engine(path, readonly=True)
     except BaseException:
         engine.dispose()
         if created:
             _remove_created(path)
         raise
     return engine, created
+
+
+def _sqlite_schema_state(connection: sqlite3.Connection) -> SchemaState:
+    """`read_schema_state` on a plain sqlite3 connection, with the inspector's query."""
+    names = connection.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite~_%' "
+        "ESCAPE '~' ORDER BY name"
+    ).fetchall()
+    if ("alembic_version",) not in names:
+        return SchemaState(revision=None, has_tables=bool(names))
+    row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    revision = row[0] if row is not None else None
+    return SchemaState(revision=str(revision) if revision is not None else None, has_tables=True)
+
+
+def stored_utc(value: Any, what: str) -> datetime:
+    """A UTC time read through a plain sqlite3 connection, as the model reads it there
+    (`models.UTCDateTime`); anything else, null included, is a store fault naming `what`."""
+    if type(value) is str:
+        with contextlib.suppress(ValueError):
+            return as_utc(datetime.fromisoformat(value).replace(tzinfo=UTC))
+    raise StoreError(
+        f"The database holds an unreadable {what} ({value!r:.60}): it was changed outside "
+        "wegings. Run `wegings audit verify`."
+    )
+
+
+def open_sqlite_read(location: Location) -> tuple[sqlite3.Connection, datetime]:
+    """A read of a SQLite file without the ORM, as `session_scope(write=False)` and `read_now`
+    give it: a read-only connection in one read transaction (its snapshot, fenced), and the
+    moment it answers for; the caller closes the connection. The same refusals (no file, not
+    a database, an empty, foreign or newer schema, a location SQLite cannot read); an older
+    schema is first brought up to date as any command's open does (with Alembic).
+    """
+    where = location.describe()
+    path, _ = _prepare_path(location, write=False)
+    connection, older = _sqlite_read_connection(path, where)
+    if older:
+        connection.close()
+        engine, _ = _engine_for(location, write=False)
+        engine.dispose()
+        connection, older = _sqlite_read_connection(path, where)
+        if older:
+            connection.close()
+            raise RuntimeError(f"{where} is still older than {HEAD_REVISION} after its upgrade")
+    try:
+        connection.execute("BEGIN")
+        clock, newest = _fenced_sqlite_read(path, lambda: _newest_raw_event_at(connection))
+    except sqlite3.Error as exc:
+        connection.close()
+        raise _describe_db_error(exc, where, for_read=True) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection, _read_moment(clock, newest)
+
+
+def _sqlite_read_connection(path: Path, where: str) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection to a wegings database (refused as `_engine_for` refuses), and
+    whether its schema is older than this version's."""
+    try:
+        connection = _sqlite_connect(path, readonly=True)
+    except sqlite3.Error as exc:
+        raise _describe_db_error(exc, where, reading=path) from None
+    try:
+        state = _sqlite_schema_state(connection)
+        return connection, _check_schema(state, where, write=False)
+    except sqlite3.Error as exc:
+        connection.close()
+        raise _describe_db_error(exc, where, reading=path) from None
+    except BaseException:
+        connection.close()
+        raise
+
+
+def _newest_raw_event_at(connection: sqlite3.Connection) -> datetime | None:
+    """`_newest_event_at` through a plain sqlite3 connection."""
+    row = connection.execute("SELECT at FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None or row[0] is None:  # a null time reads as none through the model too
+        return None
+    return stored_utc(row[0], "recorded time of an audit event")
 
 
 # ---------------------------------------------------------------------------- PostgreSQL
@@ -843,19 +965,37 @@ def read_now(session: Session) -> datetime:
         clock, newest = _fenced_server_read(session, server)
     else:
         path = session.info.get(_SQLITE_PATH)
-        fence = _fence(path) if isinstance(path, Path) else None
-        try:
-            clock = timeutil.utcnow()
-            newest = _newest_event_at(session)  # this query fixes the read's snapshot
-        finally:
-            if fence is not None:
-                fence.execute("ROLLBACK")
-                fence.close()
-        clock = as_utc(clock)
-    # A clock that stepped back must not answer for a moment before what is visible.
-    moment = clock if newest is None or clock > newest else newest
+        clock, newest = _fenced_sqlite_read(
+            path if isinstance(path, Path) else None, lambda: _newest_event_at(session)
+        )
+    moment = _read_moment(clock, newest)
     session.info[_READ_NOW] = moment
     return moment
+
+
+def _read_moment(clock: datetime, newest: datetime | None) -> datetime:
+    """The moment a read answers for: the clock, but never before the newest visible event."""
+    # A clock that stepped back must not answer for a moment before what is visible.
+    return clock if newest is None or clock > newest else newest
+
+
+def _fenced_sqlite_read(
+    path: Path | None, newest_event_at: Callable[[], datetime | None]
+) -> tuple[datetime, datetime | None]:
+    """The clock and the newest event of a SQLite read, fenced against writers (`read_now`).
+
+    `newest_event_at` is the read's first query, which fixes its snapshot; the fence holds the
+    write lock from before the clock is read until then (none when `path` is None).
+    """
+    fence = _fence(path) if path is not None else None
+    try:
+        clock = timeutil.utcnow()
+        newest = newest_event_at()  # this query fixes the read's snapshot
+    finally:
+        if fence is not None:
+            fence.execute("ROLLBACK")
+            fence.close()
+    return as_utc(clock), newest
 
 
 def _fenced_server_read(
@@ -882,20 +1022,6 @@ def _fenced_server_read(
     result = _server_clock_and_newest(session)  # this query fixes the read's snapshot
     connection.exec_driver_sql(f"SELECT pg_advisory_unlock_shared({WRITE_LOCK_KEY})")
     return result
-
-
-def format_basis(seq: int, hash_text: str) -> str:
-    """`audit.format_basis`, here beside the clock (the audit module loads SQLModel)."""
-    from wegings.store.audit import format_basis as audit_format_basis
-
-    return audit_format_basis(seq, hash_text)
-
-
-def basis_cutoff(session: Session, seq: int, hash_prefix: str) -> datetime:
-    """`audit.basis_cutoff`: the recorded time a replay with basis SEQ:HASH counts to."""
-    from wegings.store.audit import basis_cutoff as audit_basis_cutoff
-
-    return audit_basis_cutoff(session, seq, hash_prefix)
 
 
 def _begin_fence(path: Path) -> sqlite3.Connection:
