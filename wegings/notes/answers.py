@@ -428,6 +428,25 @@ def validate_answers(raw: object) -> Answers:
     )
 
 
+def answers_from_mapping(data: Mapping[str, Any]) -> Answers:
+    """The answers as stored with a version, in the file shape (validated when saved, so
+    read as they are): the inverse of `answers_to_mapping`."""
+    return Answers(
+        context=data["context"],
+        criteria={
+            key: CriterionAnswer(
+                score=int(entry["score"]),
+                motivation=entry["motivation"],
+                sources=tuple(entry["sources"]),
+            )
+            for key, entry in ((k, data["criteria"][k]) for k in CRITERION_KEYS)
+        },
+        interest=Interest(**data["interest"]),
+        forms=tuple(data["cooperation"]["forms"]),
+        conditions=tuple(data["cooperation"]["conditions"]),
+    )
+
+
 def answers_to_mapping(answers: Answers) -> dict[str, Any]:
     """The answers in the file shape, every key present so an export is a complete template."""
     return {

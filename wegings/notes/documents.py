@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from wegings.domain import CRITERION_KEYS, NoteStatus
 from wegings.errors import Refused
@@ -22,7 +23,7 @@ from wegings.text import clean_text
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from wegings.notes.notes import NoteState
+    from wegings.notes.answers import Answers
     from wegings.store.snapshot import ReadSnapshot
 
 DEFAULT_CLASSIFICATION = "STG. GEHEIM"
@@ -38,7 +39,15 @@ def classification(option: str | None) -> str:
     return clean_text(value, field="Classification", max_length=80)
 
 
-def _default_state(states: list[NoteState]) -> NoteState | None:
+class _HasStatus(Protocol):
+    @property
+    def status(self) -> NoteStatus: ...
+
+
+_S = TypeVar("_S", bound=_HasStatus)
+
+
+def default_state(states: Sequence[_S]) -> _S | None:
     """The established note (standing, even if overdue), else the latest draft.
 
     A superseded or withdrawn version is rendered only when asked for with --version.
@@ -48,6 +57,19 @@ def _default_state(states: list[NoteState]) -> NoteState | None:
         return established[-1]
     drafts = [s for s in states if s.status is NoteStatus.draft]
     return drafts[-1] if drafts else None
+
+
+def assessments(answers: Answers) -> tuple[CriterionAssessment, ...]:
+    """The five criteria of `answers` as the document shows them, in their fixed order."""
+    return tuple(
+        CriterionAssessment(
+            key=key,
+            score=answers.criteria[key].score,
+            motivation=answers.criteria[key].motivation,
+            sources=answers.criteria[key].sources,
+        )
+        for key in CRITERION_KEYS
+    )
 
 
 def read_note_document(
@@ -97,7 +119,7 @@ def note_document(
             f"{partner.short} has no weighing note yet. Score one with "
             f"`wegings score {partner.short}`."
         )
-    state = get_version(states, version, partner) if version is not None else _default_state(states)
+    state = get_version(states, version, partner) if version is not None else default_state(states)
     if state is None:
         state = states[-1]
     answers = state.answers
@@ -131,15 +153,7 @@ def note_document(
         author=author.name if author else state.note.author,
         author_function=author.function if author else "",
         context=answers.context,
-        criteria=tuple(
-            CriterionAssessment(
-                key=key,
-                score=answers.criteria[key].score,
-                motivation=answers.criteria[key].motivation,
-                sources=answers.criteria[key].sources,
-            )
-            for key in CRITERION_KEYS
-        ),
+        criteria=assessments(answers),
         interest=answers.interest,
         forms=answers.forms,
         conditions=answers.conditions,

@@ -17,7 +17,11 @@ from sqlmodel import Session, col, select
 from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile, Role
 from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.notes import lifecycle
-from wegings.notes.answers import Answers, CriterionAnswer, Interest, answers_to_mapping
+from wegings.notes.answers import (
+    Answers,
+    answers_from_mapping,
+    answers_to_mapping,
+)
 from wegings.notes.lifecycle import flag_cleared_at
 from wegings.notes.weighing import check_establish, review_due
 from wegings.register.partners import list_partners
@@ -37,21 +41,7 @@ from wegings.timeutil import local_day
 
 def answers_from_json(text: str) -> Answers:
     """The answers as stored with a version (validated when saved, so read as they are)."""
-    data = stored_json(text, "answers of a note")
-    return Answers(
-        context=data["context"],
-        criteria={
-            key: CriterionAnswer(
-                score=int(entry["score"]),
-                motivation=entry["motivation"],
-                sources=tuple(entry["sources"]),
-            )
-            for key, entry in ((k, data["criteria"][k]) for k in CRITERION_KEYS)
-        },
-        interest=Interest(**data["interest"]),
-        forms=tuple(data["cooperation"]["forms"]),
-        conditions=tuple(data["cooperation"]["conditions"]),
-    )
+    return answers_from_mapping(stored_json(text, "answers of a note"))
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile
+from wegings.domain import NoteStatus, RiskProfile
 from wegings.errors import NotFound, Refused, StoreError
 from wegings.notes import lifecycle
-from wegings.notes.answers import Answers, CriterionAnswer, Interest
+from wegings.notes.answers import Answers, answers_from_mapping
+from wegings.notes.documents import assessments, default_state
 from wegings.notes.weighing import profile_causes
-from wegings.render.document import CriterionAssessment, Flag, NoteDocument, PartnerInfo
+from wegings.render.document import Flag, NoteDocument, PartnerInfo
 from wegings.sharing.facts import MembershipFacts, memberships_at
 from wegings.store.engine import stored_json, stored_utc
 from wegings.store.snapshot import ReadSnapshot
@@ -87,21 +88,7 @@ class _State:
 
 def _answers(text: str) -> Answers:
     """`notes.answers_from_json`: the answers as stored with a version."""
-    data = stored_json(text, "answers of a note")
-    return Answers(
-        context=data["context"],
-        criteria={
-            key: CriterionAnswer(
-                score=int(entry["score"]),
-                motivation=entry["motivation"],
-                sources=tuple(entry["sources"]),
-            )
-            for key, entry in ((k, data["criteria"][k]) for k in CRITERION_KEYS)
-        },
-        interest=Interest(**data["interest"]),
-        forms=tuple(data["cooperation"]["forms"]),
-        conditions=tuple(data["cooperation"]["conditions"]),
-    )
+    return answers_from_mapping(stored_json(text, "answers of a note"))
 
 
 class _Reader:
@@ -299,15 +286,6 @@ def _version_of(states: list[_State], version: int, short: str) -> _State:
     )
 
 
-def _default_state(states: list[_State]) -> _State | None:
-    """`documents._default_state`: the established note, else the latest draft."""
-    established = [s for s in states if s.status is NoteStatus.established]
-    if established:
-        return established[-1]
-    drafts = [s for s in states if s.status is NoteStatus.draft]
-    return drafts[-1] if drafts else None
-
-
 def snapshot_note_document(
     snapshot: ReadSnapshot,
     handle: str,
@@ -323,7 +301,7 @@ def snapshot_note_document(
     states = reader.states(partner_id)
     if not states:
         raise Refused(f"{short} has no weighing note yet. Score one with `wegings score {short}`.")
-    state = _version_of(states, version, short) if version is not None else _default_state(states)
+    state = _version_of(states, version, short) if version is not None else default_state(states)
     if state is None:
         state = states[-1]
     answers = state.answers
@@ -354,15 +332,7 @@ def snapshot_note_document(
         author=author[0] if author else state.note.author,
         author_function=author[1] if author else "",
         context=answers.context,
-        criteria=tuple(
-            CriterionAssessment(
-                key=key,
-                score=answers.criteria[key].score,
-                motivation=answers.criteria[key].motivation,
-                sources=answers.criteria[key].sources,
-            )
-            for key in CRITERION_KEYS
-        ),
+        criteria=assessments(answers),
         interest=answers.interest,
         forms=answers.forms,
         conditions=answers.conditions,
