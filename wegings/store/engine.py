@@ -1026,15 +1026,8 @@ def _fenced_server_read(
 
 def _begin_fence(path: Path) -> sqlite3.Connection:
     """A connection to `path` holding the write lock (it waits for a writer in flight)."""
-    connection = sqlite3.connect(
-        _sqlite_uri(path, readonly=False),
-        uri=True,
-        timeout=BUSY_TIMEOUT_SECONDS,
-        isolation_level=None,
-        check_same_thread=False,
-    )
+    connection = _sqlite_connect(path, readonly=False)
     try:
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         connection.execute("BEGIN IMMEDIATE")
     except BaseException:
         connection.close()
