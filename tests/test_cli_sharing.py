@@ -380,6 +380,19 @@ def test_batch_csv_table(run: Run, db: Location, tmp_path: Path) -> None:
     assert match.groups() == ("4", "1", "1", "1", "1")
 
 
+def test_a_dutch_excel_file_is_checked(run: Run, db: Location, tmp_path: Path) -> None:
+    rows = tmp_path / "controle.csv"
+    # What Excel in Dutch saves as "CSV UTF-8 (gescheiden door lijstscheidingsteken)".
+    rows.write_bytes("\ufeffitem;to\r\nAIVD-1;rvd\r\nRVD-1;smi\r\n".encode())
+    result = run("can-share", "--batch", str(rows), "--json")
+    assert result.exit_code == 1, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["row"], a["item"], a["to"], a["decision"]) for a in answers] == [
+        (1, "self/AIVD-1", "rvd", "allowed"),
+        (2, "rvd/RVD-1", "smi", "denied"),
+    ]
+
+
 def test_batch_json_lines_from_stdin(run: Run, db: Location) -> None:
     lines = (
         '{"item": "AIVD-1", "to": "rvd"}\n'

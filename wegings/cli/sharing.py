@@ -71,8 +71,9 @@ def can_share(
         typer.Option(
             "--batch",
             metavar="FILE",
-            help="Check every row of a CSV (with header) or JSON Lines file; - for stdin. "
-            "Fields: item, to, holder, purpose, as_of, basis, hindsight.",
+            help="Check every row of a CSV (with header; comma, semicolon or tab) or JSON "
+            "Lines file; - for stdin. Fields: item, to, holder, purpose, as_of, basis, "
+            "hindsight.",
         ),
     ] = None,
     as_json: Annotated[bool, _JSON] = False,

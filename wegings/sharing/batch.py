@@ -182,8 +182,30 @@ def _row(number: int, values: dict[str, Any]) -> BatchRow:
     )
 
 
-def _csv_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
-    reader = csv.reader(lines)
+# The field separators spreadsheets write: English Excel and most tools a comma, Dutch Excel
+# (where the comma is the decimal sign) a semicolon, "text (tab-delimited)" a tab.
+DELIMITERS: tuple[str, ...] = (",", ";", "\t")
+
+
+def _names(header: str, delimiter: str) -> list[str]:
+    """The header line's field names when split at `delimiter`."""
+    fields = next(csv.reader([header], delimiter=delimiter), [])
+    return [name.strip().lower() for name in fields]
+
+
+def csv_delimiter(header: str) -> str:
+    """The separator of a CSV batch, told by its header line: the one of `DELIMITERS` that
+    splits it into known field names only (item and to among them); else the one that splits
+    it into the most fields, so that the header's own error names what is wrong."""
+    split = {delimiter: _names(header, delimiter) for delimiter in DELIMITERS}
+    for delimiter, names in split.items():
+        if all(name in FIELDS for name in names) and set(REQUIRED) <= set(names):
+            return delimiter
+    return max(DELIMITERS, key=lambda delimiter: len(split[delimiter]))
+
+
+def _csv_rows(lines: Iterator[str], first: str) -> Iterator[BatchRow]:
+    reader = csv.reader(_prepend(first, lines), delimiter=csv_delimiter(first))
     header = [name.strip().lower() for name in next(reader)]
     unknown = [name for name in header if name not in FIELDS]
     if unknown:
@@ -243,7 +265,8 @@ def _jsonl_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
 
 
 def read_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
-    """The rows of a CSV file with a header, or of JSON Lines (one object a line)."""
+    """The rows of a CSV file with a header (separated by commas, semicolons or tabs, with or
+    without a byte-order mark), or of JSON Lines (one object a line)."""
     iterator = iter(lines)
     first = ""
     for line in iterator:
@@ -252,11 +275,10 @@ def read_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
             break
     if not first:
         return
-    remaining = _prepend(first, iterator)
     if first.lstrip().startswith("{"):
-        yield from _jsonl_rows(remaining)
+        yield from _jsonl_rows(_prepend(first, iterator))
     else:
-        yield from _csv_rows(remaining)
+        yield from _csv_rows(iterator, first)
 
 
 def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
