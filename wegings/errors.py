@@ -13,9 +13,10 @@ class WegingsError(Exception):
 
     exit_code = EXIT_REFUSED
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, details: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details  # one problem each, shown indented under the Error: line
 
 
 class Refused(WegingsError):

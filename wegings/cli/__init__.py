@@ -227,6 +227,12 @@ COMMANDS: tuple[Listed, ...] = (
         "Write the dossier for the oversight committee into DIR: a BagIt bag that checks itself.",
     ),
     Listed(
+        "import",
+        "imports",
+        _PARTNERS,
+        "Onboard an existing register from a CSV file or an Excel workbook, all or nothing.",
+    ),
+    Listed(
         "db",
         "db",
         _STORE,
@@ -428,7 +434,7 @@ class WegingsGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except WegingsError as exc:
-            output.report_error(exc.message)
+            output.report_error(exc.message, exc.details)
             raise typer.Exit(exc.exit_code) from None
         except NoArgsIsHelpError as exc:
             _no_arguments(exc)

@@ -50,10 +50,12 @@ def say(message: str) -> None:
     sys.stderr.write(printable(message) + "\n")
 
 
-def report_error(message: str) -> None:
-    """The one line an error gets on stderr."""
+def report_error(message: str, details: Sequence[str] = ()) -> None:
+    """The one line an error gets on stderr, and an indented line for each of its problems."""
     line = " ".join(printable(message).split("\n"))
     sys.stderr.write(f"Error: {line}\n")
+    for detail in details:
+        sys.stderr.write("  " + " ".join(printable(detail).split("\n")) + "\n")
 
 
 def cell(value: object) -> Text:
