@@ -5,6 +5,7 @@ What start-up imports is tests/test_startup.py's.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -108,11 +109,26 @@ def test_help_shows_examples(run: Run) -> None:
     ("args", "expected"),
     [
         (["--bogus"], "Error: No such option: --bogus. See `wegings --help`.\n"),
-        (["establish"], "Error: Missing argument 'partner'. See `wegings establish --help`.\n"),
+        (["establish"], "Error: Missing argument 'PARTNER'. See `wegings establish --help`.\n"),
         (
             ["new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "navy"],
-            "Error: Invalid value for '--kind': Value error, 'navy' is not one of 'civil', "
+            "Error: Invalid value for '--kind': 'navy' is not one of 'civil', "
             "'military', 'sigint', 'combined'. See `wegings new-partner --help`.\n",
+        ),
+        (
+            ["audit", "log", "--limit", "abc"],
+            "Error: Invalid value for '--limit': 'abc' is not a whole number. See "
+            "`wegings audit log --help`.\n",
+        ),
+        (
+            ["audit", "log", "--limit", "0"],
+            "Error: Invalid value for '--limit': '0' is out of range: give 1 or more. See "
+            "`wegings audit log --help`.\n",
+        ),
+        (
+            ["render", "rvd", "--version", "2.5"],
+            "Error: Invalid value for '--version': '2.5' is not a whole number. See "
+            "`wegings render --help`.\n",
         ),
     ],
 )
@@ -120,3 +136,26 @@ def test_usage_errors_are_one_line(run: Run, args: list[str], expected: str) -> 
     result = run(*args, db=None)
     assert result.exit_code == 2
     assert result.stderr == expected
+
+
+# What only a programmer reads: a type after a value's name, a range in Python's notation, a
+# required argument in braces.
+_TYPE_LABEL = re.compile(r"<(?:str|int|bool|float|path|datetime|int range|float range|list\[)")
+_RANGE_NOTE = re.compile(r"\d\s*<=\s*x|x\s*>=\s*\d|x\s*<=")
+_BRACED = re.compile(r"\{[A-Z_]+\}")
+
+
+def test_help_speaks_in_a_persons_terms(run: Run) -> None:
+    for path, _ in _all_commands():
+        result = run(*path.split(), "--help", db=None)
+        assert result.exit_code == 0, path
+        for pattern in (_TYPE_LABEL, _RANGE_NOTE, _BRACED):
+            found = pattern.search(result.stdout)
+            assert found is None, f"{path} --help shows {found.group(0)!r}"
+
+
+def test_choices_are_taken_in_any_case(run: Run) -> None:
+    result = run("new-partner", "X", "--short", "xx", "--country", "XR", "--kind", "CIVIL")
+    assert result.exit_code == 0, result.output
+    shown = run("show", "xx", "--json")
+    assert json.loads(shown.stdout)["partner"]["kind"] == "civil"

@@ -24,7 +24,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's own bundled copy
 from typer._click.shell_completion import CompletionItem
 from typer._click.utils import make_default_short_help
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.main import get_command_from_info, get_group_from_info, solve_typer_info_defaults
 
 from wegings import __version__
@@ -264,8 +264,53 @@ def summary(command: Command) -> str:
     return " ".join(text.partition("\f")[0].split("\n\n")[0].split())
 
 
+def _validation_problem(exc: BaseException) -> dict[str, Any] | None:
+    """The first problem of the validation error behind a bad parameter (Typer validates a
+    value with pydantic), as its `errors()` gives it; None when there is none."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        errors = getattr(cause, "errors", None)
+        if callable(errors):
+            found = errors()
+            if isinstance(found, list) and found and isinstance(found[0], dict):
+                problem: dict[str, Any] = found[0]
+                return problem
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def calm_problem(problem: Mapping[str, Any]) -> str | None:
+    """A validation problem in a person's terms ("'abc' is not a whole number"), or None when
+    it is of a kind not known here."""
+    given, limits = problem.get("input"), problem.get("ctx") or {}
+    shown = repr(given) if isinstance(given, str) else str(given)
+    kind = problem.get("type")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{shown} is not a whole number"
+    if kind in ("float_parsing", "float_type"):
+        return f"{shown} is not a number"
+    if kind == "bool_parsing":
+        return f"{shown} is neither true nor false"
+    bounds = {
+        "greater_than_equal": ("ge", "{} or more"),
+        "greater_than": ("gt", "more than {}"),
+        "less_than_equal": ("le", "{} or less"),
+        "less_than": ("lt", "less than {}"),
+    }
+    if kind in bounds:
+        key, wording = bounds[kind]
+        return f"{shown} is out of range: give {wording.format(limits.get(key))}"
+    if kind == "value_error" and limits.get("error") is not None:
+        return str(limits["error"]).rstrip(".")
+    return None
+
+
 def _usage_error(exc: UsageError) -> NoReturn:
     """Report a usage error (unknown option, bad choice, missing value) as one line, exit 2."""
+    problem = _validation_problem(exc)
+    calm = calm_problem(problem) if problem is not None else None
+    if calm is not None and isinstance(getattr(exc, "message", None), str):
+        exc.message = calm  # "Invalid value for '--limit': 'abc' is not a whole number."
     message = exc.format_message().rstrip()
     if not message.endswith((".", "?", "!")):
         message += "."
@@ -317,6 +362,49 @@ def _group_info(info: TyperInfo) -> TyperInfo:
     if solve_typer_info_defaults(info).cls is None:
         ours.cls = WegingsSubgroup
     return ours
+
+
+def _value_name(param: TyperOption | TyperArgument) -> str:
+    """What a value is called in help when the command names none: its choices, N for a
+    number, else the parameter's name (`--entity` takes ENTITY)."""
+    described = param.type_descriptor
+    if described.is_choice and described.choices:
+        return "|".join(str(getattr(choice, "value", choice)) for choice in described.choices)
+    if described.is_ranged or described.annotation in (int, float):
+        return "N"
+    return (param.name or "value").upper()
+
+
+def _no_type(ctx: Context) -> None:
+    """No type after a value's name in help: the name and the help text say what it is."""
+
+
+def _no_range() -> None:
+    """No range note ('[1<=x<=1000000000]') in help: the help text says what is allowed."""
+
+
+def _calm(command: Command) -> Command:
+    """`command` (and those below it) with help in a person's terms: every value named (no
+    '<str>', '<int range>' or '<bool>'), no range notes, and arguments in the usage line as
+    people write them (FILE; [FILE] when optional) instead of {FILE}."""
+    for param in command.params:
+        if isinstance(param, TyperOption):
+            if param.metavar is None and not param.is_flag and not param.count:
+                param.metavar = _value_name(param)
+            setattr(param, "_get_number_range_help_str", _no_range)  # noqa: B010
+        elif isinstance(param, TyperArgument):
+            name = param.metavar or _value_name(param)
+            shown = name if param.required else f"[{name}]"
+            if param.nargs != 1:
+                shown += "..."
+            setattr(param, "display_type_rich", _no_type)  # noqa: B010
+            setattr(param, "_get_number_range_help_str", _no_range)  # noqa: B010
+            setattr(param, "_usage_display_name", lambda shown=shown: shown)  # noqa: B010
+            if param.metavar is None:
+                param.metavar = name
+    for sub in getattr(command, "commands", {}).values():
+        _calm(sub)
+    return command
 
 
 class _Commands(MutableMapping[str, "Command"]):
@@ -373,18 +461,22 @@ class WegingsGroup(TyperGroup):
         registry = registered(listed.module)
         for info in registry.registered_commands:
             if info.name == listed.name:
-                return get_command_from_info(
-                    info,
-                    pretty_exceptions_short=app.pretty_exceptions_short,
-                    rich_markup_mode=self.rich_markup_mode,
+                return _calm(
+                    get_command_from_info(
+                        info,
+                        pretty_exceptions_short=app.pretty_exceptions_short,
+                        rich_markup_mode=self.rich_markup_mode,
+                    )
                 )
         for group in registry.registered_groups:
             if group.name == listed.name:
-                return get_group_from_info(
-                    _group_info(group),
-                    pretty_exceptions_short=app.pretty_exceptions_short,
-                    suggest_commands=self.suggest_commands,
-                    rich_markup_mode=self.rich_markup_mode,
+                return _calm(
+                    get_group_from_info(
+                        _group_info(group),
+                        pretty_exceptions_short=app.pretty_exceptions_short,
+                        suggest_commands=self.suggest_commands,
+                        rich_markup_mode=self.rich_markup_mode,
+                    )
                 )
         raise RuntimeError(f"wegings.cli.{listed.module} registers no command {listed.name!r}")
 
@@ -450,7 +542,12 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,  # Click's plain help: see the module's docstring
     pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "max_content_width": 100,
+        # Choices (and option names) in any case: --role DG, --format PDF.
+        "token_normalize_func": str.lower,
+    },
 )
 
 
