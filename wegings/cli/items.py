@@ -93,11 +93,12 @@ def items(
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """List the registered items."""
-    from wegings.sharing.items import item_json, list_items
-    from wegings.store.engine import session_scope
+    from wegings.sharing.listing import item_json
+    from wegings.sharing.snapshot_lists import read_items
+    from wegings.store.snapshot import read_snapshot
 
-    with session_scope(location(ctx), write=False) as session:
-        rows = list_items(session, originator=originator, tag=tag)
+    with read_snapshot(location(ctx)) as snapshot:
+        rows = read_items(snapshot, originator=originator, tag=tag)
     if as_json:
         output.emit_json([item_json(row) for row in rows])
         return
@@ -389,12 +390,11 @@ def consents(
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """List consents with their status now (valid, expired, revoked, not yet valid)."""
-    from wegings.sharing.consents import consent_json, list_consents
-    from wegings.store.engine import read_now, session_scope
+    from wegings.sharing.snapshot_lists import read_consents
+    from wegings.store.snapshot import read_snapshot
 
-    with session_scope(location(ctx), write=False) as session:
-        now = read_now(session)
-        rows = [consent_json(row, now) for row in list_consents(session, item=item)]
+    with read_snapshot(location(ctx)) as snapshot:
+        rows = read_consents(snapshot, now=snapshot.now(), item=item)
     if as_json:
         output.emit_json(rows)
         return
@@ -501,15 +501,11 @@ def permissions(
 ) -> None:
     """List permissions with their status now: valid, expired, revoked, not yet valid, or no
     longer counts (granted before what it must weigh: a newer note, a flag), and why."""
-    from wegings.sharing.permissions import list_permissions, permission_json
-    from wegings.store.engine import read_now, session_scope
+    from wegings.sharing.snapshot_lists import read_permissions
+    from wegings.store.snapshot import read_snapshot
 
-    with session_scope(location(ctx), write=False) as session:
-        now = read_now(session)
-        rows = [
-            permission_json(session, row, now)
-            for row in list_permissions(session, now=now, item=item, to=to)
-        ]
+    with read_snapshot(location(ctx)) as snapshot:
+        rows = read_permissions(snapshot, now=snapshot.now(), item=item, to=to)
     if as_json:
         output.emit_json(rows)
         return

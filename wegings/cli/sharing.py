@@ -369,11 +369,11 @@ def transfers(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List recorded transfers with the decision and conditions they carried."""
-    from wegings.sharing.transfers import list_transfers, transfer_json
-    from wegings.store.engine import session_scope
+    from wegings.sharing.snapshot_lists import read_transfers
+    from wegings.store.snapshot import read_snapshot
 
-    with session_scope(location(ctx), write=False) as session:
-        rows = [transfer_json(row) for row in list_transfers(session, to=to)]
+    with read_snapshot(location(ctx)) as snapshot:
+        rows = read_transfers(snapshot, to=to)
     if as_json:
         output.emit_json(rows)
         return

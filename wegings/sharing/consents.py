@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -24,8 +23,9 @@ from wegings.sharing.items import (
     resolve_party,
     resolve_recipient,
 )
+from wegings.sharing.listing import consent_json as consent_json
+from wegings.sharing.listing import consent_status as consent_status
 from wegings.store.audit import record_change
-from wegings.store.engine import stored_json
 from wegings.store.models import Consent, ConsentRevocation, Item, Permission, PermissionGrant
 from wegings.text import MAX_TEXT_LENGTH, clean_text, parse_record_id, quote
 from wegings.timeutil import display_minute, iso
@@ -209,18 +209,6 @@ class ConsentRow:
     item_handle: str | None
 
 
-def consent_status(row: ConsentRow, now: datetime) -> str:
-    """revoked, expired, not yet valid, or valid, at `now`."""
-    consent = row.consent
-    if row.revocation is not None and row.revocation.revoked_at <= now:
-        return "revoked"
-    if consent.valid_until is not None and consent.valid_until < now:
-        return "expired"
-    if consent.valid_from > now:
-        return "not yet valid"
-    return "valid"
-
-
 def _consent_rows(session: Session, consents: list[Consent]) -> list[ConsentRow]:
     ids = [c.id for c in consents if c.id is not None]
     revocations: dict[int, ConsentRevocation] = {}
@@ -274,31 +262,6 @@ def consents_about(session: Session, party: str, groups: tuple[str, ...]) -> lis
         .order_by(col(Consent.id))
     )
     return _consent_rows(session, list(session.exec(query)))
-
-
-def consent_json(row: ConsentRow, now: datetime) -> dict[str, Any]:
-    """A consent as plain JSON, with its status at `now`."""
-    consent = row.consent
-    revocation = row.revocation
-    return {
-        "id": consent.id,
-        "originator": consent.originator,
-        "holder": consent.holder,
-        "recipient": consent.recipient,
-        "item": row.item_handle,
-        "tag": consent.tag,
-        "purpose": consent.purpose,
-        "valid_from": iso(consent.valid_from),
-        "valid_until": iso(consent.valid_until),
-        "conditions": stored_json(consent.conditions, "conditions of a consent"),
-        "reference": consent.reference,
-        "recorded_at": iso(consent.recorded_at),
-        "recorded_by": consent.recorded_by,
-        "status": consent_status(row, now),
-        "revoked_at": iso(revocation.revoked_at) if revocation else None,
-        "revoked_by": revocation.revoked_by if revocation else None,
-        "revocation_reason": revocation.reason if revocation else None,
-    }
 
 
 # --------------------------------------------------------------------------- permissions

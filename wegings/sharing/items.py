@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,13 +21,17 @@ from wegings.domain import OWN_SERVICE
 from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.register.partners import find_group, get_partner
 from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
+from wegings.sharing.listing import ItemValues as ItemValues
+from wegings.sharing.listing import correction_tags as correction_tags
+from wegings.sharing.listing import current_values as current_values
+from wegings.sharing.listing import item_json as item_json
+from wegings.sharing.listing import normalise_tag as normalise_tag
 from wegings.store.audit import record_change
 from wegings.store.models import Item, ItemCorrection, ItemTag, Partner, PartnerGroup
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible, suggestion
 from wegings.timeutil import iso, local_day
 
 _REF = re.compile(r"^[^\s/]{1,100}$")
-_TAG = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,39}$")
 MAX_CLASSIFICATION_LENGTH = 100
 MAX_SUBJECT_LENGTH = 500
 
@@ -49,17 +53,6 @@ def normalise_ref(value: str) -> str:
             "originator and reference in ORIGINATOR/REF)."
         )
     return ref
-
-
-def normalise_tag(value: str) -> str:
-    """A tag in lower case, or InvalidInput: a letter or digit, then letters, digits, _.:-."""
-    tag = value.strip().lower()
-    if not _TAG.match(tag):
-        raise InvalidInput(
-            f"Tag {quote(value)} must be 1–40 characters: a letter or digit, then letters, "
-            "digits, '_', '.', ':' or '-'."
-        )
-    return tag
 
 
 def resolve_party(session: Session, value: str, *, what: str) -> str:
@@ -92,51 +85,6 @@ def resolve_recipient(session: Session, value: str) -> str:
 
 CORRECTED_FIELDS = ("personal_data", "unevaluated", "classification", "subject")
 """The values of an item a correction sets (tags are added and removed instead)."""
-
-
-@dataclass(frozen=True)
-class ItemValues:
-    """The values of an item that a correction can change."""
-
-    personal_data: bool
-    unevaluated: bool
-    classification: str
-    subject: str
-    tags: tuple[str, ...]
-
-
-def correction_tags(correction: ItemCorrection) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The tags a correction adds and removes, as stored (JSON lists)."""
-    from wegings.store.engine import stored_json
-
-    added = stored_json(correction.add_tags, "tags added by an item correction")
-    removed = stored_json(correction.remove_tags, "tags removed by an item correction")
-    return tuple(added), tuple(removed)
-
-
-def current_values(
-    item: Item, tags: Iterable[str], corrections: Iterable[ItemCorrection]
-) -> ItemValues:
-    """An item's values now: its registration (with its registered `tags`) and every
-    correction applied in the order recorded. Pure: give it the corrections to apply (for a
-    moment in the past, those recorded by then)."""
-    from wegings.sharing.facts import ItemChange, corrected_values
-    from wegings.sharing.facts import ItemValues as Values
-
-    ordered = sorted(corrections, key=lambda c: (c.recorded_at, c.id or 0))
-    changes = []
-    for correction in ordered:
-        added, removed = correction_tags(correction)
-        changes.append(
-            ItemChange(correction.personal_data, correction.unevaluated,
-                       correction.classification, correction.subject, added, removed)
-        )  # fmt: skip
-    personal_data, unevaluated, classification, subject, current = corrected_values(
-        Values(item.personal_data, item.unevaluated, item.classification, item.subject,
-               frozenset(tags)),
-        changes,
-    )  # fmt: skip
-    return ItemValues(personal_data, unevaluated, classification, subject, tuple(sorted(current)))
 
 
 @dataclass(frozen=True)
@@ -318,26 +266,6 @@ def list_items(
     # A tag added or removed by a correction counts: match the current tags.
     wanted = normalise_tag(tag)
     return [row for row in rows if wanted in row.tags]
-
-
-def item_json(row: ItemRow) -> dict[str, Any]:
-    """An item as plain JSON, with its current (corrected) values."""
-    item, values = row.item, row.values
-    return {
-        "handle": row.handle,
-        "originator": item.originator,
-        "ref": item.ref,
-        "received_from": item.received_from,
-        "received_on": item.received_on.isoformat(),
-        "personal_data": values.personal_data,
-        "unevaluated": values.unevaluated,
-        "classification": values.classification,
-        "subject": values.subject,
-        "tags": list(values.tags),
-        "recorded_at": iso(item.recorded_at),
-        "recorded_by": item.recorded_by,
-        "corrections": len(row.corrections),
-    }
 
 
 # --------------------------------------------------------------------------- corrections

@@ -1,21 +1,29 @@
 """Higher permissions (toestemmingen) as recorded: their status now, listing and revocation.
 
 A permission is recorded by `consents.record_permission`; it ends by a PermissionRevocation,
-from its recording on. Its status now is one pure function, `permission_status`.
+from its recording on. Its status now is one pure function, `permission_status`, and what it
+must postdate one rule, `must_postdate` (both in `sharing.listing`, which the read without the
+ORM, `sharing.snapshot_lists`, uses too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from wegings.domain import RiskProfile
 from wegings.errors import NotFound, Refused
 from wegings.sharing.items import ItemValues, item_row, item_rows, resolve_recipient
+from wegings.sharing.listing import EXPIRED as EXPIRED
+from wegings.sharing.listing import NO_LONGER_COUNTS as NO_LONGER_COUNTS
+from wegings.sharing.listing import NOT_YET_VALID as NOT_YET_VALID
+from wegings.sharing.listing import REVOKED as REVOKED
+from wegings.sharing.listing import VALID as VALID
+from wegings.sharing.listing import Since as Since
+from wegings.sharing.listing import must_postdate, permission_record_json
+from wegings.sharing.listing import permission_status as permission_status
 from wegings.store.audit import record_change
 from wegings.store.models import (
     Item,
@@ -25,43 +33,7 @@ from wegings.store.models import (
     PermissionRevocation,
 )
 from wegings.text import MAX_TEXT_LENGTH, clean_text, parse_record_id
-from wegings.timeutil import display_minute, iso
-
-VALID = "valid"
-EXPIRED = "expired"
-REVOKED = "revoked"
-NOT_YET_VALID = "not yet valid"
-NO_LONGER_COUNTS = "no longer counts"
-
-Since = tuple[datetime, str]
-"""A moment a permission must postdate to count, and what happened then."""
-
-
-def permission_status(
-    *,
-    valid_from: datetime,
-    valid_until: datetime,
-    revoked_at: datetime | None,
-    now: datetime,
-    must_postdate: Sequence[Since] = (),
-) -> tuple[str, str | None]:
-    """(status, why) of a permission at `now`: revoked, expired, not yet valid, no longer
-    counts, or valid.
-
-    A permission weighs only what was on record when it was granted: it no longer counts when
-    something it must postdate (the recipient's `verhoogd` note in force, developments flagged
-    on the recipient) happened after it was granted. `why` says what, for that status only.
-    """
-    if revoked_at is not None and revoked_at <= now:
-        return REVOKED, None
-    if valid_until < now:
-        return EXPIRED, None
-    if valid_from > now:
-        return NOT_YET_VALID, None
-    later = sorted((moment, why) for moment, why in must_postdate if moment > valid_from)
-    if later:
-        return NO_LONGER_COUNTS, "; ".join(why for _, why in later)
-    return VALID, None
+from wegings.timeutil import display_minute
 
 
 @dataclass(frozen=True)
@@ -134,71 +106,21 @@ def list_permissions(
 
 
 def _must_postdate(session: Session, row: PermissionRow, now: datetime) -> list[Since]:
-    """What the permission must postdate now, as the rules weigh it (see rule 4)."""
+    """What the permission must postdate now, as the rules weigh it (`listing.must_postdate`)."""
     from wegings.notes.notes import current_note, note_states, open_flags
 
     recipient = row.permission.recipient
     partner = session.exec(select(Partner).where(Partner.short == recipient)).first()
     if partner is None:
         return []  # a group: each member is weighed by can-share at the moment of a check
-    since: list[Since] = []
     current = current_note(note_states(session, partner))
-    if (
-        row.item.personal_data
-        and current is not None
-        and current.establishment is not None
-        and current.in_force(now)
-        and current.profile is RiskProfile.verhoogd
-    ):
-        established = current.establishment.established_at
-        since.append(
-            (
-                established,
-                f"{recipient}'s verhoogd note v{current.version} was established on "
-                f"{display_minute(established)}, after it was granted",
-            )
-        )
     flags = open_flags(session, partner, now)
-    if flags:
-        latest = max(flag.recorded_at for flag in flags)
-        since.append(
-            (
-                latest,
-                f"developments were flagged on {recipient} on {display_minute(latest)}, after "
-                "it was granted",
-            )
-        )
-    return since
+    return must_postdate(row, current, [flag.recorded_at for flag in flags], now)
 
 
 def permission_json(session: Session, row: PermissionRow, now: datetime) -> dict[str, Any]:
     """A permission as plain JSON, with its status at `now` and why (for no longer counts)."""
-    permission, revocation = row.permission, row.revocation
-    status, why = permission_status(
-        valid_from=permission.valid_from,
-        valid_until=permission.valid_until,
-        revoked_at=revocation.recorded_at if revocation is not None else None,
-        now=now,
-        must_postdate=_must_postdate(session, row, now),
-    )
-    return {
-        "id": permission.id,
-        "item": row.item_handle,
-        "recipient": permission.recipient,
-        "role": permission.role,
-        "granted_by": row.granted_by,
-        "valid_from": iso(permission.valid_from),
-        "valid_until": iso(permission.valid_until),
-        "reason": permission.reason,
-        "ctivd_notified": permission.ctivd_notified,
-        "recorded_at": iso(permission.recorded_at),
-        "recorded_by": permission.recorded_by,
-        "status": status,
-        "status_reason": why,
-        "revoked_at": iso(revocation.recorded_at) if revocation else None,
-        "revoked_by": revocation.recorded_by if revocation else None,
-        "revocation_reason": revocation.reason if revocation else None,
-    }
+    return permission_record_json(row, now, _must_postdate(session, row, now))
 
 
 def permissions_about(session: Session, short: str, now: datetime) -> list[dict[str, Any]]:

@@ -5,21 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from wegings.domain import OWN_SERVICE
 from wegings.errors import InvalidInput, NeedsPermission, Refused
 from wegings.sharing.items import item_rows, resolve_recipient
+from wegings.sharing.listing import reached, transfer_members
+from wegings.sharing.listing import transfer_json as transfer_json
 from wegings.sharing.outcome import Outcome
 from wegings.sharing.result import CheckResult, decision_json
 from wegings.sharing.store import SharingReader
 from wegings.store.audit import record_change
-from wegings.store.engine import stored_json
 from wegings.store.models import GroupMembership, Item, Partner, PartnerGroup, Transfer
 from wegings.text import MAX_TEXT_LENGTH, clean_text
-from wegings.timeutil import iso
 
 
 def _refusal(result: CheckResult) -> Refused:
@@ -136,31 +135,9 @@ def list_transfers(session: Session, *, to: str | None = None) -> list[TransferR
     handles = {row.item.id: row.handle for row in item_rows(session, items)}
     rows = []
     for transfer in transfers:
-        members = tuple(
-            m["member"]
-            for m in stored_json(transfer.decision, "decision of a transfer").get("members", [])
-        )
+        members = transfer_members(transfer)
         # A transfer to a group reached the partner only if it was a member then.
-        if recipient is not None and transfer.recipient != recipient and recipient not in members:
+        if not reached(transfer, members, recipient):
             continue
         rows.append(TransferRow(transfer, handles.get(transfer.item_id, "?"), members))
     return rows
-
-
-def transfer_json(row: TransferRow) -> dict[str, Any]:
-    """A transfer as plain JSON, with the decision it relied on."""
-    transfer = row.transfer
-    return {
-        "id": transfer.id,
-        "item": row.item_handle,
-        "holder": transfer.holder,
-        "to": transfer.recipient,
-        "members": list(row.members),
-        "purpose": transfer.purpose,
-        "transferred_at": iso(transfer.transferred_at),
-        "recorded_by": transfer.recorded_by,
-        "conditions": stored_json(transfer.conditions, "conditions of a transfer"),
-        "reliability": transfer.reliability,
-        "age": transfer.age,
-        "decision": stored_json(transfer.decision, "decision of a transfer"),
-    }
