@@ -162,8 +162,8 @@ def test_a_typed_as_is_recorded_beside_the_os_login(
     typed = "bob" if backend == "postgres" else f"bob (OS login: {OS_LOGIN})"
     given_name = "tester" if backend == "postgres" else f"tester (OS login: {OS_LOGIN})"
     assert [rows["1"][2:], rows["2"][2:]] == [
-        [typed, "partner.create", "partner #1", "rvd"],
-        [given_name, "partner.create", "partner #2", "sdv"],
+        [typed, "partner.create", "partner #1", "rvd (Dienst RVD)"],
+        [given_name, "partner.create", "partner #2", "sdv (Dienst SDV)"],
     ]
     assert run("audit", "verify").exit_code == 0
 
@@ -174,7 +174,7 @@ def test_an_actor_who_is_the_os_login_is_shown_once(
 ) -> None:
     monkeypatch.setenv("WEGINGS_USER", OS_LOGIN)
     add_partner(run, "rvd")
-    assert log_rows(run)["1"][2:] == [OS_LOGIN, "partner.create", "partner #1", "rvd"]
+    assert log_rows(run)["1"][2:] == [OS_LOGIN, "partner.create", "partner #1", "rvd (Dienst RVD)"]
 
 
 def test_the_environment_does_not_change_the_os_login(

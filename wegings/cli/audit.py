@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,21 +20,8 @@ app = typer.Typer(
 )
 
 
-def _summary(change: str) -> str:
-    """A few words on what the event recorded."""
-    data = json.loads(change)
-    if not isinstance(data, dict):
-        return ""
-    if "group_id" in data and "partner_id" in data:
-        return f"partner #{data['partner_id']} in group #{data['group_id']}"
-    if "role" in data and "person_id" in data:
-        return f"{data['role']} for person #{data['person_id']}"
-    if "login" in data:
-        return f"{data['login']} ({data.get('name', '')})"
-    for key in ("short", "name", "key", "reason"):
-        if data.get(key):
-            return str(data[key])
-    return ""
+_SINCE_HELP = "Only events recorded from then: a date (its start in The Hague) or a date-time."
+_UNTIL_HELP = "Only events recorded until then: a date (the whole day) or a date-time."
 
 
 @app.command(
@@ -43,6 +29,8 @@ def _summary(change: str) -> str:
     epilog=output.examples(
         "wegings audit log",
         "wegings audit log --entity partner --limit 5",
+        "wegings audit log --partner bfv",
+        "wegings audit log --actor j.jansen --since 2026-11-01 --until 2026-11-30",
         "wegings audit log --json",
     ),
 )
@@ -51,21 +39,58 @@ def log(
     limit: Annotated[
         int | None,
         typer.Option(
-            "--limit", min=1, max=1_000_000_000, help="Show at most this many, newest first."
+            "--limit",
+            min=1,
+            max=1_000_000_000,
+            metavar="N",
+            help="Show at most this many (1 or more), newest first.",
         ),
     ] = None,
     entity: Annotated[
-        str | None, typer.Option("--entity", help="Only events about this kind of record.")
+        str | None,
+        typer.Option("--entity", metavar="KIND", help="Only events about this kind of record."),
     ] = None,
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            "--partner",
+            metavar="PARTNER",
+            help="Only events about this partner: its own records and those that refer to "
+            "them (its items, consents, permissions, notes, flags, transfers).",
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", metavar="LOGIN", help="Only events recorded by this person."),
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help=_SINCE_HELP)] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help=_UNTIL_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
-    """List audit events, newest first."""
-    from wegings.store.audit import list_events
+    """List audit events, newest first, each with a summary of what it recorded."""
+    from wegings.sharing.consents import parse_end
+    from wegings.store.audit import log_events
+    from wegings.store.audit_log import LogFilter
     from wegings.store.engine import session_scope
-    from wegings.timeutil import iso
+    from wegings.timeutil import iso, parse_when
 
+    start = parse_when(since, field="--since") if since else None
+    end = parse_end(until, field="--until") if until else None
+    if start is not None and end is not None and end < start:
+        raise InvalidInput(f"--until {until} lies before --since {since}.")
+    who = actor.strip() if actor is not None else None
+    if who == "":
+        raise InvalidInput("--actor is empty; give a login.")
     with session_scope(location(ctx), write=False) as session:
-        events = list_events(session, limit=limit, entity=entity)
+        about = None
+        if partner is not None:
+            from wegings.register.partners import get_partner
+
+            found = get_partner(session, partner)
+            assert found.id is not None
+            about = (found.id, found.short)
+        wanted = LogFilter(partner=about, actor=who, since=start, until=end)
+        events = log_events(session, wanted=wanted, entity=entity, limit=limit)
     if as_json:
         output.emit_json(
             [
@@ -77,11 +102,12 @@ def log(
                     "action": e.action,
                     "entity": e.entity,
                     "entity_id": e.entity_id,
-                    "change": json.loads(e.change),
+                    "summary": text,
+                    "change": dict(e.change),
                     "prev_hash": e.prev_hash,
                     "hash": e.hash,
                 }
-                for e in events
+                for e, text in events
             ]
         )
         return
@@ -95,9 +121,9 @@ def log(
                 e.actor if e.os_login in (None, e.actor) else f"{e.actor} (OS login: {e.os_login})",
                 e.action,
                 f"{e.entity} #{e.entity_id}",
-                _summary(e.change),
+                text,
             )
-            for e in events
+            for e, text in events
         ],
     )
 

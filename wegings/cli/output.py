@@ -6,6 +6,7 @@ and shell completion print nothing through either, and start faster without them
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,20 @@ def examples(*lines: str) -> str:
     return f"Examples:\n\n{body}"
 
 
+# Wide enough for any table: piped into a file or another program, a table is never folded to
+# a terminal's width (and never breaks a word); Rich draws it at its natural width.
+_PIPED_WIDTH = 10_000
+
+
 def stdout_console() -> Console:
-    """A console on stdout; never interprets markup in the data it prints."""
+    """A console on stdout; never interprets markup in the data it prints. On a terminal it is
+    as wide as the terminal; piped, as wide as what it prints."""
     from rich.console import Console
 
-    return Console(highlight=False, markup=False, emoji=False)
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(
+        highlight=False, markup=False, emoji=False, width=_PIPED_WIDTH if piped else None
+    )
 
 
 def stderr_console() -> Console:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from wegings.errors import InvalidInput, WegingsError
-from wegings.store import merkle
+from wegings.store import audit_log, merkle
 
 # A decision's basis has its own light module; its names stay importable from here.
 from wegings.store.basis import BEFORE_ANY_RECORD as BEFORE_ANY_RECORD
@@ -194,6 +194,81 @@ def list_events(
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query))
+
+
+def _record_name(session: Session, entity: str, record_id: str) -> str | None:
+    """What a record is called in the log, read from its table (`audit_log.Names`)."""
+    model = AUDITED.get(entity)
+    if model is None or not record_id.isdigit():
+        return None
+    record: Any = session.get(model, int(record_id))
+    if record is None:
+        return None
+    if isinstance(record, Partner):
+        return record.short
+    if isinstance(record, PartnerGroup):
+        return record.key
+    if isinstance(record, Person):
+        return record.login
+    if isinstance(record, Item):
+        return f"{record.originator}/{record.ref}"
+    if isinstance(record, NoteVersion):
+        partner = session.get(Partner, record.partner_id)
+        return f"v{record.version} of {partner.short if partner else record.partner_id}"
+    return f"{entity.replace('_', ' ')} #{record_id}"
+
+
+def log_events(
+    session: Session,
+    *,
+    wanted: audit_log.LogFilter,
+    entity: str | None = None,
+    limit: int | None = None,
+) -> list[tuple[audit_log.LoggedEvent, str]]:
+    """The events `audit log` shows, newest first, each with its summary.
+
+    About a partner, the whole trail is read (a record concerns it through the records before
+    it); otherwise the database picks the events.
+    """
+    if entity is not None and entity not in AUDITED:
+        raise InvalidInput(f"No kind of record {entity!r}. Known: {', '.join(sorted(AUDITED))}.")
+    query = select(AuditEvent)
+    if wanted.partner is None:
+        if entity is not None:
+            query = query.where(AuditEvent.entity == entity)
+        if wanted.actor is not None:
+            query = query.where(func.lower(AuditEvent.actor) == wanted.actor.casefold())
+        if wanted.since is not None:
+            query = query.where(col(AuditEvent.at) >= wanted.since)
+        if wanted.until is not None:
+            query = query.where(col(AuditEvent.at) <= wanted.until)
+        query = query.order_by(col(AuditEvent.seq).desc())
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(session.exec(query))[::-1]
+    else:
+        rows = list(session.exec(query.order_by(col(AuditEvent.seq))))
+    events = (
+        audit_log.LoggedEvent(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            os_login=e.os_login,
+            action=e.action,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            change=audit_log.parse_change(e.change),
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+        )
+        for e in rows
+    )
+    names = audit_log.Names(lambda kind, record_id: _record_name(session, kind, record_id))
+    chosen = audit_log.select_events(events, wanted, names)
+    if entity is not None:
+        chosen = [(event, text) for event, text in chosen if event.entity == entity]
+    chosen.reverse()
+    return chosen if limit is None else chosen[:limit]
 
 
 def count_events(session: Session) -> int:
