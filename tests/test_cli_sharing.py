@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import Run, sql
 from tests.sharing_world import add_item, world
 from wegings.config import Location
-from wegings.timeutil import utcnow
+from wegings.timeutil import local_day, utcnow
 
 SUMMARY = re.compile(
     r"Checked (\d+) rows?: (\d+) allowed, (\d+) need permission, (\d+) denied, (\d+) errors?"
@@ -492,6 +492,23 @@ def test_share_records_only_what_is_allowed(run: Run, db: Location) -> None:
     assert data[0]["decision"]["decision"] == "allowed"
     assert json.loads(run("transfers", "--to", "smi", "--json").stdout) == []
     assert "AIVD-1" in run("transfers").stdout
+    today = local_day(utcnow())
+    tomorrow = today + timedelta(days=1)
+    for args, found in [
+        (("--item", "AIVD-1"), [1]),
+        (("--item", "RVD-1"), []),
+        (("--since", today.isoformat(), "--until", today.isoformat()), [1]),
+        (("--since", tomorrow.isoformat()), []),
+        (("--until", (today - timedelta(days=1)).isoformat()), []),
+    ]:
+        listed = run("transfers", *args, "--json")
+        assert listed.exit_code == 0, listed.output
+        assert [t["id"] for t in json.loads(listed.stdout)] == found, args
+    backwards = run("transfers", "--since", tomorrow.isoformat(), "--until", today.isoformat())
+    assert (backwards.exit_code, backwards.stderr) == (
+        2,
+        f"Error: --until {today.isoformat()} lies before --since {tomorrow.isoformat()}.\n",
+    )
     assert run("audit", "verify").exit_code == 0
 
 

@@ -258,6 +258,10 @@ COMMANDS = [
     ["transfers"], ["transfers", "--json"], ["transfers", "--to", "smi"],
     ["transfers", "--to", "CTG", "--json"], ["transfers", "--to", "bsv"],
     ["transfers", "--to", "smj"], ["transfers", "--to", "self"],
+    ["transfers", "--item", "RVD-1"], ["transfers", "--item", "NOPE"],
+    ["transfers", "--item", "AIVD-1", "--to", "smi", "--json"],
+    ["transfers", "--since", "2020-01-01", "--json"], ["transfers", "--until", "2020-01-01"],
+    ["transfers", "--since", "2027-01-01", "--until", "2026-01-01"],
 ]  # fmt: skip
 
 

@@ -157,6 +157,13 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=display_zone()).astimezone(UTC)
 
 
+def parse_end(text: str, *, field: str) -> datetime:
+    """An end date (the whole day in The Hague included) or an exact date-time."""
+    if is_plain_date(text):
+        return end_of_day(parse_day(text, field=field))
+    return parse_when(text, field=field)
+
+
 def iso(moment: datetime | None) -> str | None:
     """`moment` as an ISO 8601 UTC string ending in Z, or None."""
     if moment is None:

@@ -68,11 +68,10 @@ def log(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List audit events, newest first, each with a summary of what it recorded."""
-    from wegings.sharing.consents import parse_end
     from wegings.store.audit import log_events
     from wegings.store.audit_log import LogFilter
     from wegings.store.engine import session_scope
-    from wegings.timeutil import iso, parse_when
+    from wegings.timeutil import iso, parse_end, parse_when
 
     start = parse_when(since, field="--since") if since else None
     end = parse_end(until, field="--until") if until else None

@@ -366,14 +366,39 @@ def transfers(
         str | None,
         typer.Option("--to", metavar="RECIPIENT", help="Only to this partner (or its groups)."),
     ] = None,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", metavar="ITEM", help="Only of this item (REF or ORIGINATOR/REF)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            help="Only those made from then: a date (its start in The Hague) or a date-time.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="WHEN",
+            help="Only those made until then: a date (the whole day) or a date-time.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List recorded transfers with the decision and conditions they carried."""
     from wegings.sharing.snapshot_lists import read_transfers
     from wegings.store.snapshot import read_snapshot
+    from wegings.timeutil import parse_end, parse_when
 
+    start = parse_when(since, field="--since") if since else None
+    end = parse_end(until, field="--until") if until else None
+    if start is not None and end is not None and end < start:
+        raise InvalidInput(f"--until {until} lies before --since {since}.")
     with read_snapshot(location(ctx)) as snapshot:
-        rows = read_transfers(snapshot, to=to)
+        rows = read_transfers(snapshot, to=to, item=item, since=start, until=end)
     if as_json:
         output.emit_json(rows)
         return

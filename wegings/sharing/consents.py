@@ -29,17 +29,9 @@ from wegings.store.audit import record_change
 from wegings.store.models import Consent, ConsentRevocation, Item, Permission, PermissionGrant
 from wegings.text import MAX_TEXT_LENGTH, clean_text, parse_record_id, quote
 from wegings.timeutil import display_minute, iso
+from wegings.timeutil import parse_end as parse_end
 
 MAX_CONDITION_LENGTH = 500
-
-
-def parse_end(text: str, *, field: str) -> datetime:
-    """An end date (the whole day included) or an exact date-time."""
-    from wegings.timeutil import end_of_day, is_plain_date, parse_day, parse_when
-
-    if is_plain_date(text):
-        return end_of_day(parse_day(text, field=field))
-    return parse_when(text, field=field)
 
 
 # --------------------------------------------------------------------------- consents

@@ -510,3 +510,15 @@ def transfer_json(row: TransferRowView) -> dict[str, Any]:
         "age": transfer.age,
         "decision": stored_json(transfer.decision, "decision of a transfer"),
     }
+
+
+def made_in_period(
+    rows: Iterable[TransferRowView], since: datetime | None, until: datetime | None
+) -> list[TransferRowView]:
+    """The transfers of `rows` made from `since` until `until` (inclusive; None: open)."""
+    return [
+        row
+        for row in rows
+        if (since is None or row.transfer.transferred_at >= since)
+        and (until is None or row.transfer.transferred_at <= until)
+    ]

@@ -27,8 +27,10 @@ from wegings.sharing.listing import (
     ItemRowView,
     ItemValues,
     Since,
+    TransferRowView,
     consent_json,
     current_values,
+    made_in_period,
     must_postdate,
     normalise_tag,
     permission_record_json,
@@ -700,8 +702,11 @@ class ListReader:
 
     # ------------------------------------------------------------------ transfers
 
-    def transfers(self, *, to: str | None = None) -> list[SnapshotTransferRow]:
-        """`transfers.list_transfers`: all transfers, or those that reached one recipient."""
+    def transfers(
+        self, *, to: str | None = None, item: str | None = None
+    ) -> list[SnapshotTransferRow]:
+        """`transfers.list_transfers`: all transfers, or those that reached one recipient, or
+        of one item."""
         where = ""
         params: list[Any] = []
         recipient: str | None = None
@@ -719,6 +724,10 @@ class ListReader:
             keys = [recipient, *groups]
             where = f" WHERE transfer.recipient IN ({_marks(len(keys))})"
             params = keys
+        if item is not None:
+            where += " AND" if where else " WHERE"
+            where += " transfer.item_id = ?"
+            params.append(self.item_row(item).item.id)
         sql = (
             "SELECT transfer.id, transfer.item_id, transfer.holder, transfer.recipient, "  # noqa: S608
             "transfer.purpose, transfer.transferred_at, transfer.recorded_by, "
@@ -795,13 +804,23 @@ def read_permissions(
     ]
 
 
-def read_transfers(snapshot: ReadSnapshot, *, to: str | None = None) -> list[dict[str, Any]]:
-    """The transfers (all, or those that reached `to`) as plain JSON, read from a snapshot
-    (`transfers.list_transfers` on a server)."""
+def read_transfers(
+    snapshot: ReadSnapshot,
+    *,
+    to: str | None = None,
+    item: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The transfers (all, those that reached `to`, those of `item`, those made in a period)
+    as plain JSON, read from a snapshot (`transfers.list_transfers` on a server)."""
     from wegings.store.snapshot import SessionSnapshot
 
+    rows: Sequence[TransferRowView]
     if isinstance(snapshot, SessionSnapshot):
         from wegings.sharing.transfers import list_transfers
 
-        return [transfer_json(row) for row in list_transfers(snapshot.session, to=to)]
-    return [transfer_json(row) for row in ListReader(snapshot).transfers(to=to)]
+        rows = list_transfers(snapshot.session, to=to, item=item)
+    else:
+        rows = ListReader(snapshot).transfers(to=to, item=item)
+    return [transfer_json(row) for row in made_in_period(rows, since, until)]

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from wegings.domain import OWN_SERVICE
 from wegings.errors import InvalidInput, NeedsPermission, Refused
-from wegings.sharing.items import item_rows, resolve_recipient
+from wegings.sharing.items import item_row, item_rows, resolve_recipient
 from wegings.sharing.listing import reached, transfer_members
 from wegings.sharing.listing import transfer_json as transfer_json
 from wegings.sharing.outcome import Outcome
@@ -121,14 +121,19 @@ def _groups_of(session: Session, short: str) -> list[str]:
     return list(session.exec(query))
 
 
-def list_transfers(session: Session, *, to: str | None = None) -> list[TransferRow]:
-    """All transfers, oldest first; or those to one partner (also through a group) or group."""
+def list_transfers(
+    session: Session, *, to: str | None = None, item: str | None = None
+) -> list[TransferRow]:
+    """All transfers, oldest first; or those to one partner (also through a group) or group,
+    or of one item."""
     query = select(Transfer).order_by(col(Transfer.id))
     recipient: str | None = None
     if to is not None:
         recipient = resolve_recipient(session, to)
         keys = [recipient, *_groups_of(session, recipient)]
         query = query.where(col(Transfer.recipient).in_(keys))
+    if item is not None:
+        query = query.where(col(Transfer.item_id) == item_row(session, item).item.id)
     transfers = list(session.exec(query))
     item_ids = sorted({t.item_id for t in transfers})
     items = list(session.exec(select(Item).where(col(Item.id).in_(item_ids)))) if item_ids else []
