@@ -159,28 +159,11 @@ def due(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List partners that need attention, most urgent first."""
-    from wegings.notes.notes import due as due_rows
-    from wegings.register.partners import current_values
-    from wegings.store.engine import read_now, session_scope
-    from wegings.timeutil import iso
+    from wegings.notes.due_listing import read_due
+    from wegings.store.snapshot import read_snapshot
 
-    with session_scope(location(ctx), write=False) as session:
-        rows = due_rows(session, now=read_now(session), within_days=within)
-        names = {row.partner.short: current_values(session, row.partner).name for row in rows}
-    data: list[dict[str, Any]] = [
-        {
-            "partner": row.partner.short,
-            "name": names[row.partner.short],
-            "version": row.note.version if row.note else None,
-            "status": row.note.status.value if row.note else None,
-            "review_due": iso(row.note.establishment.review_due)
-            if row.note and row.note.establishment
-            else None,
-            "days_left": row.days,
-            "reasons": list(row.reasons),
-        }
-        for row in rows
-    ]
+    with read_snapshot(location(ctx)) as snapshot:
+        data = read_due(snapshot, now=snapshot.now(), within_days=within)
     if as_json:
         output.emit_json(data)
         return

@@ -125,14 +125,14 @@ def partners(
 ) -> None:
     """List the registered partner services, or a group's members at a moment."""
     from wegings.register.countries import country_label
-    from wegings.register.partners import list_partners
-    from wegings.store.engine import read_now, session_scope
+    from wegings.register.snapshot_lists import read_partners
+    from wegings.store.snapshot import read_snapshot
 
-    with session_scope(location(ctx), write=False) as session:
-        moment = _as_of(as_of, read_now(session))
-        rows = list_partners(session, group=group, at=moment, known_at=moment)
+    with read_snapshot(location(ctx)) as snapshot:
+        moment = _as_of(as_of, snapshot.now())
+        rows = read_partners(snapshot, group=group, at=moment, known_at=moment)
     if as_json:
-        from wegings.register.overview import partner_json
+        from wegings.register.listing import partner_json
 
         output.emit_json([partner_json(row) for row in rows])
         return
@@ -166,26 +166,15 @@ def groups(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
 ) -> None:
     """List the groups of partners with their members at a moment."""
-    from wegings.register.partners import list_groups
-    from wegings.store.engine import read_now, session_scope
-    from wegings.timeutil import iso
+    from wegings.register.listing import group_json
+    from wegings.register.snapshot_lists import read_groups
+    from wegings.store.snapshot import read_snapshot
 
-    with session_scope(location(ctx), write=False) as session:
-        moment = _as_of(as_of, read_now(session))
-        rows = list_groups(session, at=moment, known_at=moment)
+    with read_snapshot(location(ctx)) as snapshot:
+        moment = _as_of(as_of, snapshot.now())
+        rows = read_groups(snapshot, at=moment, known_at=moment)
     if as_json:
-        output.emit_json(
-            [
-                {
-                    "key": r.group.key,
-                    "name": r.group.name,
-                    "members": list(r.members),
-                    "created_at": iso(r.group.created_at),
-                    "created_by": r.group.created_by,
-                }
-                for r in rows
-            ]
-        )
+        output.emit_json([group_json(r) for r in rows])
         return
     if not rows:
         output.say("No groups yet. A partner joins one with `wegings join PARTNER GROUP`.")

@@ -160,19 +160,20 @@ def people(
     On a PostgreSQL server the roles shown are the database roles each login holds on the
     server now (the ones that count there), "no database login" when there is none.
     """
-    from wegings.register.people import people_json, people_listing
-    from wegings.store.engine import read_now, session_scope
+    from wegings.register.roster import people_json
+    from wegings.register.snapshot_lists import read_people
+    from wegings.store.snapshot import read_snapshot
     from wegings.timeutil import display_day, parse_as_of
 
-    with session_scope(location(ctx), write=False) as session:
-        now = read_now(session)
+    with read_snapshot(location(ctx)) as snapshot:
+        now = snapshot.now()
         moment = now if as_of is None else parse_as_of(as_of, now=now)
-        listing = people_listing(session, at=moment)
-        data: list[dict[str, Any]] = people_json(listing.rows, listing.database_roles)
+        rows, database_roles = read_people(snapshot, at=moment)
+        data: list[dict[str, Any]] = people_json(rows, database_roles)
     if as_json:
         output.emit_json(data)
         return
-    on_server = listing.database_roles is not None
+    on_server = database_roles is not None
     if not data:
         if as_of:
             output.say("Nobody registered then.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlmodel import Session, col, select
@@ -22,6 +22,7 @@ from wegings.notes.answers import (
     answers_from_mapping,
     answers_to_mapping,
 )
+from wegings.notes.attention import attention, check_within, latest_established, urgency
 from wegings.notes.lifecycle import flag_cleared_at
 from wegings.notes.weighing import check_establish, review_due
 from wegings.register.partners import list_partners
@@ -135,14 +136,6 @@ def note_states(session: Session, partner: Partner) -> list[NoteState]:
         session.exec(select(NoteWithdrawal).where(NoteWithdrawal.partner_id == partner.id))
     )
     return derive_states(versions, establishments, withdrawals)
-
-
-def latest_established(states: list[NoteState]) -> NoteState | None:
-    """The most recently established version, whatever became of it since."""
-    established = [s for s in states if s.establishment is not None]
-    if not established:
-        return None
-    return max(established, key=lambda s: s.establishment.established_at if s.establishment else 0)
 
 
 def current_note(states: list[NoteState]) -> NoteState | None:
@@ -448,45 +441,15 @@ class DueRow:
 
 def due(session: Session, *, now: datetime, within_days: int) -> list[DueRow]:
     """Partners with no note in force, a review past or near, or open flags; most urgent first."""
-    if within_days < 0:
-        raise InvalidInput("--within must be 0 or more days.")
+    check_within(within_days)
     rows = []
     for entry in list_partners(session, at=now):
         partner = entry.partner
-        states = note_states(session, partner)
-        standing = latest_established(states)
-        reasons: list[tuple[int, str]] = []
-        days: int | None = None
-        if standing is not None and standing.establishment is not None:
-            review = standing.establishment.review_due
-            days = (local_day(review) - local_day(now)).days
-            if standing.status is NoteStatus.withdrawn:
-                reasons.append((2, f"note v{standing.version} withdrawn: cooperation suspended"))
-            elif review <= now:
-                reasons.append((0, f"review of v{standing.version} overdue by {-days} days"))
-            elif review <= now + timedelta(days=within_days):
-                reasons.append((4, f"review of v{standing.version} due in {days} days"))
-        else:
-            reasons.append((3, "no established note"))
-        drafts = [s for s in states if s.status is NoteStatus.draft]
-        if drafts and (standing is None or drafts[-1].version > standing.version):
-            reasons.append((5, f"draft v{drafts[-1].version} awaits establishment"))
-        for flag in open_flags(session, partner, now):
-            reasons.append((1, f"flagged {flag.observed_on.isoformat()}: {flag.reason}"))
-        if reasons and min(rank for rank, _ in reasons) < 5:
-            reasons.sort()
-            rows.append(
-                DueRow(
-                    partner=partner,
-                    rank=reasons[0][0],
-                    days=days,
-                    reasons=tuple(text for _, text in reasons),
-                    note=standing,
-                )
-            )
-    return sorted(
-        rows, key=lambda r: (r.rank, r.days if r.days is not None else 0, r.partner.short)
-    )
+        flags = [(flag.reason, flag.observed_on) for flag in open_flags(session, partner, now)]
+        found = attention(note_states(session, partner), flags, now=now, within_days=within_days)
+        if found is not None:
+            rows.append(DueRow(partner, found.rank, found.days, found.reasons, found.note))
+    return sorted(rows, key=lambda r: urgency(r.rank, r.days, r.partner.short))
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,12 @@ from wegings.notes import lifecycle
 from wegings.notes.answers import Answers, answers_from_mapping
 from wegings.notes.documents import assessments, default_state
 from wegings.notes.weighing import profile_causes
+from wegings.register.listing import CORRECTED_FIELDS
 from wegings.render.document import Flag, NoteDocument, PartnerInfo
 from wegings.sharing.facts import MembershipFacts, memberships_at
 from wegings.store.engine import stored_json, stored_utc
 from wegings.store.snapshot import ReadSnapshot
 from wegings.text import suggestion
-
-_CORRECTED = ("name", "country", "kind", "notes")  # register.partners.CORRECTED_FIELDS
 
 
 def _moment(value: Any) -> datetime:
@@ -91,8 +90,9 @@ def _answers(text: str) -> Answers:
     return answers_from_mapping(stored_json(text, "answers of a note"))
 
 
-class _Reader:
-    """The statements `note_document` runs through the ORM, on the snapshot's cursor."""
+class SnapshotReader:
+    """The statements `note_document` (and `notes.due`) run through the ORM, on the snapshot's
+    cursor."""
 
     def __init__(self, snapshot: ReadSnapshot) -> None:
         self._cursor = snapshot.cursor()
@@ -201,14 +201,14 @@ class _Reader:
         [row] = self.rows(
             "SELECT name, country, kind, notes FROM partner WHERE partner.id = ?", (partner_id,)
         )
-        values = dict(zip(_CORRECTED, row, strict=True))
+        values = dict(zip(CORRECTED_FIELDS, row, strict=True))
         for correction in self.rows(
             "SELECT name, country, kind, notes FROM partner_correction "
             "WHERE partner_correction.partner_id = ? "
             "ORDER BY partner_correction.recorded_at, partner_correction.id",
             (partner_id,),
         ):
-            for field, value in zip(_CORRECTED, correction, strict=True):
+            for field, value in zip(CORRECTED_FIELDS, correction, strict=True):
                 if value is not None:
                     values[field] = value
         return values
@@ -296,7 +296,7 @@ def snapshot_note_document(
     now: datetime,
 ) -> NoteDocument:
     """`documents.note_document`, read from `snapshot` (a SQLite one) without the ORM."""
-    reader = _Reader(snapshot)
+    reader = SnapshotReader(snapshot)
     partner_id, short = reader.partner(handle)
     states = reader.states(partner_id)
     if not states:

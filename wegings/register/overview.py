@@ -16,11 +16,9 @@ from wegings.notes.notes import (
     retractions_of,
     state_json,
 )
-from wegings.register.countries import country_label, country_name
+from wegings.register.listing import CORRECTED_FIELDS, apply_corrections
+from wegings.register.listing import partner_json as partner_json  # its home is the listing
 from wegings.register.partners import (
-    CORRECTED_FIELDS,
-    PartnerRow,
-    apply_corrections,
     corrections_of,
     get_partner,
     groups_at,
@@ -29,23 +27,6 @@ from wegings.register.partners import (
 )
 from wegings.store.models import Partner
 from wegings.timeutil import iso
-
-
-def partner_json(row: PartnerRow) -> dict[str, Any]:
-    """A partner as plain JSON, with its current (corrected) values."""
-    partner, values = row.partner, row.values
-    return {
-        "short": partner.short,
-        "name": values.name,
-        "country": values.country,
-        "country_name": country_name(values.country, "nl"),
-        "country_label": country_label(values.country, "nl"),
-        "kind": values.kind,
-        "groups": list(row.groups),
-        "notes": values.notes,
-        "created_at": iso(partner.created_at),
-        "created_by": partner.created_by,
-    }
 
 
 def partner_history(session: Session, partner: Partner) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +11,16 @@ from sqlmodel import Session, col, select
 from wegings.domain import OWN_SERVICE, PartnerKind
 from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.register.countries import normalise_country
+from wegings.register.listing import (
+    JOIN,
+    LEAVE,
+    MembershipEvent,
+    PartnerValues,
+    is_member,
+    member_handles,
+    members_at,
+    values_known_at,
+)
 from wegings.store.audit import record_change
 from wegings.store.models import (
     GroupMembership,
@@ -200,21 +209,6 @@ def _id(record: Partner | PartnerGroup) -> int:
 # --------------------------------------------------------------------------- current values
 
 
-@dataclass(frozen=True)
-class PartnerValues:
-    """A partner's name, country, kind and notes as they stand after its corrections."""
-
-    short: str
-    name: str
-    country: str
-    kind: str
-    notes: str
-
-
-CORRECTED_FIELDS = ("name", "country", "kind", "notes")
-"""The fields of a partner a correction can change; the handle never changes."""
-
-
 def corrections_of(session: Session, partner: Partner) -> list[PartnerCorrection]:
     """The partner's corrections in the order they were recorded."""
     query = (
@@ -225,17 +219,6 @@ def corrections_of(session: Session, partner: Partner) -> list[PartnerCorrection
     return list(session.exec(query))
 
 
-def apply_corrections(partner: Partner, corrections: Iterable[PartnerCorrection]) -> PartnerValues:
-    """The registration's values with each correction (in the order given) laid over them."""
-    values = {field: getattr(partner, field) for field in CORRECTED_FIELDS}
-    for correction in corrections:
-        for field in CORRECTED_FIELDS:
-            value = getattr(correction, field)
-            if value is not None:
-                values[field] = value
-    return PartnerValues(short=partner.short, **values)
-
-
 def current_values(
     session: Session, partner: Partner, *, known_at: datetime | None = None
 ) -> PartnerValues:
@@ -243,10 +226,7 @@ def current_values(
 
     `known_at` leaves out corrections recorded after it (None: all on record).
     """
-    corrections = corrections_of(session, partner)
-    if known_at is not None:
-        corrections = [c for c in corrections if c.recorded_at <= known_at]
-    return apply_corrections(partner, corrections)
+    return values_known_at(partner, corrections_of(session, partner), known_at)
 
 
 def correct_partner(
@@ -297,37 +277,6 @@ def correct_partner(
 
 # --------------------------------------------------------------------------- memberships
 
-JOIN = "join"
-LEAVE = "leave"
-
-
-@dataclass(frozen=True)
-class MembershipEvent:
-    """One join or leave: valid from `valid_from` in the world, on record from `recorded_at`."""
-
-    group_id: int
-    partner_id: int
-    change: str  # JOIN or LEAVE
-    valid_from: datetime
-    recorded_at: datetime
-
-
-def is_member(events: Iterable[MembershipEvent], *, at: datetime, known_at: datetime) -> bool:
-    """Whether the joins and leaves of one partner and group, valid by `at` and on record by
-    `known_at`, leave it a member: decided by the one rule the can-share check uses too."""
-    from wegings.sharing.facts import MembershipFacts, memberships_at
-
-    changes = [
-        MembershipFacts(
-            group="group",
-            joins=e.change == JOIN,
-            valid_from=e.valid_from,
-            recorded_at=e.recorded_at,
-        )
-        for e in events
-    ]
-    return bool(memberships_at(changes, at, known_at=known_at))
-
 
 def membership_events(
     session: Session, *, group: PartnerGroup | None = None, partner: Partner | None = None
@@ -350,20 +299,6 @@ def membership_events(
         for c in session.exec(changes)
     ]
     return events
-
-
-def _members(
-    events: list[MembershipEvent], *, at: datetime, known_at: datetime
-) -> set[tuple[int, int]]:
-    """The (group id, partner id) pairs that are memberships at `at`, on record by `known_at`."""
-    pairs = {(e.group_id, e.partner_id) for e in events}
-    return {
-        pair
-        for pair in pairs
-        if is_member(
-            (e for e in events if (e.group_id, e.partner_id) == pair), at=at, known_at=known_at
-        )
-    }
 
 
 def _change_membership(
@@ -487,7 +422,7 @@ def groups_at(
 ) -> tuple[str, ...]:
     """The partner's groups at `at` (on record by `known_at`): display names, or handles."""
     events = membership_events(session, partner=partner)
-    member_of = {g for g, _ in _members(events, at=at, known_at=known_at or at)}
+    member_of = {g for g, _ in members_at(events, at=at, known_at=known_at or at)}
     groups = session.exec(select(PartnerGroup).order_by(col(PartnerGroup.key)))
     return tuple(g.key if keys else g.name for g in groups if g.id in member_of)
 
@@ -534,7 +469,7 @@ def list_partners(
     if group is not None:
         found = get_group(session, group)
         events = membership_events(session, group=found)
-        members = {p for _, p in _members(events, at=at, known_at=known_at or at)}
+        members = {p for _, p in members_at(events, at=at, known_at=known_at or at)}
         partners = [p for p in partners if p.id in members]
     return [partner_row(session, p, at=at, known_at=known_at) for p in partners]
 
@@ -553,10 +488,10 @@ def list_groups(
     """Every group with its members at `at` (on record by `known_at`), by handle."""
     on_record = known_at or at
     events = membership_events(session)
-    pairs = _members(events, at=at, known_at=on_record)
-    handles = {p.id: p.short for p in session.exec(select(Partner))}
+    pairs = members_at(events, at=at, known_at=on_record)
+    handles = {_id(p): p.short for p in session.exec(select(Partner))}
     return [
-        GroupRow(g, tuple(sorted(handles[p] for gid, p in pairs if gid == g.id)))
+        GroupRow(g, member_handles(pairs, handles, _id(g)))
         for g in session.exec(select(PartnerGroup).order_by(col(PartnerGroup.key)))
         if g.created_at <= on_record
     ]

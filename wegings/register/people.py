@@ -31,18 +31,16 @@ from sqlmodel import Session, col, select
 
 from wegings.errors import InvalidInput, NotFound, Refused
 from wegings.notes.weighing import same_full_name, same_person
+from wegings.register.roster import ASSESSOR as ASSESSOR
+from wegings.register.roster import DESK as DESK
+from wegings.register.roster import DG as DG
+from wegings.register.roster import MINISTER as MINISTER
+from wegings.register.roster import OVERSEER as OVERSEER
+from wegings.register.roster import ROLES as ROLES
+from wegings.register.roster import corrected, grants_held, on_record, ordered_roles
 from wegings.store.audit import record_change
 from wegings.store.models import Person, PersonCorrection, RoleGrant, RoleRevocation
 from wegings.text import MAX_TEXT_LENGTH, clean_text, quote, reject_invisible, suggestion
-
-DESK = "desk"
-ASSESSOR = "assessor"
-DG = "dg"
-MINISTER = "minister"
-OVERSEER = "overseer"
-
-ROLES: tuple[str, ...] = (DESK, ASSESSOR, DG, MINISTER, OVERSEER)
-"""Every role, in the order lists show them."""
 
 ROLE_DUTIES: dict[str, str] = {
     DESK: "items, consents, transfers and the partner register",
@@ -151,15 +149,6 @@ def register_is_empty(session: Session) -> bool:
     return session.exec(select(Person.id).limit(1)).first() is None
 
 
-def _ordered(roles: Iterable[str]) -> tuple[str, ...]:
-    held = set(roles)
-    return tuple(role for role in ROLES if role in held)
-
-
-def _on_record(record_at: datetime, at: datetime | None) -> bool:
-    return at is None or record_at <= at
-
-
 def person_at(session: Session, person: Person, at: datetime | None = None) -> PersonAt:
     """`person` with the corrections and roles on record at `at` (None: everything on record)."""
     corrections = tuple(
@@ -169,33 +158,25 @@ def person_at(session: Session, person: Person, at: datetime | None = None) -> P
             .where(PersonCorrection.person_id == person.id)
             .order_by(col(PersonCorrection.id))
         )
-        if _on_record(c.recorded_at, at)
+        if on_record(c.recorded_at, at)
     )
-    name, function = person.name, person.function
-    for correction in corrections:
-        name = correction.name if correction.name is not None else name
-        function = correction.function if correction.function is not None else function
+    name, function = corrected(person.name, person.function, corrections)
     grants = session.exec(
         select(RoleGrant).where(RoleGrant.person_id == person.id).order_by(col(RoleGrant.id))
     ).all()
-    revocations = {
-        r.grant_id: r
-        for r in session.exec(
-            select(RoleRevocation).where(col(RoleRevocation.grant_id).in_([g.id for g in grants]))
-        )
-        if _on_record(r.recorded_at, at)
-    }
-    held = tuple(
-        RoleHeld(g, revocations.get(g.id or -1)) for g in grants if _on_record(g.recorded_at, at)
+    revocations = session.exec(
+        select(RoleRevocation).where(col(RoleRevocation.grant_id).in_([g.id for g in grants]))
     )
-    roles = _ordered(h.grant.role for h in held if h.held)
-    return PersonAt(person, name, function, roles, held, corrections)
+    held, roles = grants_held(grants, revocations, at)
+    return PersonAt(
+        person, name, function, roles, tuple(RoleHeld(g, r) for g, r in held), corrections
+    )
 
 
 def list_people(session: Session, *, at: datetime | None = None) -> list[PersonAt]:
     """Everyone registered by `at` (None: now), in login order, with their roles then."""
     people = session.exec(select(Person).order_by(col(Person.login))).all()
-    return [person_at(session, p, at) for p in people if _on_record(p.recorded_at, at)]
+    return [person_at(session, p, at) for p in people if on_record(p.recorded_at, at)]
 
 
 def _registered(session: Session) -> list[Person]:
@@ -250,7 +231,7 @@ def get_person(session: Session, login: str) -> Person:
 def roles_of(session: Session, login: str, at: datetime | None = None) -> tuple[str, ...]:
     """The roles `login` held at `at` (None: now) by the register; () for nobody registered."""
     person = find_person(session, login)
-    if person is None or not _on_record(person.recorded_at, at):
+    if person is None or not on_record(person.recorded_at, at):
         return ()
     return person_at(session, person, at).roles
 
@@ -439,7 +420,7 @@ def acting_person(
 
 
 def _roles_text(roles: Iterable[str]) -> str:
-    held = _ordered(roles)
+    held = ordered_roles(roles)
     return f"holds {', '.join(held)}" if held else "holds no role"
 
 
@@ -471,7 +452,7 @@ def _check_gate(
             f"{who[:1].upper()}{who[1:]} is an overseer (CTIVD): an overseer reads and exports "
             f"and changes nothing, so cannot {command}."
         )
-    wanted = " or ".join(_ordered(needed))
+    wanted = " or ".join(ordered_roles(needed))
     named = wanted if len(needed) == 1 else "ROLE"
     if acting.on_server:
         grant = f"GRANT wegings_{named} TO {_sql_name(acting.login)}"
@@ -830,7 +811,7 @@ def database_roles(session: Session, logins: Sequence[str]) -> dict[str, tuple[s
         roles = held.setdefault(str(login), set())
         if group is not None:
             roles.add(groups[str(group)])
-    return {login: _ordered(held[login]) if login in held else None for login in logins}
+    return {login: ordered_roles(held[login]) if login in held else None for login in logins}
 
 
 def people_listing(session: Session, *, at: datetime | None = None) -> PeopleListing:
@@ -841,57 +822,3 @@ def people_listing(session: Session, *, at: datetime | None = None) -> PeopleLis
     on_server = is_server(session)
     roles = database_roles(session, [p.login for p in rows]) if on_server else None
     return PeopleListing(rows, roles)
-
-
-def people_json(
-    rows: Sequence[PersonAt],
-    held_on_server: dict[str, tuple[str, ...] | None] | None = None,
-) -> list[dict[str, object]]:
-    """The register as plain JSON with stable keys, for `wegings people --json`.
-
-    On a server (`held_on_server` given, as `database_roles` answers it) each person also has
-    `database_roles`: the wegings roles their login holds on the server now, or null when there
-    is no such database login.
-    """
-    from wegings.timeutil import iso
-
-    listed: list[dict[str, object]] = [
-        {
-            "login": p.login,
-            "name": p.name,
-            "function": p.function,
-            "roles": list(p.roles),
-            "registered_at": iso(p.person.recorded_at),
-            "registered_by": p.person.recorded_by,
-            "grants": [
-                {
-                    "id": h.grant.id,
-                    "role": h.grant.role,
-                    "granted_at": iso(h.grant.recorded_at),
-                    "granted_by": h.grant.recorded_by,
-                    "reason": h.grant.reason,
-                    "revoked_at": iso(h.revocation.recorded_at) if h.revocation else None,
-                    "revoked_by": h.revocation.recorded_by if h.revocation else None,
-                    "revocation_reason": h.revocation.reason if h.revocation else None,
-                }
-                for h in p.grants
-            ],
-            "corrections": [
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "function": c.function,
-                    "reason": c.reason,
-                    "recorded_at": iso(c.recorded_at),
-                    "recorded_by": c.recorded_by,
-                }
-                for c in p.corrections
-            ],
-        }
-        for p in rows
-    ]
-    if held_on_server is not None:
-        for entry, person in zip(listed, rows, strict=True):
-            held = held_on_server.get(person.login)
-            entry["database_roles"] = list(held) if held is not None else None
-    return listed
