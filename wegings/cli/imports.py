@@ -62,7 +62,7 @@ def _import(ctx: typer.Context, kind_name: str, source: str, dry_run: bool, as_j
     report = None
     try:
         with session_scope(location(ctx), write=True) as session:
-            actor = acting(ctx, session, kind.command)
+            actor = acting(ctx, session, f"import {kind.name}")
             report = import_rows(
                 session,
                 kind,

@@ -95,6 +95,10 @@ GATES: dict[str, Gate] = {
     "share": _gate(DESK),
     "permit": _gate(DG, MINISTER, by_role_option=True),
     "revoke-permission": _gate(DG, MINISTER),
+    # Onboarding a register from a spreadsheet: the desk's, as each row's single command is.
+    "import partners": _gate(DESK),
+    "import items": _gate(DESK),
+    "import consents": _gate(DESK),
     # The people register itself.
     "person add": _gate(DG, MINISTER),
     "person edit": _gate(DG, MINISTER),
