@@ -126,6 +126,15 @@ def _table(name: str, records: Iterator[Sequence[str]], known: Sequence[str]) ->
     return Sheet(tuple(column for column in header if column), tuple(rows))
 
 
+# `--csv` writes text that a spreadsheet would run as a formula with a leading apostrophe
+# (`output.csv_cell`); read back, the apostrophe goes, as a spreadsheet hides it.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unquoted(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
+
+
 def _csv_sheet(name: str, data: bytes, known: Sequence[str]) -> Sheet:
     try:
         text = data.decode("utf-8-sig")
@@ -138,7 +147,7 @@ def _csv_sheet(name: str, data: bytes, known: Sequence[str]) -> Sheet:
     first = next((line for line in text.splitlines() if line.strip()), "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(first, known))
     try:
-        return _table(name, reader, known)
+        return _table(name, ([_unquoted(cell) for cell in record] for record in reader), known)
     except csv.Error as exc:
         raise InvalidInput(
             f"{name} is not valid CSV after line {reader.line_num}: {exc}."

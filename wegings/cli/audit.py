@@ -66,6 +66,7 @@ def log(
     since: Annotated[str | None, typer.Option("--since", metavar="WHEN", help=_SINCE_HELP)] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help=_UNTIL_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List audit events, newest first, each with a summary of what it recorded."""
     from wegings.store.audit import log_events
@@ -90,25 +91,25 @@ def log(
             about = (found.id, found.short)
         wanted = LogFilter(partner=about, actor=who, since=start, until=end)
         events = log_events(session, wanted=wanted, entity=entity, limit=limit)
-    if as_json:
-        output.emit_json(
-            [
-                {
-                    "seq": e.seq,
-                    "at": iso(e.at),
-                    "actor": e.actor,
-                    "os_login": e.os_login,
-                    "action": e.action,
-                    "entity": e.entity,
-                    "entity_id": e.entity_id,
-                    "summary": text,
-                    "change": dict(e.change),
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                }
-                for e, text in events
-            ]
-        )
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        data = [
+            {
+                "seq": e.seq,
+                "at": iso(e.at),
+                "actor": e.actor,
+                "os_login": e.os_login,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "summary": text,
+                "change": dict(e.change),
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e, text in events
+        ]
+        output.emit_rows(data, as_csv=as_csv)
         return
     output.print_table(
         f"Audit events ({len(events)})",

@@ -91,6 +91,7 @@ def items(
         None
     ),
     as_json: Annotated[bool, _JSON] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List the registered items."""
     from wegings.sharing.listing import item_json
@@ -99,8 +100,10 @@ def items(
 
     with read_snapshot(location(ctx)) as snapshot:
         rows = read_items(snapshot, originator=originator, tag=tag)
-    if as_json:
-        output.emit_json([item_json(row) for row in rows])
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        data = [item_json(row) for row in rows]
+        output.emit_rows(data, as_csv=as_csv)
         return
     if not rows:
         output.say("No items found. Register one with `wegings new-item`.")
@@ -388,6 +391,7 @@ def consents(
         typer.Option("--item", metavar="ITEM", help="Only those that bear on this item."),
     ] = None,
     as_json: Annotated[bool, _JSON] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List consents with their status now (valid, expired, revoked, not yet valid)."""
     from wegings.sharing.snapshot_lists import read_consents
@@ -395,8 +399,9 @@ def consents(
 
     with read_snapshot(location(ctx)) as snapshot:
         rows = read_consents(snapshot, now=snapshot.now(), item=item)
-    if as_json:
-        output.emit_json(rows)
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        output.emit_rows(rows, as_csv=as_csv)
         return
     if not rows:
         output.say("No consents found. Record one with `wegings consent`.")
@@ -498,6 +503,7 @@ def permissions(
         ),
     ] = None,
     as_json: Annotated[bool, _JSON] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List permissions with their status now: valid, expired, revoked, not yet valid, or no
     longer counts (granted before what it must weigh: a newer note, a flag), and why."""
@@ -506,8 +512,9 @@ def permissions(
 
     with read_snapshot(location(ctx)) as snapshot:
         rows = read_permissions(snapshot, now=snapshot.now(), item=item, to=to)
-    if as_json:
-        output.emit_json(rows)
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        output.emit_rows(rows, as_csv=as_csv)
         return
     if not rows:
         output.say("No permissions found. Record one with `wegings permit`.")

@@ -157,6 +157,7 @@ def due(
         ),
     ] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List partners that need attention, most urgent first."""
     from wegings.notes.due_listing import read_due
@@ -164,8 +165,9 @@ def due(
 
     with read_snapshot(location(ctx)) as snapshot:
         data = read_due(snapshot, now=snapshot.now(), within_days=within)
-    if as_json:
-        output.emit_json(data)
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        output.emit_rows(data, as_csv=as_csv)
         return
     if not data:
         output.say(f"Nothing due: every note is in force and none is due within {within} days.")
@@ -190,6 +192,7 @@ def history(
     ctx: typer.Context,
     partner: Annotated[str, typer.Argument(help="The partner's handle.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List every version of the partner's note with its status and who decided."""
     from wegings.notes.notes import note_states, state_json
@@ -200,10 +203,11 @@ def history(
         found = get_partner(session, partner)
         name = current_values(session, found).name
         states = [state_json(s) for s in note_states(session, found)]
-    if as_json:
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
         for entry in states:
             del entry["answers"]
-        output.emit_json(states)
+        output.emit_rows(states, as_csv=as_csv)
         return
     if not states:
         output.say(

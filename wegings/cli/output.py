@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wegings.text import printable
@@ -53,6 +53,74 @@ def emit_json(data: Any) -> None:
     import json
 
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+CSV_HELP = (
+    "Print CSV for a spreadsheet: UTF-8 with a byte-order mark, separated by semicolons, as "
+    "Excel in Dutch opens it; the columns are the keys of --json."
+)
+CSV_SEPARATOR = ";"
+# A cell Excel would take as a formula (=, +, -, @, or a tab or carriage return first) is
+# written with a leading apostrophe, which Excel shows as text: free text in a record must never
+# run as a formula in the spreadsheet of whoever opens the file (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """One value of a JSON row as a spreadsheet cell: lists of plain values joined with ' | ',
+    nested ones as JSON, booleans as true/false, nothing as empty; text that a spreadsheet
+    would run as a formula is quoted with an apostrophe."""
+    import json
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list) and all(
+        item is None or isinstance(item, str | int | float) for item in value
+    ):
+        text = " | ".join("" if item is None else str(item) for item in value)
+    elif isinstance(value, list | dict):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def emit_csv(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Print the rows of a list (as --json gives them) as CSV on stdout (see CSV_HELP)."""
+    import csv
+    import io
+
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=CSV_SEPARATOR, lineterminator="\r\n")
+    if columns:
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([csv_cell(row.get(column)) for column in columns])
+    sys.stdout.buffer.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+    sys.stdout.flush()
+
+
+def emit_rows(rows: Sequence[Mapping[str, Any]], *, as_csv: bool) -> None:
+    """The rows of a list as --json prints them, or as --csv does."""
+    if as_csv:
+        emit_csv(rows)
+    else:
+        emit_json(rows)
+
+
+def one_format(as_json: bool, as_csv: bool) -> None:
+    """Refuse --json together with --csv."""
+    if as_json and as_csv:
+        from wegings.errors import InvalidInput
+
+        raise InvalidInput("Give --json or --csv, not both.")
 
 
 def say(message: str) -> None:

@@ -122,6 +122,7 @@ def partners(
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", metavar="WHEN", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List the registered partner services, or a group's members at a moment."""
     from wegings.register.countries import country_label
@@ -131,10 +132,12 @@ def partners(
     with read_snapshot(location(ctx)) as snapshot:
         moment = _as_of(as_of, snapshot.now())
         rows = read_partners(snapshot, group=group, at=moment, known_at=moment)
-    if as_json:
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
         from wegings.register.listing import partner_json
 
-        output.emit_json([partner_json(row) for row in rows])
+        data = [partner_json(row) for row in rows]
+        output.emit_rows(data, as_csv=as_csv)
         return
     if not rows:
         output.say(
@@ -164,6 +167,7 @@ def groups(
     ctx: typer.Context,
     as_of: Annotated[str | None, typer.Option("--as-of", metavar="WHEN", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List the groups of partners with their members at a moment."""
     from wegings.register.listing import group_json
@@ -173,8 +177,10 @@ def groups(
     with read_snapshot(location(ctx)) as snapshot:
         moment = _as_of(as_of, snapshot.now())
         rows = read_groups(snapshot, at=moment, known_at=moment)
-    if as_json:
-        output.emit_json([group_json(r) for r in rows])
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        data = [group_json(r) for r in rows]
+        output.emit_rows(data, as_csv=as_csv)
         return
     if not rows:
         output.say("No groups yet. A partner joins one with `wegings join PARTNER GROUP`.")

@@ -154,6 +154,7 @@ def people(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List the registered people with function and roles (and, in JSON, every grant).
 
@@ -170,8 +171,9 @@ def people(
         moment = now if as_of is None else parse_as_of(as_of, now=now)
         rows, database_roles = read_people(snapshot, at=moment)
         data: list[dict[str, Any]] = people_json(rows, database_roles)
-    if as_json:
-        output.emit_json(data)
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        output.emit_rows(data, as_csv=as_csv)
         return
     on_server = database_roles is not None
     if not data:

@@ -387,6 +387,7 @@ def transfers(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
     """List recorded transfers with the decision and conditions they carried."""
     from wegings.sharing.snapshot_lists import read_transfers
@@ -399,8 +400,9 @@ def transfers(
         raise InvalidInput(f"--until {until} lies before --since {since}.")
     with read_snapshot(location(ctx)) as snapshot:
         rows = read_transfers(snapshot, to=to, item=item, since=start, until=end)
-    if as_json:
-        output.emit_json(rows)
+    output.one_format(as_json, as_csv)
+    if as_json or as_csv:
+        output.emit_rows(rows, as_csv=as_csv)
         return
     if not rows:
         output.say("No transfers recorded. Record one with `wegings share`.")

@@ -32,6 +32,7 @@ class Kind:
     columns: tuple[str, ...]
     required: tuple[str, ...]
     aliases: dict[str, str]  # a column's other spelling (the option's singular) -> the column
+    ignored: tuple[str, ...] = ()  # columns of the list's --csv that say nothing to record
 
 
 PARTNERS = Kind(
@@ -41,6 +42,8 @@ PARTNERS = Kind(
     ("name", "short", "country", "kind", "groups", "notes"),
     ("name", "short", "country", "kind"),
     {"group": "groups"},
+    # `wegings partners --csv` of another register imports as it is.
+    ("country_name", "country_label", "created_at", "created_by"),
 )
 ITEMS = Kind(
     "items",
@@ -58,7 +61,9 @@ ITEMS = Kind(
         "tags",
     ),
     ("ref", "originator"),
-    {"tag": "tags"},
+    {"tag": "tags", "received_on": "date"},
+    # `wegings items --csv` of another register imports as it is (its current values).
+    ("handle", "recorded_at", "recorded_by", "corrections"),
 )
 CONSENTS = Kind(
     "consents",
@@ -84,7 +89,7 @@ KINDS = {kind.name: kind for kind in (PARTNERS, ITEMS, CONSENTS)}
 
 def known_columns(kind: Kind) -> tuple[str, ...]:
     """Every column name a header may use for `kind`: its columns and their other spellings."""
-    return (*kind.columns, *kind.aliases)
+    return (*kind.columns, *kind.aliases, *kind.ignored)
 
 
 _YES = frozenset({"ja", "j", "yes", "y", "true", "waar", "1", "x"})
@@ -102,7 +107,8 @@ def yes_or_no(text: str, column: str) -> bool:
 
 
 def names_list(text: str) -> list[str]:
-    """The names in a cell of groups or tags, separated by commas, semicolons or '|'."""
+    """The names in a cell of groups or tags, separated by commas, semicolons or '|' (as
+    `--csv` writes a list)."""
     return [
         name.strip() for name in text.replace(";", ",").replace("|", ",").split(",") if name.strip()
     ]
@@ -134,7 +140,11 @@ class ImportReport:
 
 def _values(kind: Kind, row: SheetRow) -> dict[str, str]:
     """The row's cells under their column names (a singular spelling taken as its column)."""
-    values = {kind.aliases.get(column, column): text for column, text in row.values.items()}
+    values = {
+        kind.aliases.get(column, column): text
+        for column, text in row.values.items()
+        if column not in kind.ignored
+    }
     for column in kind.columns:
         values.setdefault(column, "")
     return values
