@@ -4,6 +4,9 @@ row by row with the single commands' rules, all or nothing."""
 from __future__ import annotations
 
 import json
+import re
+import zipfile
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import pytest
 
 from tests.conftest import Run, sql
 from tests.people_world import as_, events, register_team
+from wegings import sheets
 from wegings.config import Location
 from wegings.sheets import cell_text, column_name
 
@@ -33,12 +37,12 @@ def write(tmp_path: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def workbook(tmp_path: Path, name: str, rows: list[list[object]]) -> str:
+def workbook(tmp_path: Path, name: str, rows: Sequence[Sequence[object]]) -> str:
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     path = tmp_path / name
     book.save(path)
     return str(path)
@@ -87,8 +91,7 @@ def test_a_bad_row_writes_nothing_and_every_problem_is_named(
         "  row 5: Unknown country code 'QQ': give an ISO 3166-1 alpha-2 code such as DE or FR "
         "(XA–XZ for fictitious partners).",
         "  row 6: name is empty.",
-        "  row 7: A partner with handle 'gd' exists already; handles are unique. See "
-        "`wegings show gd`.",
+        "  row 7: 'gd' is on row 2 already.",
     ]
     assert events(db) == before
     assert [p["short"] for p in json.loads(run("partners", "--json").stdout)] == ["bvd", "rvd"]
@@ -104,7 +107,8 @@ def test_a_dry_run_checks_and_writes_nothing(run: Run, db: Location, tmp_path: P
         "source": source,
         "dry_run": True,
         "rows": 2,
-        "imported": [],
+        "imported": [{"row": 2, "handle": "bvd"}, {"row": 3, "handle": "rvd"}],
+        "recorded_late": [],
     }
     assert result.stderr == (
         f"Checked 2 partners in {source}: every row can be imported; nothing was written "
@@ -241,5 +245,160 @@ def test_cells_read_as_a_person_reads_them() -> None:
         "", "true", "3", "2.5", "7", "2026-01-02",
     ]  # fmt: skip
     assert cell_text(datetime(2026, 1, 2)) == "2026-01-02"
-    assert cell_text(datetime(2026, 1, 2, 9, 30)) == "2026-01-02T09:30:00"
+    assert cell_text(datetime(2026, 1, 2, 9, 30)) == "2026-01-02T09:30:00+01:00"  # The Hague
     assert column_name("  Received-From ") == column_name("received from") == "received_from"
+
+
+# --------------------------------------------------------------------------- what a workbook hides
+
+ITEM_HEADER: list[object] = ["ref", "originator", "received_from", "personal_data", "unevaluated"]
+
+
+def imported(run: Run, source: str) -> tuple[int, str]:
+    result = run("import", "items", source)
+    return result.exit_code, result.stderr
+
+
+def test_a_formula_without_its_value_is_refused(run: Run, db: Location, tmp_path: Path) -> None:
+    # Written by a program, not saved by a spreadsheet: the file holds no value for =TRUE().
+    source = workbook(tmp_path, "f.xlsx", [ITEM_HEADER, ["F-1", "self", None, "=TRUE()", "nee"]])
+    assert imported(run, source) == (
+        2,
+        f"Error: {source}: cell D2 holds a formula whose value the file does not hold; open and "
+        "save it in a spreadsheet, or type the value.\n",
+    )
+    assert events(db) == 0
+
+
+def test_merged_cells_are_refused(run: Run, db: Location, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(ITEM_HEADER)
+    for ref in ("M-1", "M-2", "M-3"):
+        sheet.append([ref, "self", None, "ja" if ref == "M-1" else None, "nee"])
+    sheet.merge_cells("D2:D4")
+    book.save(tmp_path / "m.xlsx")
+    source = str(tmp_path / "m.xlsx")
+    assert imported(run, source) == (
+        2,
+        f"Error: {source}: sheet 'Sheet' has merged cells (D2:D4); unmerge them, so that every "
+        "row holds its own values.\n",
+    )
+
+
+def test_a_stale_dimension_hides_no_row_or_column(run: Run, db: Location, tmp_path: Path) -> None:
+    good = workbook(
+        tmp_path,
+        "good.xlsx",
+        [ITEM_HEADER, *[[f"D-{n}", "self", None, "ja", "nee"] for n in (1, 2, 3)]],
+    )
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(stale, "w") as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:C2"/>', data)
+            target.writestr(entry, data)
+    assert imported(run, str(stale))[0] == 0
+    rows = json.loads(run("items", "--json").stdout)
+    assert [(r["handle"], r["personal_data"]) for r in rows] == [
+        ("self/D-1", True), ("self/D-2", True), ("self/D-3", True),
+    ]  # fmt: skip
+
+
+def test_a_date_time_cell_is_the_time_in_the_hague(run: Run, db: Location, tmp_path: Path) -> None:
+    assert run("import", "partners", write(tmp_path, "p.csv", PARTNERS)).exit_code == 0
+    assert run("new-item", "BVD-1", "--originator", "bvd", "--received-from", "bvd").exit_code == 0
+    source = workbook(
+        tmp_path,
+        "c.xlsx",
+        [["item", "to", "until"], ["bvd/BVD-1", "rvd", datetime(2027, 6, 30, 17, 0)]],
+    )
+    assert run("import", "consents", source).exit_code == 0
+    (consent,) = json.loads(run("consents", "--json").stdout)
+    assert consent["valid_until"] == "2027-06-30T15:00:00Z"  # 17:00 summer time
+
+
+def test_the_sheet_read_is_the_one_the_workbook_opens_on(
+    run: Run, db: Location, tmp_path: Path
+) -> None:
+    book = openpyxl.Workbook()
+    old = book.active
+    assert old is not None
+    old.title = "oud"
+    old.append(ITEM_HEADER)
+    old.append(["H-1", "self", None, "nee", "nee"])
+    current = book.create_sheet("actueel")
+    current.append(ITEM_HEADER)
+    current.append(["H-1", "self", None, "ja", "nee"])
+    book.active = 1
+    old.sheet_state = "hidden"
+    book.save(tmp_path / "h.xlsx")
+    result = run("import", "items", str(tmp_path / "h.xlsx"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"Imported 1 item from {tmp_path / 'h.xlsx'} (sheet 'actueel').\n"
+    (item,) = json.loads(run("items", "--json").stdout)
+    assert item["personal_data"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "c.csv",
+            "to,item,until,condition,conditions\nrvd,X-1,2027-06-30,Alleen CT,\n",
+            "the header names one column twice (condition, conditions); keep one.",
+        ),
+        (
+            "u.csv",
+            'to,item,until,conditions\nrvd,X-1,2027-06-30,"Alleen CT\nrvd,X-2,2027-06-30,\n',
+            "is not valid CSV after line 3: unexpected end of data.",
+        ),
+    ],
+)
+def test_a_header_or_quote_that_would_lose_a_value_is_refused(
+    run: Run, db: Location, tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    result = run("import", "consents", write(tmp_path, name, content))
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"{message}\n"), result.stderr
+
+
+def test_a_damaged_or_swollen_workbook_is_one_line(
+    run: Run, db: Location, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sheets, "MAX_UNPACKED", 1024 * 1024)
+    good = workbook(tmp_path, "good.xlsx", [ITEM_HEADER, ["X-1", "self", None, "ja", "nee"]])
+    broken, bomb = tmp_path / "broken.xlsx", tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            target.writestr(entry, data[:-40] if entry.filename.endswith("sheet1.xml") else data)
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        target.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (2 * 1024 * 1024))
+    for path, message in [
+        (
+            broken,
+            f"Error: {broken} is not an Excel workbook (.xlsx) that can be read (ParseError).\n",
+        ),
+        (
+            bomb,
+            f"Error: {bomb} unpacks to more than 1 MB; it is no register a workbook would hold.\n",
+        ),
+    ]:
+        result = run("import", "items", str(path))
+        assert (result.exit_code, result.stderr) == (2, message)
+
+
+def test_a_late_letter_is_said_to_be_late(run: Run, db: Location, tmp_path: Path) -> None:
+    assert run("import", "partners", write(tmp_path, "p.csv", PARTNERS)).exit_code == 0
+    assert run("new-item", "BVD-1", "--originator", "bvd", "--received-from", "bvd").exit_code == 0
+    source = write(tmp_path, "c.csv", "item,to,from,until\nbvd/BVD-1,rvd,2026-01-01,2030-01-01\n")
+    result = run("import", "consents", source)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[1] == (
+        "Note: the consents of rows 2 (#1) are recorded late (their windows start before now). "
+        "They are on record only from now: `can-share --as-of` an earlier moment does not "
+        "count them; `--hindsight` does."
+    )

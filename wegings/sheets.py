@@ -3,8 +3,9 @@ person sees in the spreadsheet (the header is row 1).
 
 A CSV file is UTF-8 (a byte-order mark is dropped) separated by commas, semicolons (as Excel in
 Dutch saves it) or tabs: the header line tells which. An `.xlsx` workbook is read with openpyxl
-(its first sheet, values as stored, never formulas run); a cell is taken as a person reads it,
-a date as YYYY-MM-DD and a whole number without a decimal point.
+(the sheet it opens on, the values a spreadsheet saved, never a formula run); a cell is taken
+as a person reads it, a date as YYYY-MM-DD, a date-time as the time in The Hague, a whole number
+without a decimal point.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import io
 import sys
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from wegings.errors import InvalidInput
 from wegings.text import quote
+from wegings.timeutil import display_zone
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t")
 MAX_BYTES = 50 * 1024 * 1024
@@ -42,6 +45,7 @@ class Sheet:
 
     columns: tuple[str, ...]
     rows: tuple[SheetRow, ...]
+    sheet_name: str | None = None  # the workbook's sheet it was read from
 
 
 def column_name(text: str) -> str:
@@ -72,7 +76,14 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
+        if value.time() == time():
+            return value.date().isoformat()
+        # A spreadsheet's date-time has no zone: it is the time on the clock in The Hague.
+        return (
+            value.replace(tzinfo=display_zone()).isoformat()
+            if value.tzinfo is None
+            else (value.isoformat())
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -145,7 +156,10 @@ def _csv_sheet(name: str, data: bytes, known: Sequence[str]) -> Sheet:
     if "\x00" in text:
         raise InvalidInput(f"{name} holds a NUL character: it is not a CSV text file.")
     first = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(first, known))
+    # strict: an unterminated quote is an error, not the rest of the file in one cell.
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=separator(first, known), strict=True
+    )
     try:
         return _table(name, ([_unquoted(cell) for cell in record] for record in reader), known)
     except csv.Error as exc:
@@ -154,28 +168,87 @@ def _csv_sheet(name: str, data: bytes, known: Sequence[str]) -> Sheet:
         ) from None
 
 
-def _xlsx_sheet(name: str, data: bytes, known: Sequence[str]) -> Sheet:
+MAX_UNPACKED = 200 * 1024 * 1024
+"""The most a workbook may unpack to: far above any register, far below a zip bomb."""
+
+
+def _unpacked_size(name: str, data: bytes) -> None:
+    """Refuse a workbook that is no zip, or that would unpack to more than MAX_UNPACKED."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InvalidInput(
+            f"{name} is not an Excel workbook (.xlsx) that can be read: it is no zip archive."
+        ) from None
+    if total > MAX_UNPACKED:
+        raise InvalidInput(
+            f"{name} unpacks to more than {MAX_UNPACKED // (1024 * 1024)} MB; it is no register "
+            "a workbook would hold."
+        )
+
+
+def _workbook(name: str, data: bytes, *, values: bool) -> Any:
+    """The workbook, with each formula cell's saved value (`values`) or the formula itself."""
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        return openpyxl.load_workbook(io.BytesIO(data), data_only=values)
+    except Exception as exc:  # any fault of a damaged file gets the same answer
         raise InvalidInput(
             f"{name} is not an Excel workbook (.xlsx) that can be read ({type(exc).__name__})."
         ) from None
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise InvalidInput(f"{name} has no sheet.")
-        records = ([cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
-        return _table(name, records, known)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+
+
+def _active_sheet(name: str, workbook: Any) -> Any:
+    """The sheet the workbook opens on, which is what a person sees; refused when hidden."""
+    sheet = workbook.active
+    if sheet is None or not hasattr(sheet, "iter_rows"):
+        raise InvalidInput(f"{name} has no sheet of cells to import.")
+    if sheet.sheet_state != "visible":
         raise InvalidInput(
-            f"{name}: the workbook's first sheet cannot be read ({type(exc).__name__})."
-        ) from None
-    finally:
-        workbook.close()
+            f"{name} opens on the hidden sheet {quote(sheet.title)}; show it or open the "
+            "workbook on the sheet to import."
+        )
+    return sheet
+
+
+def _xlsx_sheet(name: str, data: bytes, known: Sequence[str]) -> tuple[Sheet, str]:
+    """The rows of the sheet a workbook opens on, and that sheet's title.
+
+    Read in full (not openpyxl's read-only mode, which trusts a stored dimension that may
+    leave out rows and columns); refused: merged cells (only the first cell of a merge holds
+    the value, the others would read as empty) and a formula whose value the file does not
+    hold (a file written by a program rather than saved by a spreadsheet).
+    """
+    _unpacked_size(name, data)
+    workbook = _workbook(name, data, values=False)
+    sheet = _active_sheet(name, workbook)
+    if sheet.merged_cells.ranges:
+        merged = sorted(str(cells) for cells in sheet.merged_cells.ranges)
+        raise InvalidInput(
+            f"{name}: sheet {quote(sheet.title)} has merged cells ({', '.join(merged[:3])}); "
+            "unmerge them, so that every row holds its own values."
+        )
+    formulas = {
+        (cell.row, cell.column)
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    }
+    saved = _active_sheet(name, _workbook(name, data, values=True)) if formulas else sheet
+    records = []
+    for row in saved.iter_rows():
+        cells = []
+        for cell in row:
+            if (cell.row, cell.column) in formulas and cell.value is None:
+                raise InvalidInput(
+                    f"{name}: cell {cell.coordinate} holds a formula whose value the file does "
+                    "not hold; open and save it in a spreadsheet, or type the value."
+                )
+            cells.append(cell_text(cell.value))
+        records.append(cells)
+    return _table(name, iter(records), known), str(sheet.title)
 
 
 def read_sheet(source: str, known: Sequence[str]) -> Sheet:
@@ -199,5 +272,6 @@ def read_sheet(source: str, known: Sequence[str]) -> Sheet:
     if len(data) > MAX_BYTES:
         raise InvalidInput(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     if suffix == ".xlsx":
-        return _xlsx_sheet(name, data, known)
+        sheet, title = _xlsx_sheet(name, data, known)
+        return replace(sheet, sheet_name=title)
     return _csv_sheet(name, data, known)

@@ -11,6 +11,7 @@ import typer
 
 from wegings.cli import output
 from wegings.cli.state import acting, location
+from wegings.text import quote
 
 T = TypeVar("T")
 
@@ -45,7 +46,11 @@ def _with_progress(items: Iterator[T], total: int) -> Iterator[T]:
     from rich.progress import track
 
     yield from track(
-        items, total=total, description="Checking rows", console=output.stderr_console()
+        items,
+        total=total,
+        description="Checking rows",
+        console=output.stderr_console(),
+        transient=True,  # gone when done: the summary or the error line stands alone
     )
 
 
@@ -81,6 +86,8 @@ def _import(ctx: typer.Context, kind_name: str, source: str, dry_run: bool, as_j
     assert report is not None
     count = len(report.imported)
     noun = kind.noun if count == 1 else kind.name
+    if sheet.sheet_name is not None:
+        name = f"{name} (sheet {quote(sheet.sheet_name)})"
     if as_json:
         output.emit_json(report_json(report, dry_run=dry_run))
     elif not dry_run:
@@ -93,6 +100,14 @@ def _import(ctx: typer.Context, kind_name: str, source: str, dry_run: bool, as_j
         )
     else:
         output.say(f"Imported {count} {noun} from {name}.")
+    if report.late:
+        rows = ", ".join(str(done.row) for done in report.late)
+        ids = "" if dry_run else f" (#{', #'.join(done.key for done in report.late)})"
+        output.say(
+            f"Note: the consents of rows {rows}{ids} are recorded late (their windows start "
+            "before now). They are on record only from now: `can-share --as-of` an earlier "
+            "moment does not count them; `--hindsight` does."
+        )
 
 
 @app.command(

@@ -8,6 +8,7 @@ that every problem is reported with its row. Only when no row has one is anythin
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,6 +137,7 @@ class ImportReport:
     source: str
     imported: tuple[Imported, ...]
     problems: tuple[tuple[int, str], ...]
+    late: tuple[Imported, ...] = ()  # consents whose window began before they were recorded
 
 
 def _values(kind: Kind, row: SheetRow) -> dict[str, str]:
@@ -150,7 +152,9 @@ def _values(kind: Kind, row: SheetRow) -> dict[str, str]:
     return values
 
 
-def _partner(session: Session, actor: str, now: datetime, values: dict[str, str]) -> str:
+def _partner(
+    session: Session, actor: str, now: datetime, values: dict[str, str]
+) -> tuple[str, bool]:
     from wegings.register.partners import create_partner
 
     partner = create_partner(
@@ -164,10 +168,10 @@ def _partner(session: Session, actor: str, now: datetime, values: dict[str, str]
         groups=names_list(values["groups"]),
         notes=values["notes"],
     )
-    return partner.short
+    return partner.short, False
 
 
-def _item(session: Session, actor: str, now: datetime, values: dict[str, str]) -> str:
+def _item(session: Session, actor: str, now: datetime, values: dict[str, str]) -> tuple[str, bool]:
     from wegings.sharing.items import create_item
     from wegings.timeutil import parse_day
 
@@ -186,10 +190,23 @@ def _item(session: Session, actor: str, now: datetime, values: dict[str, str]) -
         subject=values["subject"],
         tags=names_list(values["tags"]),
     )
-    return row.handle
+    return row.handle, False
 
 
-def _consent(session: Session, actor: str, now: datetime, values: dict[str, str]) -> str:
+def _file_key(kind: Kind, values: dict[str, str]) -> str | None:
+    """What a row registers under, as far as the file tells (a partner's handle, an item's
+    ORIGINATOR/REF), to find a second row for the same record; None for consents."""
+    if kind is PARTNERS:
+        return values["short"].strip().lower()
+    if kind is ITEMS:
+        ref = unicodedata.normalize("NFKC", values["ref"].strip())
+        return f"{values['originator'].strip().lower()}/{ref}"
+    return None
+
+
+def _consent(
+    session: Session, actor: str, now: datetime, values: dict[str, str]
+) -> tuple[str, bool]:
     from wegings.sharing.consents import parse_end, record_consent
     from wegings.timeutil import parse_when
 
@@ -209,10 +226,12 @@ def _consent(session: Session, actor: str, now: datetime, values: dict[str, str]
         conditions=texts_list(values["conditions"]),
         reference=values["reference"],
     )
-    return str(consent.id)
+    # `consents.recorded_late`: a letter recorded late, said as `consent` says it.
+    return str(consent.id), consent.valid_from < consent.recorded_at
 
 
-_RECORD: dict[str, Callable[[Session, str, datetime, dict[str, str]], str]] = {
+# Each returns what the row is addressed by, and whether it was recorded late.
+_RECORD: dict[str, Callable[[Session, str, datetime, dict[str, str]], tuple[str, bool]]] = {
     "partners": _partner,
     "items": _item,
     "consents": _consent,
@@ -231,6 +250,14 @@ def import_rows(
 ) -> ImportReport:
     """Record every row of `sheet` as `kind`, each in a savepoint of `session`; the caller
     keeps the transaction only when the report has no problems."""
+    folded: dict[str, list[str]] = {}
+    for column in sheet.columns:
+        folded.setdefault(kind.aliases.get(column, column), []).append(column)
+    twice = [spellings for spellings in folded.values() if len(spellings) > 1]
+    if twice:
+        raise InvalidInput(
+            f"{source}: the header names one column twice ({', '.join(twice[0])}); keep one."
+        )
     missing = [column for column in kind.required if column not in _columns(kind, sheet)]
     if missing:
         raise InvalidInput(
@@ -242,6 +269,8 @@ def import_rows(
     record = _RECORD[kind.name]
     imported: list[Imported] = []
     problems: list[tuple[int, str]] = []
+    late: list[Imported] = []
+    first_row: dict[str, int] = {}
     rows: Iterable[SheetRow] = sheet.rows
     if progress is not None:
         rows = progress(iter(sheet.rows), len(sheet.rows))
@@ -251,14 +280,24 @@ def import_rows(
         if empty:
             problems.append((row.number, f"{empty[0]} is empty."))
             continue
+        file_key = _file_key(kind, values)
+        if file_key is not None and file_key in first_row:
+            problems.append(
+                (row.number, f"{quote(file_key)} is on row {first_row[file_key]} already.")
+            )
+            continue
         try:
             with session.begin_nested():
-                key = record(session, actor, now, values)
+                key, recorded_late = record(session, actor, now, values)
         except WegingsError as exc:
             problems.append((row.number, exc.message))
             continue
+        if recorded_late:
+            late.append(Imported(row.number, key))
+        if file_key is not None:
+            first_row[file_key] = row.number
         imported.append(Imported(row.number, key))
-    return ImportReport(kind, source, tuple(imported), tuple(problems))
+    return ImportReport(kind, source, tuple(imported), tuple(problems), tuple(late))
 
 
 def _columns(kind: Kind, sheet: Sheet) -> set[str]:
@@ -284,12 +323,14 @@ def as_json(report: ImportReport, *, dry_run: bool) -> dict[str, Any]:
         "source": report.source,
         "dry_run": dry_run,
         "rows": len(report.imported),
-        "imported": []
-        if dry_run
-        else [
-            {"row": done.row, "id": int(done.key)}
+        # A dry run draws no ids: the consents it would record have none yet.
+        "imported": [
+            {"row": done.row}
+            if consents and dry_run
+            else {"row": done.row, "id": int(done.key)}
             if consents
             else {"row": done.row, "handle": done.key}
             for done in report.imported
         ],
+        "recorded_late": [done.row for done in report.late],
     }
