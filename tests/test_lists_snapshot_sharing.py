@@ -376,8 +376,6 @@ def test_an_unreadable_time_is_a_one_line_store_fault(
         ("UPDATE transfer SET decision = 'garbage' WHERE id = 1", ["transfers", "--to", "rvd"]),
         ("UPDATE transfer SET conditions = 'garbage' WHERE id = 3", ["transfers"]),
         ("UPDATE note_version SET answers = '{' WHERE version = 1", ["permissions", "--to", "smi"]),
-        ("UPDATE item SET personal_data = 2 WHERE ref = 'AIVD-1'", ["permissions", "--json"]),
-        ("UPDATE permission SET ctivd_notified = '' WHERE id = 2", ["permissions", "--json"]),
     ],
 )  # fmt: skip
 def test_a_damaged_value_reads_as_through_a_session(
@@ -403,3 +401,44 @@ def test_an_empty_or_missing_store_reads_as_through_a_session(
             assert printed(result) == printed(expected), (args, db)
     assert not missing.exists()
     assert run("items").stderr == "No items found. Register one with `wegings new-item`.\n"
+
+
+@pytest.mark.sqlite_only(reason="a value rewritten in the file behind wegings' back")
+@pytest.mark.parametrize(
+    ("statement", "args", "says"),
+    [
+        ("UPDATE item SET personal_data = 2 WHERE ref = 'AIVD-1'", ["permissions", "--json"],
+         "an unreadable yes/no value (2)"),
+        ("UPDATE permission SET ctivd_notified = '' WHERE id = 2", ["permissions", "--json"],
+         "an unreadable yes/no value ('')"),
+        ("UPDATE item SET personal_data = 'garbage'", ["items"], "an unreadable yes/no value"),
+        ("UPDATE consent SET item_id = 'abc' WHERE id = 1", ["consents"],
+         "an unreadable id for the item of consent #1 ('abc')"),
+        ("UPDATE transfer SET conditions = '[1, 2]' WHERE id = 1", ["transfers"],
+         "conditions of a transfer that are not a list of texts"),
+        ("UPDATE consent SET conditions = '{\"a\": 1}' WHERE id = 1", ["consents", "--json"],
+         "conditions of a consent that are not a list of texts"),
+    ],
+)  # fmt: skip
+def test_a_damaged_value_is_one_line_never_a_guess(
+    lists: Location, run: Run, statement: str, args: list[str], says: str
+) -> None:
+    sql(lists, statement)
+    result = run(*args)
+    assert (result.exit_code, result.stdout) == (1, ""), result.output
+    assert result.stderr.startswith("Error: The database holds "), result.stderr
+    assert says in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.sqlite_only(reason="a record deleted from the file behind wegings' back")
+def test_a_record_that_refers_to_a_deleted_one_is_one_line(lists: Location, run: Run) -> None:
+    (item_id,) = sql(lists, "SELECT item_id FROM permission ORDER BY id LIMIT 1")[0]
+    sql(lists, "PRAGMA foreign_keys = OFF")
+    sql(lists, "DELETE FROM item_tag WHERE item_id = ?", item_id)
+    sql(lists, "DELETE FROM item_correction WHERE item_id = ?", item_id)
+    sql(lists, "DELETE FROM item WHERE id = ?", item_id)
+    result = run("permissions")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("Error: Permission #")
+    assert f"refers to a record #{item_id} that is not on record" in result.stderr

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from wegings.domain import RiskProfile
-from wegings.errors import InvalidInput
+from wegings.errors import InvalidInput, StoreError
 from wegings.sharing.facts import ItemChange, corrected_values
 from wegings.sharing.facts import ItemValues as Values
 from wegings.store.engine import stored_json
@@ -327,7 +327,7 @@ def consent_json(row: ConsentRowView, now: datetime) -> dict[str, Any]:
         "purpose": consent.purpose,
         "valid_from": iso(consent.valid_from),
         "valid_until": iso(consent.valid_until),
-        "conditions": stored_json(consent.conditions, "conditions of a consent"),
+        "conditions": stored_texts(consent.conditions, "conditions of a consent"),
         "reference": consent.reference,
         "recorded_at": iso(consent.recorded_at),
         "recorded_by": consent.recorded_by,
@@ -505,11 +505,22 @@ def transfer_json(row: TransferRowView) -> dict[str, Any]:
         "purpose": transfer.purpose,
         "transferred_at": iso(transfer.transferred_at),
         "recorded_by": transfer.recorded_by,
-        "conditions": stored_json(transfer.conditions, "conditions of a transfer"),
+        "conditions": stored_texts(transfer.conditions, "conditions of a transfer"),
         "reliability": transfer.reliability,
         "age": transfer.age,
         "decision": stored_json(transfer.decision, "decision of a transfer"),
     }
+
+
+def stored_texts(text: str, what: str) -> list[str]:
+    """A JSON list of texts kept in a column (conditions); anything else is a store fault."""
+    value = stored_json(text, what)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise StoreError(
+            f"The database holds {what} that are not a list of texts: they were changed "
+            "outside wegings. Run `wegings audit verify`."
+        )
+    return value
 
 
 def made_in_period(

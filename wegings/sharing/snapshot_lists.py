@@ -67,8 +67,34 @@ def _day(value: Any) -> date:
 
 
 def _flag(value: Any) -> Any:
-    """A boolean column as SQLAlchemy reads SQLite's integers (a null stays None)."""
-    return None if value is None else bool(value)
+    """A boolean column as wegings stores it on SQLite, 0 or 1 (a null stays None); anything
+    else ('', 'garbage', 2) is a store fault, never read as yes or no."""
+    if value is None:
+        return None
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    raise StoreError(
+        f"The database holds an unreadable yes/no value ({value!r:.60}): it was changed outside "
+        "wegings. Run `wegings audit verify`."
+    )
+
+
+def _record_id(value: Any, what: str) -> int:
+    """A record id a row refers to (`what`: 'the item of consent #3'); else a store fault."""
+    if type(value) is int:
+        return value
+    raise StoreError(
+        f"The database holds an unreadable id for {what} ({value!r:.60}): it was changed "
+        "outside wegings. Run `wegings audit verify`."
+    )
+
+
+def _missing(what: str, record_id: int) -> StoreError:
+    """A record a row refers to that is not there."""
+    return StoreError(
+        f"{what} refers to a record #{record_id} that is not on record: the database was "
+        "changed outside wegings. Run `wegings audit verify`."
+    )
 
 
 # --------------------------------------------------------------------------- light records
@@ -520,9 +546,18 @@ class ListReader:
                 [c.id for c in consents],
             )
         }
-        item_ids = sorted({c.item_id for c in consents if c.item_id is not None})
+        item_ids = sorted(
+            {
+                _record_id(c.item_id, f"the item of consent #{c.id}")
+                for c in consents
+                if c.item_id is not None
+            }
+        )
         items = {i.id: i for i in self._items_by_ids(item_ids)}
         handles = {row.item.id: row.handle for row in self.item_rows(list(items.values()))}
+        for c in consents:
+            if c.item_id is not None and c.item_id not in handles:
+                raise _missing(f"Consent #{c.id}", c.item_id)
         return [
             SnapshotConsentRow(
                 c,
@@ -584,8 +619,13 @@ class ListReader:
                 ids,
             )
         }
-        items = self._items_by_ids(sorted({p.item_id for p in permissions}))
+        items = self._items_by_ids(
+            sorted({_record_id(p.item_id, f"the item of permission #{p.id}") for p in permissions})
+        )
         by_item = {row.item.id: row for row in self.item_rows(items)}
+        for p in permissions:
+            if p.item_id not in by_item:
+                raise _missing(f"Permission #{p.id}", p.item_id)
         return [
             SnapshotPermissionRow(
                 p,
@@ -740,7 +780,9 @@ class ListReader:
             for id_, item_id, holder, to_, purpose, at, by, decision, conditions, reliability, age
             in self._rows(sql, params)
         ]  # fmt: skip
-        items = self._items_by_ids(sorted({t.item_id for t in transfers}))
+        items = self._items_by_ids(
+            sorted({_record_id(t.item_id, f"the item of transfer #{t.id}") for t in transfers})
+        )
         handles = {row.item.id: row.handle for row in self.item_rows(items)}
         rows = []
         for transfer in transfers:
