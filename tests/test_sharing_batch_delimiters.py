@@ -59,3 +59,10 @@ def test_a_header_of_unknown_fields_is_told_in_any_separator(header: str, messag
 )
 def test_any_valid_header_tells_its_own_separator(names: list[str], delimiter: str) -> None:
     assert csv_delimiter(delimiter.join(names)) == delimiter
+
+
+def test_an_unterminated_quote_is_an_error_not_a_lost_row() -> None:
+    with pytest.raises(InvalidInput, match="not valid CSV in its header or first row"):
+        rows_of('item,to\n"AIVD-1,rvd\nRVD-1,smi\n')
+    with pytest.raises(InvalidInput, match="not valid CSV after row 1"):
+        rows_of('item,to\nAIVD-1,rvd\nRVD-1,"smi\nX,y\n')

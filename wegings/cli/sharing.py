@@ -260,11 +260,11 @@ def _run_batch(ctx: typer.Context, name: str, *, as_json: bool) -> int:
         raw, progress = _progress(stack, raw, total)
         lines = _lines(raw, stack)
         started = time.perf_counter()
-        if not as_json:
-            header = "  ".join(title.ljust(width) for title, width in _BATCH_COLUMNS)
-            write(f"{header}  DETAIL\n")
+        header = "  ".join(title.ljust(width) for title, width in _BATCH_COLUMNS)
         try:
             for result in run_batch(reader, read_rows(lines), now=now):
+                if not as_json and not summary.rows:
+                    write(f"{header}  DETAIL\n")  # with the first row: none for a bad header
                 summary.add(result)
                 if as_json:
                     write(result_line(result))

@@ -205,7 +205,8 @@ def csv_delimiter(header: str) -> str:
 
 
 def _csv_rows(lines: Iterator[str], first: str) -> Iterator[BatchRow]:
-    reader = csv.reader(_prepend(first, lines), delimiter=csv_delimiter(first))
+    # strict: an unterminated quote is an error, not the rest of the batch in one field.
+    reader = csv.reader(_prepend(first, lines), delimiter=csv_delimiter(first), strict=True)
     header = [name.strip().lower() for name in next(reader)]
     unknown = [name for name in header if name not in FIELDS]
     if unknown:
@@ -241,7 +242,8 @@ def _csv_rows(lines: Iterator[str], first: str) -> Iterator[BatchRow]:
             else:
                 yield _row(number, dict(zip(header, record, strict=True)))
     except csv.Error as exc:
-        raise InvalidInput(f"The batch is not valid CSV after row {number}: {exc}.") from None
+        where = f"after row {number}" if number else "in its header or first row"
+        raise InvalidInput(f"The batch is not valid CSV {where}: {exc}.") from None
 
 
 def _jsonl_rows(lines: Iterable[str]) -> Iterator[BatchRow]:
