@@ -104,7 +104,7 @@ def test_a_command_imports_its_own_module_only(
 ) -> None:
     started = _start(args, env)
     assert started.packages & HEAVY == set()
-    assert started.cli == {"output", "state", module}
+    assert started.cli == {"output", "state", "complete", module}
 
 
 @pytest.mark.parametrize(
@@ -115,6 +115,7 @@ def test_a_command_imports_its_own_module_only(
         ("wegings --d", ["--db"]),
         ("wegings db ", ["path", "status", "backup", "upgrade", "init-roles"]),
         ("wegings audit key ", ["init", "show"]),
+        ("wegings show ", []),  # no database: nothing to offer, and no error
     ],
 )
 def test_completion(words: str, expected: list[str]) -> None:

@@ -118,12 +118,18 @@ def reject_invisible(text: str, *, field: str) -> str:
 
 
 def quote(value: object) -> str:
-    """`value` quoted for a one-line message, with control characters made visible."""
+    """`value` quoted for a one-line message, with control and format characters (bidi
+    overrides, zero-width ones) made visible: a message shows what was given, never reorders."""
     text = str(value)
     if len(text) > 80:
         text = text[:77] + "..."
     shown = "".join(
-        char if unicodedata.category(char) != "Cc" else f"\\x{ord(char):02x}" for char in text
+        f"\\x{ord(char):02x}"
+        if unicodedata.category(char) == "Cc"
+        else f"\\u{ord(char):04x}"
+        if unicodedata.category(char) == "Cf"
+        else char
+        for char in text
     )
     return f"'{shown}'"
 

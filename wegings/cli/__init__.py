@@ -364,6 +364,12 @@ def _group_info(info: TyperInfo) -> TyperInfo:
     return ours
 
 
+def ascii_lower(token: str) -> str:
+    """`token` in lower case when it is ASCII; else as it is, so that no look-alike (the
+    Kelvin sign K, the dotted İ) is folded into a choice or an option."""
+    return token.lower() if token.isascii() else token
+
+
 def _value_name(param: TyperOption | TyperArgument) -> str:
     """What a value is called in help when the command names none: its choices, N for a
     number, else the parameter's name (`--entity` takes ENTITY)."""
@@ -386,8 +392,16 @@ def _no_range() -> None:
 def _calm(command: Command) -> Command:
     """`command` (and those below it) with help in a person's terms: every value named (no
     '<str>', '<int range>' or '<bool>'), no range notes, and arguments in the usage line as
-    people write them (FILE; [FILE] when optional) instead of {FILE}."""
+    people write them (FILE; [FILE] when optional) instead of {FILE}; and every parameter that
+    names a stored record completed from the database."""
+    from wegings.cli.complete import completer
+
     for param in command.params:
+        complete = completer(param.name or "")
+        if complete is not None and getattr(param, "_custom_shell_complete", None) is None:
+            # What Typer's `autocompletion=` sets, for every parameter that names a stored
+            # record (wegings.cli.complete), in one place instead of on each option.
+            setattr(param, "_custom_shell_complete", complete)  # noqa: B010
         if isinstance(param, TyperOption):
             if param.metavar is None and not param.is_flag and not param.count:
                 param.metavar = _value_name(param)
@@ -506,7 +520,7 @@ class WegingsGroup(TyperGroup):
         commands = [
             CompletionItem(name, help=make_default_short_help(text))
             for name, _, text in self.entries()
-            if name.startswith(incomplete)
+            if name.startswith(ascii_lower(incomplete))
         ]
         return commands + super(TyperGroup, self).shell_complete(ctx, incomplete)
 
@@ -546,7 +560,7 @@ app = typer.Typer(
         "help_option_names": ["-h", "--help"],
         "max_content_width": 100,
         # Choices (and option names) in any case: --role DG, --format PDF.
-        "token_normalize_func": str.lower,
+        "token_normalize_func": ascii_lower,
     },
 )
 

@@ -230,6 +230,7 @@ def log_events(
     About a partner, the whole trail is read (a record concerns it through the records before
     it); otherwise the database picks the events.
     """
+    entity = entity.strip().lower() if entity is not None else None
     if entity is not None and entity not in AUDITED:
         raise InvalidInput(f"No kind of record {entity!r}. Known: {', '.join(sorted(AUDITED))}.")
     query = select(AuditEvent)
