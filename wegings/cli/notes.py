@@ -153,18 +153,41 @@ def due(
     within: Annotated[
         int,
         typer.Option(
-            "--within", min=0, max=36_500, metavar="DAYS", help="Count reviews due this soon."
+            "--within",
+            min=0,
+            max=36_500,
+            metavar="DAYS",
+            help="The window: reviews, consents and permissions due or ending this soon.",
         ),
     ] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
-    """List partners that need attention, most urgent first."""
+    """List partners that need attention, most urgent first: no note in force, a review past
+    or near, open flags, and consents and permissions that end within the window.
+
+    A consent is listed with its originator, who must renew it; a permission with its
+    recipient."""
+    from wegings.notes.attention import expiring, with_expiring
     from wegings.notes.due_listing import read_due
+    from wegings.register.snapshot_lists import read_groups, read_partners
+    from wegings.sharing.snapshot_lists import read_consents, read_permissions
     from wegings.store.snapshot import read_snapshot
 
     with read_snapshot(location(ctx)) as snapshot:
-        data = read_due(snapshot, now=snapshot.now(), within_days=within)
+        now = snapshot.now()
+        rows = read_due(snapshot, now=now, within_days=within)
+        ending = expiring(
+            read_consents(snapshot, now=now),
+            read_permissions(snapshot, now=now),
+            now=now,
+            within_days=within,
+        )
+        names = {}
+        if set(ending) - {row["partner"] for row in rows}:
+            names = {r.partner.short: r.values.name for r in read_partners(snapshot, at=now)}
+            names |= {r.group.key: r.group.name for r in read_groups(snapshot, at=now)}
+        data = with_expiring(rows, ending, names)
     output.one_format(as_json, as_csv)
     if as_json or as_csv:
         output.emit_rows(data, as_csv=as_csv)

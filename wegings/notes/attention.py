@@ -7,7 +7,7 @@ list the same partners for the same reasons, in the same order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -139,3 +139,112 @@ def due_json(short: str, name: str, row: _Due) -> dict[str, Any]:
         "days_left": row.days,
         "reasons": list(row.reasons),
     }
+
+
+# --------------------------------------------------------------------------- what runs out
+
+EXPIRING_RANK = 4  # as a review due soon: not yet a fault, but it needs a letter or a decision
+
+
+def _ends_within(record: Mapping[str, Any], now: datetime, within_days: int) -> int | None:
+    """Days until a valid record's end, when it ends after `now` and within the window."""
+    until = record.get("valid_until")
+    if record.get("status") != "valid" or not isinstance(until, str):
+        return None
+    ends = datetime.fromisoformat(until)
+    if not now < ends <= now + timedelta(days=within_days):
+        return None
+    return (local_day(ends) - local_day(now)).days
+
+
+def expiring(
+    consents: Iterable[Mapping[str, Any]],
+    permissions: Iterable[Mapping[str, Any]],
+    *,
+    now: datetime,
+    within_days: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """The consents and permissions (as `consents --json` and `permissions --json` give them)
+    valid at `now` that end within `within_days`, by the partner (or group) they concern: a
+    consent its originator, who must renew it (the holder for our own items held by a partner);
+    a permission its recipient. Soonest first."""
+    from wegings.sharing.explain import spoken_date
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for consent in consents:
+        days = _ends_within(consent, now, within_days)
+        if days is None:
+            continue
+        scope = (
+            f"item {consent['item']}" if consent.get("item") else f"items tagged {consent['tag']}"
+        )
+        ends = datetime.fromisoformat(consent["valid_until"])
+        concerns = consent["originator"] if consent["originator"] != "self" else consent["holder"]
+        found.setdefault(concerns, []).append(
+            {
+                "kind": "consent",
+                "id": consent["id"],
+                "valid_until": consent["valid_until"],
+                "days_left": days,
+                "reason": f"consent #{consent['id']} of {consent['originator']} to pass {scope} "
+                f"to {consent['recipient']} ends on {spoken_date(ends)} (in {days} days)",
+            }
+        )
+    for permission in permissions:
+        days = _ends_within(permission, now, within_days)
+        if days is None:
+            continue
+        ends = datetime.fromisoformat(permission["valid_until"])
+        found.setdefault(permission["recipient"], []).append(
+            {
+                "kind": "permission",
+                "id": permission["id"],
+                "valid_until": permission["valid_until"],
+                "days_left": days,
+                "reason": f"permission #{permission['id']} of the {permission['role']} for item "
+                f"{permission['item']} ends on {spoken_date(ends)} (in {days} days)",
+            }
+        )
+    for records in found.values():
+        records.sort(key=lambda record: (record["days_left"], record["kind"], record["id"]))
+    return found
+
+
+def with_expiring(
+    rows: Sequence[Mapping[str, Any]],
+    ending: Mapping[str, Sequence[Mapping[str, Any]]],
+    names: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The rows of `wegings due` (`due_json`, most urgent first) with what ends soon: added to
+    the row of the partner it concerns, or as a row of its own after them (soonest first) for a
+    partner or group that needs nothing else."""
+    merged = []
+    for row in rows:
+        records = list(ending.get(row["partner"], ()))
+        merged.append(
+            {
+                **row,
+                "reasons": [*row["reasons"], *(record["reason"] for record in records)],
+                "expiring": records,
+            }
+        )
+    listed = {row["partner"] for row in rows}
+    extra = sorted(
+        (handle for handle in ending if handle not in listed),
+        key=lambda handle: (ending[handle][0]["days_left"], handle),
+    )
+    for handle in extra:
+        records = list(ending[handle])
+        merged.append(
+            {
+                "partner": handle,
+                "name": names.get(handle),
+                "version": None,
+                "status": None,
+                "review_due": None,
+                "days_left": None,
+                "reasons": [record["reason"] for record in records],
+                "expiring": records,
+            }
+        )
+    return merged
