@@ -159,3 +159,15 @@ def test_choices_are_taken_in_any_case(run: Run) -> None:
     assert result.exit_code == 0, result.output
     shown = run("show", "xx", "--json")
     assert json.loads(shown.stdout)["partner"]["kind"] == "civil"
+
+
+def test_ctrl_c_ends_on_a_new_line_and_records_nothing(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("wegings.store.snapshot.read_snapshot", interrupted)
+    result = run("items")
+    assert (result.exit_code, result.stdout) == (130, "")
+    assert result.stderr == "\nStopped (Ctrl-C); nothing was recorded.\n"

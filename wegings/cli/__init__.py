@@ -31,6 +31,8 @@ from wegings import __version__
 from wegings.cli import output
 from wegings.errors import EXIT_USAGE, WegingsError
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
 if TYPE_CHECKING:
     from typer._click import Command, Context, HelpFormatter
     from typer.models import TyperInfo
@@ -546,6 +548,11 @@ class WegingsGroup(TyperGroup):
             _no_arguments(exc)
         except UsageError as exc:
             _usage_error(exc)
+        except KeyboardInterrupt:
+            # The line the ^C was typed on ends; a command records all or nothing, so an
+            # interrupted one has recorded nothing (what a batch printed stays printed).
+            output.say("\nStopped (Ctrl-C); nothing was recorded.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 app = typer.Typer(
