@@ -168,7 +168,7 @@ def test_consent_refusals(run: Run, db: Location) -> None:
         (
             ("consent", "RVD-1", "--to", "smi", "--until", "2026-13-01"),
             2,
-            "Error: --until '2026-13-01' is not an ISO date; use e.g. 2026-11-29.\n",
+            "Error: --until '2026-13-01': no such month; a month is 01 to 12.\n",
         ),
     ]
     for args, code, message in cases:

@@ -95,3 +95,21 @@ def test_tzdata_is_a_dependency_on_every_platform() -> None:
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
     assert "tzdata>=2024.1" in dependencies
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2027-02-30", "--until '2027-02-30': no such day; February 2027 has 28 days."),
+        ("2027-02-29", "--until '2027-02-29': no such day; February 2027 has 28 days."),
+        ("2026-04-31", "--until '2026-04-31': no such day; April 2026 has 30 days."),
+        ("2026-13-01", "--until '2026-13-01': no such month; a month is 01 to 12."),
+        ("2026-11-31T10:00", "--until '2026-11-31T10:00': no such day; November 2026 has 30 days."),
+    ],
+)
+def test_a_day_the_calendar_lacks_is_told_as_such(text: str, message: str) -> None:
+    parse = parse_when if "T" in text else parse_day
+    with pytest.raises(InvalidInput) as raised:
+        parse(text, field="--until")
+    assert raised.value.message == message
+    assert parse_day("2028-02-29", field="--until").isoformat() == "2028-02-29"

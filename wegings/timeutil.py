@@ -97,6 +97,28 @@ def _spelling_refused(raw: str, *, field: str, date_time: bool) -> InvalidInput 
     )
 
 
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def _no_such_day(raw: str, field: str) -> InvalidInput | None:
+    """A date written YYYY-MM-DD (the start of `raw`) that the calendar does not have, told in
+    the user's terms ("2027-02-30: no such day; February 2027 has 28 days"); None otherwise."""
+    import calendar
+
+    year, month, day = (int(part) for part in raw[:10].split("-"))
+    if not 1 <= month <= 12:
+        return InvalidInput(f"{field} {raw!r}: no such month; a month is 01 to 12.")
+    last = calendar.monthrange(year, month)[1] if year >= 1 else 31
+    if not 1 <= day <= last:
+        return InvalidInput(
+            f"{field} {raw!r}: no such day; {_MONTH_NAMES[month - 1]} {year} has {last} days."
+        )
+    return None
+
+
 def parse_when(text: str, *, field: str = "date") -> datetime:
     """A date, YYYY-MM-DD (the start of that day in The Hague), or a date-time (UTC unless it
     has an offset)."""
@@ -118,7 +140,7 @@ def parse_when(text: str, *, field: str = "date") -> datetime:
                 moment = moment.replace(tzinfo=UTC)
             moment = moment.astimezone(UTC)
     except ValueError:
-        raise not_iso from None
+        raise _no_such_day(raw, field) or not_iso from None
     except OverflowError:
         raise InvalidInput(f"{field} {raw!r} lies outside the calendar this tool keeps.") from None
     if moment.year < EARLIEST_YEAR:
@@ -146,7 +168,7 @@ def parse_day(text: str, *, field: str = "date") -> date:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise not_a_date from None
+        raise _no_such_day(raw, field) or not_a_date from None
     if day.year < EARLIEST_YEAR:
         raise InvalidInput(f"{field} {raw!r} lies before {EARLIEST_YEAR}; check the year.")
     return day
