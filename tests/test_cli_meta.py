@@ -116,6 +116,15 @@ def test_help_shows_examples(run: Run) -> None:
             "'military', 'sigint', 'combined'. See `wegings new-partner --help`.\n",
         ),
         (
+            ["new-partner", "X", "--short"],
+            "Error: Option '--short' requires an argument. See `wegings new-partner --help`.\n",
+        ),
+        (
+            ["audit", "log", "--limit"],
+            "Error: Option '--limit' requires an argument. See `wegings audit log --help`.\n",
+        ),
+        (["--db"], "Error: Option '--db' requires an argument. See `wegings --help`.\n"),
+        (
             ["audit", "log", "--limit", "abc"],
             "Error: Invalid value for '--limit': 'abc' is not a whole number. See "
             "`wegings audit log --help`.\n",

@@ -307,8 +307,9 @@ def calm_problem(problem: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _usage_error(exc: UsageError) -> NoReturn:
-    """Report a usage error (unknown option, bad choice, missing value) as one line, exit 2."""
+def _usage_error(exc: UsageError, command_path: str | None = None) -> NoReturn:
+    """Report a usage error (unknown option, bad choice, missing value) as one line, exit 2;
+    `command_path` names the command when the error does not (an option without its value)."""
     problem = _validation_problem(exc)
     calm = calm_problem(problem) if problem is not None else None
     if calm is not None and isinstance(getattr(exc, "message", None), str):
@@ -316,7 +317,8 @@ def _usage_error(exc: UsageError) -> NoReturn:
     message = exc.format_message().rstrip()
     if not message.endswith((".", "?", "!")):
         message += "."
-    hint = f" See `{exc.ctx.command_path} --help`." if exc.ctx is not None else ""
+    path = exc.ctx.command_path if exc.ctx is not None else command_path
+    hint = f" See `{path} --help`." if path else ""
     output.report_error(f"{message}{hint}")
     raise typer.Exit(EXIT_USAGE)
 
@@ -342,6 +344,15 @@ def _write_commands(formatter: HelpFormatter, entries: Sequence[HelpEntry]) -> N
 
 class WegingsSubgroup(TyperGroup):
     """A group below the root (`db`, `audit`, `person`): it lists its commands as the root does."""
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the command; a usage error that names no command is told whose it is."""
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            if exc.ctx is None and ctx.invoked_subcommand and not hasattr(exc, "command_path"):
+                exc.command_path = f"{ctx.command_path} {ctx.invoked_subcommand}"  # type: ignore[attr-defined]
+            raise
 
     def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
         """The commands by panel, each with its whole summary."""
@@ -535,7 +546,7 @@ class WegingsGroup(TyperGroup):
         except NoArgsIsHelpError as exc:
             _no_arguments(exc)
         except UsageError as exc:
-            _usage_error(exc)
+            _usage_error(exc, info_name)
 
     def invoke(self, ctx: Context) -> Any:
         """Run the command; report a WegingsError or a usage error as one line on stderr."""
@@ -547,7 +558,9 @@ class WegingsGroup(TyperGroup):
         except NoArgsIsHelpError as exc:
             _no_arguments(exc)
         except UsageError as exc:
-            _usage_error(exc)
+            command = ctx.invoked_subcommand
+            path = f"{ctx.command_path} {command}" if command else ctx.command_path
+            _usage_error(exc, getattr(exc, "command_path", path))
         except KeyboardInterrupt:
             # The line the ^C was typed on ends; a command records all or nothing, so an
             # interrupted one has recorded nothing (what a batch printed stays printed).
