@@ -163,10 +163,10 @@ def due(
     as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help=output.CSV_HELP)] = False,
 ) -> None:
-    """List partners that need attention, most urgent first: no note in force, a review past
-    or near, open flags, and consents and permissions that end within the window.
+    """List partners that need attention, most urgent first.
 
-    A consent is listed with its originator, who must renew it; a permission with its
+    No note in force, a review past or near, open flags, and consents and permissions that end
+    within the window: a consent with its originator, who must renew it; a permission with its
     recipient."""
     from wegings.notes.attention import expiring, with_expiring
     from wegings.notes.due_listing import read_due
