@@ -171,3 +171,34 @@ def test_the_render_command_reads_the_file_without_a_session(
     result = run("render", "rvd", "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "Dienst R. (nieuw)" in result.stdout
+
+
+@pytest.mark.sqlite_only(reason="the raw read of a SQLite file")
+def test_a_version_knows_what_it_replaces_and_what_superseded_it(notes: Location, run: Run) -> None:
+    arguments: dict[str, Any] = {"marking": "X", "service": "AIVD"}
+    with read_snapshot(notes) as snapshot:
+        now = snapshot.now()
+        first = snapshot_note_document(snapshot, "rvd", version=1, now=now, **arguments)
+        second = snapshot_note_document(snapshot, "rvd", version=2, now=now, **arguments)
+    assert (first.superseded_by, first.superseded_at) == (2, second.established_at)
+    assert first.replaces is None
+    assert second.replaces is not None
+    assert (second.replaces.version, second.replaces.established_at) == (1, first.established_at)
+    assert not second.replaces.changes.any  # scored from the same answers
+    assert "Deze versie is vervangen door versie 2, vastgesteld op " in ok(
+        run, "render", "rvd", "--version", "1"
+    )
+
+    # A draft that changes the profile says what it would replace and what it changes, and both
+    # builders say the same.
+    ok(run, *as_("a.analist", "score", "rvd", "--answers", VERHOOGD))
+    with session_scope(notes, write=False) as session, read_snapshot(notes) as snapshot:
+        now = snapshot.now()
+        draft = snapshot_note_document(snapshot, "rvd", version=3, now=now, **arguments)
+        assert draft == note_document(session, "rvd", version=3, now=now, **arguments)
+    assert draft.replaces is not None
+    assert draft.replaces.version == 2
+    assert draft.replaces.changes.profile_to.value == "verhoogd"
+    md = " ".join(ok(run, "render", "rvd", "--version", "3").split())
+    assert "Na vaststelling vervangt deze versie versie 2, vastgesteld op " in md
+    assert "- Risicoprofiel gewijzigd van standaard in verhoogd." in md

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from wegings.domain import CRITERION_KEYS, NoteStatus
+from wegings.domain import CRITERION_KEYS, NoteStatus, RiskProfile
 from wegings.errors import Refused
 from wegings.notes.weighing import profile_causes
 from wegings.render.document import (
@@ -15,6 +15,8 @@ from wegings.render.document import (
     Flag,
     NoteDocument,
     PartnerInfo,
+    ReplacedVersion,
+    version_changes,
 )
 from wegings.service import DEFAULT_SERVICE as DEFAULT_SERVICE
 from wegings.service import own_service as own_service  # the one home of the service name
@@ -57,6 +59,55 @@ def default_state(states: Sequence[_S]) -> _S | None:
         return established[-1]
     drafts = [s for s in states if s.status is NoteStatus.draft]
     return drafts[-1] if drafts else None
+
+
+class _EstablishedAt(Protocol):
+    @property
+    def established_at(self) -> datetime: ...
+
+
+class _Lineage(Protocol):
+    """What `replaced_version` reads of a version: `notes.NoteState` and the snapshot's state."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def status(self) -> NoteStatus: ...
+    @property
+    def profile(self) -> RiskProfile: ...
+    @property
+    def answers(self) -> Answers: ...
+    @property
+    def establishment(self) -> _EstablishedAt | None: ...
+    @property
+    def superseded_by(self) -> int | None: ...
+
+
+_L = TypeVar("_L", bound=_Lineage)
+
+
+def replaced_version(states: Sequence[_L], state: _L) -> ReplacedVersion | None:
+    """The established version `state` replaces, with what it changes; None for a first one.
+
+    An established (later superseded or withdrawn) version replaces the version its
+    establishment superseded. A draft would replace the version established last, if that is
+    an earlier one.
+    """
+    if state.establishment is not None:
+        previous = [s for s in states if s.superseded_by == state.version]
+    else:
+        standing = [s for s in states if s.establishment is not None and s.superseded_by is None]
+        previous = [s for s in standing if s.version < state.version]
+    old = previous[0] if previous else None
+    if old is None or old.establishment is None:
+        return None
+    return ReplacedVersion(
+        version=old.version,
+        established_at=old.establishment.established_at,
+        changes=version_changes(
+            old.answers, state.answers, profile_from=old.profile, profile_to=state.profile
+        ),
+    )
 
 
 def assessments(answers: Answers) -> tuple[CriterionAssessment, ...]:
@@ -175,4 +226,7 @@ def note_document(
         ),
         withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
         withdrawn_reason=withdrawal.reason if withdrawal else None,
+        replaces=replaced_version(states, state),
+        superseded_by=state.superseded_by,
+        superseded_at=state.superseded_at,
     )

@@ -21,7 +21,7 @@ from wegings.domain import NoteStatus, RiskProfile
 from wegings.errors import NotFound, Refused, StoreError
 from wegings.notes import lifecycle
 from wegings.notes.answers import Answers, answers_from_mapping
-from wegings.notes.documents import assessments, default_state
+from wegings.notes.documents import assessments, default_state, replaced_version
 from wegings.notes.weighing import profile_causes
 from wegings.register.listing import CORRECTED_FIELDS
 from wegings.render.document import Flag, NoteDocument, PartnerInfo
@@ -83,6 +83,18 @@ class _State:
     status: NoteStatus
     establishment: _Establishment | None
     withdrawal: _Withdrawal | None
+    superseded_at: datetime | None = None
+    superseded_by: int | None = None
+
+    @property
+    def version(self) -> int:
+        """The version number."""
+        return self.note.version
+
+    @property
+    def profile(self) -> RiskProfile:
+        """The version's risk profile."""
+        return RiskProfile(self.note.profile)
 
 
 def _answers(text: str) -> Answers:
@@ -141,21 +153,33 @@ class SnapshotReader:
         established = {e.note_id: e for e in establishments}
         withdrawn = {w.note_id: w for w in withdrawals}
         by_time = sorted(establishments, key=lambda e: e.established_at)
+        version_of = {v.id: v.version for v in versions}
         states = []
         for note in sorted(versions, key=lambda v: v.version):
             establishment = established.get(note.id)
             withdrawal = withdrawn.get(note.id)
-            superseded_at = None
+            superseded_at = superseded_by = None
             if establishment is not None:
                 later = [e for e in by_time if e.established_at > establishment.established_at]
                 if later:
                     superseded_at = later[0].established_at
+                    superseded_by = version_of.get(later[0].note_id)
             status = lifecycle.note_status(
                 established=establishment is not None,
                 superseded_at=superseded_at,
                 withdrawn_at=withdrawal.withdrawn_at if withdrawal is not None else None,
             )
-            states.append(_State(note, _answers(note.answers), status, establishment, withdrawal))
+            states.append(
+                _State(
+                    note,
+                    _answers(note.answers),
+                    status,
+                    establishment,
+                    withdrawal,
+                    superseded_at=superseded_at,
+                    superseded_by=superseded_by,
+                )
+            )
         return states
 
     def open_flags(self, partner_id: int, at: datetime) -> list[tuple[str, date]]:
@@ -354,4 +378,7 @@ def snapshot_note_document(
         ),
         withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
         withdrawn_reason=withdrawal.reason if withdrawal else None,
+        replaces=replaced_version(states, state),
+        superseded_by=state.superseded_by,
+        superseded_at=state.superseded_at,
     )

@@ -21,7 +21,7 @@ from wegings.domain import (
     Role,
 )
 from wegings.errors import InvalidInput
-from wegings.notes.answers import Interest
+from wegings.notes.answers import INTEREST_FIELDS, Answers, Interest
 
 
 def _require_aware(what: str, value: datetime | None) -> None:
@@ -86,6 +86,115 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class CriterionRevision:
+    """How one criterion differs from the version replaced: its scores, and what was rewritten."""
+
+    key: str
+    score_from: int
+    score_to: int
+    motivation_changed: bool = False
+    sources_changed: bool = False
+
+
+TEXT_FIELDS: tuple[str, ...] = ("context", *INTEREST_FIELDS)
+"""The free-text fields whose revision a new version reports, in the order the note shows them."""
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What a version changes in the version it replaces; empty tuples when nothing did.
+
+    `criteria` holds only the criteria that changed; `texts` the keys of `TEXT_FIELDS` whose
+    text differs.
+    """
+
+    profile_from: RiskProfile
+    profile_to: RiskProfile
+    criteria: tuple[CriterionRevision, ...] = ()
+    texts: tuple[str, ...] = ()
+    forms_added: tuple[str, ...] = ()
+    forms_removed: tuple[str, ...] = ()
+    conditions_added: tuple[str, ...] = ()
+    conditions_removed: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "profile_from", RiskProfile(self.profile_from))
+        object.__setattr__(self, "profile_to", RiskProfile(self.profile_to))
+        for name in (
+            "criteria",
+            "texts",
+            "forms_added",
+            "forms_removed",
+            "conditions_added",
+            "conditions_removed",
+        ):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def any(self) -> bool:
+        """Whether anything changed at all."""
+        return self.profile_from is not self.profile_to or any(
+            (
+                self.criteria,
+                self.texts,
+                self.forms_added,
+                self.forms_removed,
+                self.conditions_added,
+                self.conditions_removed,
+            )
+        )
+
+
+def _added(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[str, ...]:
+    """The entries of `after` not in `before`, in their order (as `notes.diff`)."""
+    return tuple(entry for entry in after if entry not in before)
+
+
+def _text_of(answers: Answers, field: str) -> str:
+    return answers.context if field == "context" else str(getattr(answers.interest, field))
+
+
+def version_changes(
+    old: Answers, new: Answers, *, profile_from: RiskProfile, profile_to: RiskProfile
+) -> VersionChanges:
+    """What `new` changes in `old`: the same comparison as `wegings diff` (`notes.diff`)."""
+    criteria = []
+    for key in CRITERION_KEYS:
+        a, b = old.criteria[key], new.criteria[key]
+        revision = CriterionRevision(
+            key,
+            a.score,
+            b.score,
+            motivation_changed=a.motivation != b.motivation,
+            sources_changed=bool(_added(a.sources, b.sources) or _added(b.sources, a.sources)),
+        )
+        if a.score != b.score or revision.motivation_changed or revision.sources_changed:
+            criteria.append(revision)
+    return VersionChanges(
+        profile_from=profile_from,
+        profile_to=profile_to,
+        criteria=tuple(criteria),
+        texts=tuple(f for f in TEXT_FIELDS if _text_of(old, f) != _text_of(new, f)),
+        forms_added=_added(old.forms, new.forms),
+        forms_removed=_added(new.forms, old.forms),
+        conditions_added=_added(old.conditions, new.conditions),
+        conditions_removed=_added(new.conditions, old.conditions),
+    )
+
+
+@dataclass(frozen=True)
+class ReplacedVersion:
+    """The established version a version replaces (or, for a draft, would replace)."""
+
+    version: int
+    established_at: datetime
+    changes: VersionChanges
+
+    def __post_init__(self) -> None:
+        _require_aware("Established date of the replaced version", self.established_at)
+
+
+@dataclass(frozen=True)
 class NoteDocument:
     """Everything one version of a wegingsnotitie shows, as plain data.
 
@@ -102,6 +211,10 @@ class NoteDocument:
     - `review_due`: when the note must be re-assessed.
     - `flags`: developments recorded on the partner.
     - `withdrawn_at`, `withdrawn_reason`: set when cooperation was suspended.
+    - `replaces`: the established version this one replaces (a draft: would replace), with what
+      it changes; None for a first version.
+    - `superseded_by`, `superseded_at`: the version established after this one, and when; None
+      while this one is the latest established (or is a draft).
 
     Every datetime must be timezone-aware (UTC is stored; dates are shown in Dutch local time).
     """
@@ -130,13 +243,16 @@ class NoteDocument:
     withdrawn_reason: str | None = None
     author_function: str = ""
     established_by_function: str = ""
+    replaces: ReplacedVersion | None = None
+    superseded_by: int | None = None
+    superseded_at: datetime | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", NoteStatus(self.status))
         object.__setattr__(self, "profile", RiskProfile(self.profile))
         if self.established_role is not None:
             object.__setattr__(self, "established_role", Role(self.established_role))
-        for name in ("created_at", "established_at", "review_due", "withdrawn_at"):
+        for name in ("created_at", "established_at", "review_due", "withdrawn_at", "superseded_at"):
             _require_aware(name, getattr(self, name))
 
         by_key = {c.key: c for c in self.criteria}

@@ -14,6 +14,8 @@ string, e.g. `#set document(title: {{ note.title | typst_str }})`.
 
 What a template sees: `note` (the `NoteView`: localised labels, dates, country), `doc` (the raw
 `NoteDocument`), `t` (the fixed labels of `strings.STRINGS` for the language), `lang` and `fmt`.
+A PDF template also finds the watermark word of a draft, superseded or withdrawn note drawn
+as an SVG of outlines (no text) in `sys.inputs.at("wegings-watermark")`.
 Filters beyond Jinja's own: `fill` (`{{ t.third_party | fill(service=note.own_service) }}`) and,
 for Typst, `typst_str`. Blocks are trimmed (`trim_blocks`, `lstrip_blocks`); an unknown name is
 an error, not an empty string. A custom template may `{% extends "builtin/note.md.j2" %}`.
@@ -48,7 +50,7 @@ from wegings.render.document import NoteDocument
 from wegings.render.escape import TypstTexts, escape_markdown
 from wegings.render.files import templates_dir
 from wegings.render.strings import STRINGS
-from wegings.render.view import build_view
+from wegings.render.view import build_view, marking_word
 
 if TYPE_CHECKING:
     import typst
@@ -223,6 +225,21 @@ def render_source(
 
 _compiler_lock = threading.Lock()
 
+WATERMARK_INPUT_KEY: Final = "wegings-watermark"
+"""The `sys.inputs` key holding the watermark (CONCEPT, VERVANGEN, ...) as an SVG drawing."""
+
+WATERMARK_TYPST: Final = (
+    "#set page(width: auto, height: auto, margin: 0pt, fill: none)\n"
+    '#text(font: "Libertinus Serif", size: 84pt, weight: "bold", fill: rgb("#f4dcdc"))'
+    '[#sys.inputs.at("word")]\n'
+)
+"""The watermark word on its own, typeset in the note's font and light red."""
+
+# Poppler reads only `/Suspects true` and warns on the valid `/Suspects false` that Typst writes
+# ("Syntax Error: Suspects object is wrong type"). False is the default, so the entry can go;
+# blanking it keeps every byte offset, and with it the cross-reference table, as it was.
+_SUSPECTS_FALSE: Final = b"/Suspects false"
+
 
 @lru_cache(maxsize=1)
 def _compiler() -> typst.Compiler:
@@ -232,15 +249,40 @@ def _compiler() -> typst.Compiler:
     return typst.Compiler(ignore_system_fonts=True)
 
 
-def compile_pdf(source: str, texts: TypstTexts, *, root: Path, timestamp: datetime) -> bytes:
-    """Compile generated Typst `source` with its string table into PDF bytes."""
+@lru_cache(maxsize=8)
+def watermark_svg(word: str) -> str:
+    """`word` as an SVG of outlines, not text: drawn on every page, never in the extracted text.
+
+    Typst's SVG output draws glyphs as paths, so the PDF shows the word without a text layer
+    that `pdftotext` or a search would pick up between the lines of the note.
+    """
+    with _compiler_lock:
+        result = _compiler().compile(
+            input=WATERMARK_TYPST.encode("utf-8"), format="svg", sys_inputs={"word": word}
+        )
+    if not isinstance(result, bytes):  # pragma: no cover - one word is one page
+        raise WegingsError("Typst returned no watermark drawing")
+    return result.decode("utf-8")
+
+
+def compile_pdf(
+    source: str, texts: TypstTexts, *, root: Path, timestamp: datetime, watermark: str = ""
+) -> bytes:
+    """Compile generated Typst `source` with its string table into PDF bytes.
+
+    A non-empty `watermark` word reaches the template as an SVG drawing under
+    `sys.inputs.at("wegings-watermark")`.
+    """
     full = (TypstTexts.PREAMBLE + source).encode("utf-8")
+    inputs = {TypstTexts.INPUT_KEY: texts.as_json()}
+    if watermark:
+        inputs[WATERMARK_INPUT_KEY] = watermark_svg(watermark)
     with _compiler_lock:
         result = _compiler().compile(
             input=full,
             format="pdf",
             root=str(root),
-            sys_inputs={TypstTexts.INPUT_KEY: texts.as_json()},
+            sys_inputs=inputs,
             pdf_standards=PDF_STANDARD,
             # A fixed creation date makes the same note give the same bytes; Typst takes whole
             # seconds only.
@@ -248,7 +290,7 @@ def compile_pdf(source: str, texts: TypstTexts, *, root: Path, timestamp: dateti
         )
     if not isinstance(result, bytes):  # pragma: no cover - only when writing to a file
         raise WegingsError("Typst returned no PDF")
-    return result
+    return result.replace(_SUSPECTS_FALSE, b" " * len(_SUSPECTS_FALSE))
 
 
 def _typst_failure(exc: Exception, template: Path | None) -> WegingsError:
@@ -272,6 +314,8 @@ def render_document(
     root = templates_dir() if template is None else template.parent.resolve()
     moment = doc.established_at or doc.created_at
     try:
-        return compile_pdf(source, texts, root=root, timestamp=moment)
+        return compile_pdf(
+            source, texts, root=root, timestamp=moment, watermark=marking_word(doc.status, lang)
+        )
     except typst.TypstError as exc:
         raise _typst_failure(exc, template) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from babel.dates import format_date
 
@@ -24,7 +25,7 @@ from wegings.domain import (
     RiskProfile,
 )
 from wegings.register.countries import BABEL_LOCALES, country_name
-from wegings.render.document import NoteDocument
+from wegings.render.document import NoteDocument, VersionChanges
 from wegings.render.strings import STRINGS
 from wegings.timeutil import local_day
 
@@ -116,18 +117,93 @@ class NoteView:
     is_withdrawn: bool
     withdrawn_on: str
     withdrawn_reason: str
+    replaces: str
+    """"Deze versie vervangt versie 1, vastgesteld op 3 december 2026." or ""."""
+    replaces_field: str
+    """"versie 1 (vastgesteld op 3 december 2026)" or "", for the table of details."""
+    superseded_by_field: str
+    """"versie 3 (vastgesteld op 3 december 2026)" or "", for the table of details."""
+    changes_title: str
+    """"Wijzigingen ten opzichte van versie 1", or "" for a first version."""
+    changes: tuple[str, ...]
+    """One sentence per change from the replaced version (empty when none or no such version)."""
+    no_changes: str
+    """"De inhoud is ongewijzigd ten opzichte van versie 1." when nothing changed, else ""."""
+
+
+_MARKING_KEYS: Final[dict[NoteStatus, str]] = {
+    NoteStatus.draft: "draft",
+    NoteStatus.withdrawn: "withdrawn",
+    NoteStatus.superseded: "superseded",
+}
+
+
+def marking_word(status: NoteStatus, lang: str) -> str:
+    """The word marked across every page ("CONCEPT", "VERVANGEN", ...), "" when established."""
+    key = _MARKING_KEYS.get(status)
+    return STRINGS[lang][f"marking_{key}"] if key else ""
+
+
+def change_lines(changes: VersionChanges, lang: str) -> tuple[str, ...]:
+    """Each change from the replaced version as one sentence in `lang`, in the note's order."""
+    t = STRINGS[lang]
+    lines = []
+    if changes.profile_from is not changes.profile_to:
+        lines.append(
+            t["change_profile"].format(
+                old=RISK_PROFILE_LABELS[changes.profile_from][lang],
+                new=RISK_PROFILE_LABELS[changes.profile_to][lang],
+            )
+        )
+    for c in changes.criteria:
+        criterion = CRITERIA_BY_KEY[c.key].label(lang)
+        if c.score_from != c.score_to:
+            lines.append(
+                t["change_score"].format(
+                    criterion=criterion,
+                    old=c.score_from,
+                    old_label=SCORES[c.score_from].label(lang),
+                    new=c.score_to,
+                    new_label=SCORES[c.score_to].label(lang),
+                )
+            )
+        if c.motivation_changed:
+            lines.append(t["change_motivation"].format(criterion=criterion))
+        if c.sources_changed:
+            lines.append(t["change_sources"].format(criterion=criterion))
+    lines += [t["change_text"].format(field=t[field]) for field in changes.texts]
+    labels = {f.key: f.label(lang) for f in FORMS}
+    lines += [t["change_form_added"].format(form=labels[f]) for f in changes.forms_added]
+    lines += [t["change_form_removed"].format(form=labels[f]) for f in changes.forms_removed]
+    lines += [t["change_condition_added"].format(condition=c) for c in changes.conditions_added]
+    lines += [t["change_condition_removed"].format(condition=c) for c in changes.conditions_removed]
+    return tuple(lines)
 
 
 def build_view(doc: NoteDocument, lang: str) -> NoteView:
     """Localise `doc` for `lang` ("nl" or "en")."""
     t = STRINGS[lang]
     country = country_name(doc.partner.country_code, lang)
-    marking, notice = {
-        NoteStatus.draft: (t["marking_draft"], t["notice_draft"]),
-        NoteStatus.withdrawn: (t["marking_withdrawn"], t["notice_withdrawn"]),
-        NoteStatus.superseded: (t["marking_superseded"], t["notice_superseded"]),
-        NoteStatus.established: ("", ""),
-    }[doc.status]
+    marking = marking_word(doc.status, lang)
+    key = _MARKING_KEYS.get(doc.status)
+    notice = t[f"notice_{key}"] if key else ""
+    superseded_by_field = ""
+    if doc.superseded_by is not None and doc.superseded_at is not None:
+        since = long_date(doc.superseded_at, lang)
+        superseded_by_field = t["superseded_by_value"].format(version=doc.superseded_by, date=since)
+        if doc.status is NoteStatus.superseded:
+            notice = t["notice_superseded_by"].format(version=doc.superseded_by, date=since)
+    replaced = doc.replaces
+    replaces = replaces_field = changes_title = no_changes = ""
+    changes: tuple[str, ...] = ()
+    if replaced is not None:
+        values = {"version": replaced.version, "date": long_date(replaced.established_at, lang)}
+        sentence = "replaces_draft" if doc.status is NoteStatus.draft else "replaces"
+        replaces = t[sentence].format(**values)
+        replaces_field = t["replaces_value"].format(**values)
+        changes_title = t["sec_changes"].format(**values)
+        changes = change_lines(replaced.changes, lang)
+        no_changes = "" if changes else t["no_changes"].format(**values)
     elevated = doc.profile is RiskProfile.verhoogd
     criteria = tuple(
         CriterionView(
@@ -192,4 +268,10 @@ def build_view(doc: NoteDocument, lang: str) -> NoteView:
         is_withdrawn=doc.status is NoteStatus.withdrawn or doc.withdrawn_at is not None,
         withdrawn_on=long_date(doc.withdrawn_at, lang) if doc.withdrawn_at else "",
         withdrawn_reason=doc.withdrawn_reason or "",
+        replaces=replaces,
+        replaces_field=replaces_field,
+        superseded_by_field=superseded_by_field,
+        changes_title=changes_title,
+        changes=changes,
+        no_changes=no_changes,
     )
