@@ -16,6 +16,7 @@ from wegings.errors import InvalidInput, Problem, ValidationFailed
 from wegings.notes.answers import (
     CONDITIONS_RULE,
     MAX_ITEM_LENGTH,
+    NO_ANSWERS,
     OPERATIONAL_INTEREST_RULE,
     Answers,
     CriterionAnswer,
@@ -314,9 +315,10 @@ def test_message_lists_every_problem() -> None:
     raw["interest"]["added_value"] = ""
     with pytest.raises(ValidationFailed) as caught:
         validate_answers(raw)
-    assert caught.value.message == (
-        "Answers: 2 problems: criteria.human_rights.score: must be a whole number from 1 to 5, "
-        "got 7; interest.added_value: is mandatory"
+    assert caught.value.message == "Answers: 2 problems:"
+    assert caught.value.details == (
+        "criteria.human_rights.score: must be a whole number from 1 to 5, got 7",
+        "interest.added_value: is mandatory",
     )
 
 
@@ -526,3 +528,19 @@ def test_answers_equal_when_built_directly() -> None:
         conditions=answers.conditions,
     )
     assert rebuilt == answers
+
+
+def test_an_empty_table_is_one_problem_not_one_per_field() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        validate_answers({})
+    assert caught.value.problems == [Problem("", NO_ANSWERS.format(handle="PARTNER"))]
+    assert caught.value.details == ()
+
+
+def test_one_problem_is_one_line_with_no_details() -> None:
+    raw = valid_raw()
+    raw["interest"]["added_value"] = ""
+    with pytest.raises(ValidationFailed) as caught:
+        validate_answers(raw)
+    assert caught.value.message == "Answers: 1 problem: interest.added_value: is mandatory"
+    assert caught.value.details == ()

@@ -351,7 +351,7 @@ def test_template_is_a_blank_answers_file_that_round_trips(
     path.write_text(text, encoding="utf-8")
     unfilled = run("score", "rvd", "--answers", str(path))
     assert unfilled.exit_code == 2
-    assert unfilled.stderr.startswith("Error: Answers: 11 problems: ")
+    assert unfilled.stderr.startswith("Error: Answers: 11 problems:\n  ")
     assert events(location) == before
     # Filled in line by line as a person would (comments kept), it reads as any answers file.
     answers = raw(STANDAARD)

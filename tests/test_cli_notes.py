@@ -172,7 +172,7 @@ def test_score_reads_json_and_standard_input(run: Run, tmp_path: Path) -> None:
     )
 
 
-def test_three_faulty_fields_are_reported_in_one_line(
+def test_three_faulty_fields_are_reported_one_a_line(
     run: Run, location: Location, tmp_path: Path
 ) -> None:
     add_partner(run, "rvd")
@@ -185,11 +185,11 @@ def test_three_faulty_fields_are_reported_in_one_line(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "Error: Answers: 3 problems: "
-        "criteria.human_rights.score: must be a whole number from 1 to 5, got 7; "
-        "criteria.professionalism.motivation: is too short (2 characters); write at least one "
-        "real sentence (4 words and 20 characters or more); "
-        "cooperation.forms[5]: unknown form 'coffee'; choose from knowledge_exchange, "
+        "Error: Answers: 3 problems:\n"
+        "  criteria.human_rights.score: must be a whole number from 1 to 5, got 7\n"
+        "  criteria.professionalism.motivation: is too short (2 characters); write at least one "
+        "real sentence (4 words and 20 characters or more)\n"
+        "  cooperation.forms[5]: unknown form 'coffee'; choose from knowledge_exchange, "
         "evaluated_data, personal_data, unevaluated_data, joint_operations, technical_support\n"
     )
     assert events(location) == before
@@ -204,9 +204,10 @@ def test_unevaluated_data_in_a_verhoogd_file_is_refused(run: Run, tmp_path: Path
     result = run("score", "smi", "--answers", write_toml(tmp_path / "bad.toml", data))
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: Answers: 2 problems: interest.operational_interest: is mandatory for a verhoogd "
-        "profile (state the weighty operational interest that outweighs the risk); "
-        "cooperation.forms[3]: unevaluated_data may only be permitted in a standaard note (only "
+        "Error: Answers: 2 problems:\n"
+        "  interest.operational_interest: is mandatory for a verhoogd profile (state the weighty "
+        "operational interest that outweighs the risk)\n"
+        "  cooperation.forms[3]: unevaluated_data may only be permitted in a standaard note (only "
         "positively assessed, trusted services receive unevaluated data)\n"
     )
 

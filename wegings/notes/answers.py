@@ -69,6 +69,10 @@ OPERATIONAL_INTEREST_RULE = (
 )
 CONDITIONS_RULE = "at least one mitigating condition is mandatory for a verhoogd profile"
 
+NO_ANSWERS = (
+    "none given; `wegings score {handle} --template` prints a blank answers file to fill in"
+)
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -111,6 +115,18 @@ class Answers:
     def profile(self) -> RiskProfile:
         """The risk profile the scores give."""
         return risk_profile(self.scores)
+
+
+class AnswersInvalid(ValidationFailed):
+    """What is wrong with a whole weighing: one problem on the Error line, several one a line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("Answers", problems)
+        if len(problems) > 1:
+            # Shown as 'Error: Answers: 3 problems:' and an indented line for each problem.
+            self.message = f"Answers: {len(problems)} problems:"
+            self.details = tuple(str(problem) for problem in problems)
+            self.args = (self.message,)
 
 
 # Per-field rules, shared with the interactive prompt.
@@ -301,12 +317,15 @@ def _table(
     return value
 
 
-def validate_answers(raw: object) -> Answers:
-    """Validate a parsed weighing file; raise `ValidationFailed` listing every problem at once."""
+def validate_answers(raw: object, *, handle: str = "PARTNER") -> Answers:
+    """Validate a parsed weighing file; raise `AnswersInvalid` listing every problem at once.
+
+    `handle` is the partner's, for the hint an empty file gets."""
     if not isinstance(raw, Mapping):
-        raise ValidationFailed(
-            "Answers", [Problem("", f"must be a table of answers, got {type_name(raw)}")]
-        )
+        raise AnswersInvalid([Problem("", f"must be a table of answers, got {type_name(raw)}")])
+    if not raw:
+        # An empty file: one problem, not one for each mandatory field.
+        raise AnswersInvalid([Problem("", NO_ANSWERS.format(handle=handle))])
     problems = _unknown_keys(raw, TOP_KEYS, "")
     context = _attempt(problems, "context", check_text, raw.get("context", ""))
 
@@ -418,7 +437,7 @@ def validate_answers(raw: object) -> Answers:
         )
 
     if problems:
-        raise ValidationFailed("Answers", problems)
+        raise AnswersInvalid(problems)
     return Answers(
         context=context or "",
         criteria=criteria,
