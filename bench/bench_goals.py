@@ -1,4 +1,4 @@
-"""The performance goals of issue 13, each measured in one run and printed beside its goal.
+"""The performance goals, each measured in one run and printed beside its goal.
 
 Runs, in this order: bench_sharing's databases (N items with 10,000 consents and a copy with
 --consents, and with --consents-large N when asked); bench_startup's start-up ratios, the check
@@ -86,7 +86,7 @@ def main() -> None:
         bench_sharing.memory_goal(figures, size.rows, size.base_rows, size.rounds),
     ]
     title = (
-        f"The goals of issue 13{' (--quick: small sizes)' if args.quick else ''}: "
+        f"The performance goals{' (--quick: small sizes)' if args.quick else ''}: "
         f"{size.items:,} items, batches of {size.rows:,} rows"
     )
     print_summary(goals, machine, title=title)

@@ -1,4 +1,5 @@
-"""Records changed behind wegings' back never read as answers (issue 8, findings 2 and 3).
+"""Records changed behind wegings' back never read as answers: stored values of the wrong
+form or type, and records deleted, added or altered outside wegings.
 
 Each corruption is made as a user of the database's shell (sqlite3, psql) would, then asked
 through the CLI: a single check exits 2 with one line naming the record; a batch (CSV and JSON
