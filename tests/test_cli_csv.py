@@ -43,6 +43,7 @@ def db(location: Location, migrated_db: Location, run: Run) -> Location:
          "--condition", "Alleen voor CT, niet verder", "--condition", "Bron beschermen"),
         ("share", "AIVD-1", "--to", "rvd", "--reliability", "B2", "--age", "Oktober 2025"),
         ("edit-partner", "rvd", "--notes", "=HYPERLINK(\"http://x\")", "--reason", "Test."),
+        ("edit-partner", "smi", "--notes", "'=x, as typed", "--reason", "Test."),
     ]  # fmt: skip
     for args in steps:
         result = run(*args)
@@ -78,6 +79,9 @@ def test_cells_are_what_a_person_reads_and_never_a_formula(run: Run, db: Locatio
     assert [csv_cell(v) for v in (None, True, 3, "-1+1", "@x", "a\tb", ["a", None])] == [
         "", "true", "3", "'-1+1", "'@x", "a\tb", "a | ",
     ]  # fmt: skip
+    # An apostrophe of the text itself before such a start, or before another, is kept
+    # apart from the one --csv adds, so that an import takes off only the added one.
+    assert [csv_cell(v) for v in ("'=x", "''y", "'t Hooft")] == ["''=x", "'''y", "'t Hooft"]
 
 
 def test_a_register_exported_as_csv_imports_into_another(

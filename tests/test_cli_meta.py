@@ -180,3 +180,42 @@ def test_ctrl_c_ends_on_a_new_line_and_records_nothing(
     result = run("items")
     assert (result.exit_code, result.stdout) == (130, "")
     assert result.stderr == "\nStopped (Ctrl-C); nothing was recorded.\n"
+
+
+@pytest.mark.parametrize("args", [["show", "a\udcffb"], ["can-share", "RVD\udcff", "--to", "x"]])
+def test_an_argument_that_is_not_utf8_is_one_line(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wegings.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["wegings", *args])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == 2
+    bad = args[-1] if len(args) == 2 else args[1]
+    shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    assert capsys.readouterr().err == (
+        f"Error: The argument '{shown}' is not UTF-8 text; type it again or set the terminal "
+        "to UTF-8.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"COMP_WORDS": "wegings show \udcff", "COMP_CWORD": "2"},
+        {"COMP_WORDS": "wegings show ", "COMP_CWORD": "abc"},
+        {"_TYPER_COMPLETE_ARGS": "wegings show \udcff"},
+    ],
+)
+def test_a_malformed_completion_request_offers_nothing(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wegings.cli import main
+
+    monkeypatch.setenv("_WEGINGS_COMPLETE", "complete_bash")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["wegings"])
+    main()
+    assert capsys.readouterr() == ("", "")

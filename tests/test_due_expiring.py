@@ -58,7 +58,7 @@ def test_only_what_is_valid_and_ends_within_the_window() -> None:
         "consent #1 of rvd to pass item rvd/R-1 to smi ends on 16 December 2026 (in 10 days)"
     )
     assert found["ctg"][0]["reason"] == (
-        "permission #9 of the minister for item self/A-1 ends on 7 December 2026 (in 1 days)"
+        "permission #9 of the minister for item self/A-1 ends on 7 December 2026 (in 1 day)"
     )
     assert expiring([consent(1, "2026-12-16T22:59:59.999999Z")], [], now=NOW, within_days=9) == {}
 
@@ -113,3 +113,18 @@ def test_due_lists_what_ends_soon(run: Run, db: Location) -> None:
     assert [r["id"] for r in rvd["expiring"]] == [1, 2]
     table = run("due").stdout
     assert "consent #1 of rvd" in table
+
+
+def test_the_window_counts_days_in_the_hague() -> None:
+    today = consent(1, "2026-12-06T22:59:59.999999Z")  # the end of today in The Hague
+    last_day = consent(2, "2026-12-16T22:59:59.999999Z")  # the end of the tenth day from now
+    found = expiring([today, last_day], [], now=NOW, within_days=0)
+    assert [(r["id"], r["days_left"]) for r in found["rvd"]] == [(1, 0)]
+    assert found["rvd"][0]["reason"].endswith("ends on 6 December 2026 (today)")
+    found = expiring([today, last_day], [], now=NOW, within_days=10)
+    assert [(r["id"], r["days_left"]) for r in found["rvd"]] == [(1, 0), (2, 10)]
+    ours = consent(3, "2026-12-07T22:59:59.999999Z", originator="self", holder="bsv")
+    (record,) = expiring([ours], [], now=NOW, within_days=5)["bsv"]
+    assert record["reason"] == (
+        "consent #3 of ours for bsv to pass item rvd/R-1 to smi ends on 7 December 2026 (in 1 day)"
+    )

@@ -143,7 +143,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _unquoted(cell: str) -> str:
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
+    """A cell as it was before `--csv` quoted it (`output.csv_cell`)."""
+    quoted = cell.startswith("'") and cell[1:].startswith((*_FORMULA_START, "'"))
+    return cell[1:] if quoted else cell
 
 
 def _csv_sheet(name: str, data: bytes, known: Sequence[str]) -> Sheet:

@@ -633,6 +633,30 @@ def main_options(
     ctx.obj = AppState(db=db, actor=actor)
 
 
+def _has_surrogates(text: str) -> bool:
+    """Whether `text` holds bytes that were not UTF-8 (Python keeps them as lone surrogates)."""
+    return any("\udc80" <= char <= "\udcff" for char in text)
+
+
 def main() -> None:
     """Console-script entry point."""
+    import os
+    import sys
+
+    if os.environ.get("_WEGINGS_COMPLETE"):
+        # What a shell sends to complete; anything malformed is offered nothing, never a
+        # traceback under the prompt.
+        words = os.environ.get("COMP_WORDS", "") + os.environ.get("_TYPER_COMPLETE_ARGS", "")
+        cword = os.environ.get("COMP_CWORD")
+        if _has_surrogates(words) or (cword is not None and not cword.isdigit()):
+            return
+    else:
+        bad = next((arg for arg in sys.argv[1:] if _has_surrogates(arg)), None)
+        if bad is not None:
+            shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            output.report_error(
+                f"The argument '{shown}' is not UTF-8 text; type it again or set the terminal "
+                "to UTF-8."
+            )
+            raise SystemExit(EXIT_USAGE)
     app()

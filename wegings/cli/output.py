@@ -86,7 +86,16 @@ def csv_cell(value: object) -> str:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     else:
         text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    return f"'{text}" if _quoted_on_export(text) else text
+
+
+def _quoted_on_export(text: str) -> bool:
+    """Whether a cell gets a leading apostrophe: text a spreadsheet would run as a formula,
+    and text that starts with an apostrophe before such a start or another apostrophe (so that
+    reading it back, which takes one apostrophe off just those, gives the text as it was)."""
+    if text.startswith(_FORMULA_START):
+        return True
+    return text.startswith("'") and text[1:].startswith((*_FORMULA_START, "'"))
 
 
 def emit_csv(rows: Sequence[Mapping[str, Any]]) -> None:

@@ -152,9 +152,19 @@ def _ends_within(record: Mapping[str, Any], now: datetime, within_days: int) -> 
     if record.get("status") != "valid" or not isinstance(until, str):
         return None
     ends = datetime.fromisoformat(until)
-    if not now < ends <= now + timedelta(days=within_days):
-        return None
-    return (local_day(ends) - local_day(now)).days
+    days = (local_day(ends) - local_day(now)).days  # in The Hague's calendar, as the window
+    return days if now < ends and days <= within_days else None
+
+
+def _whose(consent: Mapping[str, Any]) -> str:
+    """Whose consent: its originator's, or ours to a partner that holds our item."""
+    if consent["originator"] == "self":
+        return f"of ours for {consent['holder']}"
+    return f"of {consent['originator']}"
+
+
+def _in_days(days: int) -> str:
+    return "today" if days == 0 else f"in {days} day{'' if days == 1 else 's'}"
 
 
 def expiring(
@@ -186,8 +196,8 @@ def expiring(
                 "id": consent["id"],
                 "valid_until": consent["valid_until"],
                 "days_left": days,
-                "reason": f"consent #{consent['id']} of {consent['originator']} to pass {scope} "
-                f"to {consent['recipient']} ends on {spoken_date(ends)} (in {days} days)",
+                "reason": f"consent #{consent['id']} {_whose(consent)} to pass {scope} "
+                f"to {consent['recipient']} ends on {spoken_date(ends)} ({_in_days(days)})",
             }
         )
     for permission in permissions:
@@ -202,7 +212,7 @@ def expiring(
                 "valid_until": permission["valid_until"],
                 "days_left": days,
                 "reason": f"permission #{permission['id']} of the {permission['role']} for item "
-                f"{permission['item']} ends on {spoken_date(ends)} (in {days} days)",
+                f"{permission['item']} ends on {spoken_date(ends)} ({_in_days(days)})",
             }
         )
     for records in found.values():
