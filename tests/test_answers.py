@@ -475,10 +475,12 @@ def raw_answers(draw: st.DrawFn, scores: st.SearchStrategy[int] = _any_score) ->
         "context": draw(_multiline),
         "criteria": criteria,
         "interest": {
-            "added_value": "Value: " + draw(_multiline),
+            "added_value": "The value it adds to our work: " + draw(_multiline),
             "international_obligations": draw(_multiline),
             "quid_pro_quo": draw(_multiline),
-            "operational_interest": ("Interest: " if verhoogd else "") + draw(_multiline),
+            "operational_interest": (
+                "The interest that outweighs the risk: " + draw(_multiline) if verhoogd else ""
+            ),
         },
         "cooperation": {
             "forms": draw(st.lists(st.sampled_from(allowed_forms), unique=True)),
@@ -544,3 +546,12 @@ def test_one_problem_is_one_line_with_no_details() -> None:
         validate_answers(raw)
     assert caught.value.message == "Answers: 1 problem: interest.added_value: is mandatory"
     assert caught.value.details == ()
+
+
+@pytest.mark.parametrize("field", ["added_value", "operational_interest"])
+def test_an_interest_is_a_real_sentence_not_a_stray_reply(field: str) -> None:
+    raw = valid_raw(score=3)
+    raw["interest"][field] = "y"
+    problems = problems_of(raw)
+    assert [problem.path for problem in problems] == [f"interest.{field}"]
+    assert "real sentence" in problems[0].message

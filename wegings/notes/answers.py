@@ -197,15 +197,25 @@ def check_item(value: object) -> str:
 
 
 def check_added_value(value: object) -> str:
-    """The added value of the relationship: mandatory."""
-    return check_text(value, mandatory=True)
+    """The added value of the relationship: mandatory, and a real sentence (it is what the
+    risk is weighed against)."""
+    text = check_text(value, mandatory=True)
+    reason = is_real_sentence(text)
+    if reason:
+        raise InvalidInput(reason)
+    return text
 
 
 def check_operational_interest(profile: RiskProfile | None, value: object) -> str:
-    """The weighty operational interest: mandatory when the profile is `verhoogd`."""
+    """The weighty operational interest: mandatory when the profile is `verhoogd`, and then (as
+    whenever it is given) a real sentence: a 'y' meant for another prompt names no interest."""
     text = check_text(value)
     if profile == RiskProfile.verhoogd and not text:
         raise InvalidInput(OPERATIONAL_INTEREST_RULE)
+    if text:
+        reason = is_real_sentence(text)
+        if reason:
+            raise InvalidInput(reason)
     return text
 
 
