@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import Run
 from tests.sharing_world import add_item, world
 from wegings.config import Location
-from wegings.notes.attention import expiring, with_expiring
+from wegings.notes.attention import Attention, attention, expiring, with_expiring
 from wegings.timeutil import local_day, utcnow
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -63,26 +63,29 @@ def test_only_what_is_valid_and_ends_within_the_window() -> None:
     assert expiring([consent(1, "2026-12-16T22:59:59.999999Z")], [], now=NOW, within_days=9) == {}
 
 
-def test_merged_into_the_partners_row_or_a_row_of_its_own() -> None:
+def test_a_partners_own_in_its_row_a_groups_in_a_row_of_its_own() -> None:
     reasons = ["review of v1 due in 40 days"]
     row = {"partner": "rvd", "name": "R", "version": 1, "status": "established",
-           "review_due": None, "days_left": 40, "reasons": reasons}  # fmt: skip
-    rows = [row]
-    ending = expiring(
-        [
-            consent(1, "2026-12-16T22:59:59.999999Z"),
-            consent(2, "2026-12-09T22:59:59.999999Z", originator="smi"),
-        ],
-        [],
-        now=NOW,
-        within_days=30,
-    )
-    merged = with_expiring(rows, ending, {"smi": "S"})
-    assert [(r["partner"], r["name"], r["reasons"][-1][:12]) for r in merged] == [
-        ("rvd", "R", "consent #1 o"),
-        ("smi", "S", "consent #2 o"),
+           "review_due": None, "days_left": 40, "reasons": reasons, "expiring": []}  # fmt: skip
+    ending = {
+        "rvd": [{"days_left": 3, "reason": "of rvd"}],  # in rvd's row already (`attention`)
+        "ctg": [{"days_left": 5, "reason": "to the group"}],
+    }
+    merged = with_expiring([row], ending, {"ctg": "Counter Terrorist Group"})
+    assert [(r["partner"], r["name"], r["reasons"]) for r in merged] == [
+        ("rvd", "R", ["review of v1 due in 40 days"]),
+        ("ctg", "Counter Terrorist Group", ["to the group"]),
     ]
-    assert merged[0]["reasons"][0] == "review of v1 due in 40 days"
+
+
+def test_what_ends_soon_is_a_reason_of_its_rank_and_orders_by_days() -> None:
+    soon = [{"days_left": 2, "reason": "consent #1 ends"}]
+    found: Attention[Any] | None = attention([], [], now=NOW, within_days=30, ending=soon)
+    assert found is not None
+    assert (found.rank, found.reasons, found.sort_days) == (
+        3, ("no established note", "consent #1 ends"), None,
+    )  # fmt: skip
+    assert [dict(record) for record in found.expiring] == soon
 
 
 @pytest.fixture
@@ -128,3 +131,12 @@ def test_the_window_counts_days_in_the_hague() -> None:
     assert record["reason"] == (
         "consent #3 of ours for bsv to pass item rvd/R-1 to smi ends on 7 December 2026 (in 1 day)"
     )
+
+
+def test_a_partner_whose_only_concern_ends_soon_shows_its_note(run: Run, db: Location) -> None:
+    rows = json.loads(run("due", "--json").stdout)
+    (rvd,) = [row for row in rows if row["partner"] == "rvd"]
+    assert (rvd["version"], rvd["status"]) == (1, "established")
+    assert rvd["reasons"] == [r["reason"] for r in rvd["expiring"]]
+    partners = [row["partner"] for row in rows]
+    assert partners.index("rvd") > partners.index("bsv")  # flagged, no note: more urgent

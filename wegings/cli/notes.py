@@ -168,25 +168,25 @@ def due(
     No note in force, a review past or near, open flags, and consents and permissions that end
     within the window: a consent with its originator, who must renew it; a permission with its
     recipient."""
-    from wegings.notes.attention import expiring, with_expiring
+    from wegings.notes.attention import check_within, expiring, with_expiring
     from wegings.notes.due_listing import read_due
-    from wegings.register.snapshot_lists import read_groups, read_partners
+    from wegings.register.snapshot_lists import read_groups
     from wegings.sharing.snapshot_lists import read_consents, read_permissions
     from wegings.store.snapshot import read_snapshot
 
     with read_snapshot(location(ctx)) as snapshot:
         now = snapshot.now()
-        rows = read_due(snapshot, now=now, within_days=within)
+        check_within(within)
         ending = expiring(
             read_consents(snapshot, now=now),
             read_permissions(snapshot, now=now),
             now=now,
             within_days=within,
         )
+        rows = read_due(snapshot, now=now, within_days=within, ending=ending)
         names = {}
         if set(ending) - {row["partner"] for row in rows}:
-            names = {r.partner.short: r.values.name for r in read_partners(snapshot, at=now)}
-            names |= {r.group.key: r.group.name for r in read_groups(snapshot, at=now)}
+            names = {r.group.key: r.group.name for r in read_groups(snapshot, at=now)}
         data = with_expiring(rows, ending, names)
     output.one_format(as_json, as_csv)
     if as_json or as_csv:

@@ -60,6 +60,9 @@ def check_within(within_days: int) -> None:
         raise InvalidInput("--within must be 0 or more days.")
 
 
+EXPIRING_RANK = 4  # as a review due soon: not yet a fault, but it needs a letter or a decision
+
+
 @dataclass(frozen=True)
 class Attention(Generic[_S]):
     """Why a partner needs attention: the most urgent reason's rank first."""
@@ -68,6 +71,13 @@ class Attention(Generic[_S]):
     days: int | None  # days until review (negative: overdue)
     reasons: tuple[str, ...]
     note: _S | None  # the latest established version
+    expiring: tuple[Mapping[str, Any], ...] = ()  # what ends soon (`expiring`), soonest first
+    soonest: int | None = None  # days until the first thing due soon: a review or an end
+
+    @property
+    def sort_days(self) -> int | None:
+        """The days `urgency` orders by: among things due soon, the soonest of them."""
+        return self.soonest if self.rank == EXPIRING_RANK else self.days
 
 
 def attention(
@@ -76,13 +86,16 @@ def attention(
     *,
     now: datetime,
     within_days: int,
+    ending: Sequence[Mapping[str, Any]] = (),
 ) -> Attention[_S] | None:
     """Why the partner with these note `states` and `open_flags` (reason, observed on) needs
-    attention at `now`: no note in force, a review past or within `within_days`, open flags;
-    None when nothing does (a pending draft alone is no reason)."""
+    attention at `now`: no note in force, a review past or within `within_days`, open flags,
+    and what of its own `ending` within the window (`expiring`); None when nothing does (a
+    pending draft alone is no reason)."""
     standing = latest_established(states)
     reasons: list[tuple[int, str]] = []
     days: int | None = None
+    soon: list[int] = [int(record["days_left"]) for record in ending]
     if standing is not None and standing.establishment is not None:
         version = standing.note.version
         review = standing.establishment.review_due
@@ -92,7 +105,8 @@ def attention(
         elif review <= now:
             reasons.append((0, f"review of v{version} overdue by {-days} days"))
         elif review <= now + timedelta(days=within_days):
-            reasons.append((4, f"review of v{version} due in {days} days"))
+            reasons.append((EXPIRING_RANK, f"review of v{version} due in {days} days"))
+            soon.append(days)
     else:
         reasons.append((3, "no established note"))
     drafts = [s for s in states if s.status is NoteStatus.draft]
@@ -100,14 +114,18 @@ def attention(
         reasons.append((5, f"draft v{drafts[-1].note.version} awaits establishment"))
     for reason, observed_on in open_flags:
         reasons.append((1, f"flagged {observed_on.isoformat()}: {reason}"))
-    if not reasons or min(rank for rank, _ in reasons) >= 5:
+    # Last among the reasons of their rank, soonest first, as `expiring` gives them.
+    ordered = sorted(reasons) + [(EXPIRING_RANK, str(record["reason"])) for record in ending]
+    ordered.sort(key=lambda reason: reason[0])
+    if not ordered or min(rank for rank, _ in ordered) >= 5:
         return None
-    reasons.sort()
     return Attention(
-        rank=reasons[0][0],
+        rank=ordered[0][0],
         days=days,
-        reasons=tuple(text for _, text in reasons),
+        reasons=tuple(text for _, text in ordered),
         note=standing,
+        expiring=tuple(ending),
+        soonest=min(soon) if soon else None,
     )
 
 
@@ -126,6 +144,9 @@ class _Due(Protocol):
     @property
     def note(self) -> NoteLike | None: ...
 
+    @property
+    def expiring(self) -> tuple[Mapping[str, Any], ...]: ...
+
 
 def due_json(short: str, name: str, row: _Due) -> dict[str, Any]:
     """A row of `wegings due` as plain JSON: the partner, its standing note and why."""
@@ -138,12 +159,11 @@ def due_json(short: str, name: str, row: _Due) -> dict[str, Any]:
         "review_due": iso(note.establishment.review_due) if note and note.establishment else None,
         "days_left": row.days,
         "reasons": list(row.reasons),
+        "expiring": [dict(record) for record in row.expiring],
     }
 
 
 # --------------------------------------------------------------------------- what runs out
-
-EXPIRING_RANK = 4  # as a review due soon: not yet a fault, but it needs a letter or a decision
 
 
 def _ends_within(record: Mapping[str, Any], now: datetime, within_days: int) -> int | None:
@@ -225,26 +245,17 @@ def with_expiring(
     ending: Mapping[str, Sequence[Mapping[str, Any]]],
     names: Mapping[str, str],
 ) -> list[dict[str, Any]]:
-    """The rows of `wegings due` (`due_json`, most urgent first) with what ends soon: added to
-    the row of the partner it concerns, or as a row of its own after them (soonest first) for a
-    partner or group that needs nothing else."""
-    merged = []
-    for row in rows:
-        records = list(ending.get(row["partner"], ()))
-        merged.append(
-            {
-                **row,
-                "reasons": [*row["reasons"], *(record["reason"] for record in records)],
-                "expiring": records,
-            }
-        )
+    """The rows of `wegings due` (`due_json`, most urgent first), then a row for each group
+    (or other recipient that is no partner) with what of `ending` concerns it, soonest first;
+    a partner's own is in its row already (`attention`)."""
+    merged = [dict(row) for row in rows]
     listed = {row["partner"] for row in rows}
     extra = sorted(
-        (handle for handle in ending if handle not in listed),
+        (handle for handle in ending if handle not in listed and ending[handle]),
         key=lambda handle: (ending[handle][0]["days_left"], handle),
     )
     for handle in extra:
-        records = list(ending[handle])
+        records = [dict(record) for record in ending[handle]]
         merged.append(
             {
                 "partner": handle,

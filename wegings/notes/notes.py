@@ -8,6 +8,7 @@ withdrawn when it has a withdrawal; otherwise a draft.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -437,19 +438,44 @@ class DueRow:
     days: int | None  # days until review (negative: overdue)
     reasons: tuple[str, ...]
     note: NoteState | None
+    expiring: tuple[Mapping[str, Any], ...] = ()  # what ends soon (`attention.expiring`)
+    sort_days: int | None = None  # what `attention.urgency` orders by
 
 
-def due(session: Session, *, now: datetime, within_days: int) -> list[DueRow]:
-    """Partners with no note in force, a review past or near, or open flags; most urgent first."""
+def due(
+    session: Session,
+    *,
+    now: datetime,
+    within_days: int,
+    ending: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> list[DueRow]:
+    """Partners with no note in force, a review past or near, open flags, or (of `ending`,
+    by handle) a consent or permission that ends soon; most urgent first."""
     check_within(within_days)
     rows = []
     for entry in list_partners(session, at=now):
         partner = entry.partner
         flags = [(flag.reason, flag.observed_on) for flag in open_flags(session, partner, now)]
-        found = attention(note_states(session, partner), flags, now=now, within_days=within_days)
+        found = attention(
+            note_states(session, partner),
+            flags,
+            now=now,
+            within_days=within_days,
+            ending=(ending or {}).get(partner.short, ()),
+        )
         if found is not None:
-            rows.append(DueRow(partner, found.rank, found.days, found.reasons, found.note))
-    return sorted(rows, key=lambda r: urgency(r.rank, r.days, r.partner.short))
+            rows.append(
+                DueRow(
+                    partner,
+                    found.rank,
+                    found.days,
+                    found.reasons,
+                    found.note,
+                    found.expiring,
+                    found.sort_days,
+                )
+            )
+    return sorted(rows, key=lambda r: urgency(r.rank, r.sort_days, r.partner.short))
 
 
 @dataclass(frozen=True)
