@@ -33,7 +33,13 @@ from wegings.render import (
     write_atomically,
 )
 from wegings.render.engine import render_source
-from wegings.render.escape import escape_markdown, isolate, needs_isolation
+from wegings.render.escape import (
+    ZERO_WIDTH_SPACE,
+    breakable,
+    escape_markdown,
+    isolate,
+    needs_isolation,
+)
 from wegings.render.strings import STRINGS
 
 HOSTILE = (
@@ -504,6 +510,21 @@ def test_pdf_shows_hostile_text_literally(hostile_note: NoteDocument) -> None:
     assert visible <= set(text)
     assert "#author <b>" in squashed
     assert "B|f*V" in squashed
+
+
+def test_a_word_too_long_for_a_line_breaks_inside_the_page(standard_note: NoteDocument) -> None:
+    word = "B" * 250 + "0123456789" * 25  # a reference or hash without a space, 500 long
+    data = render(_with_text_everywhere(standard_note, word), fmt="pdf", lang="nl")
+    text = _pdf_text(data)
+    # The word reached the PDF with where it may break, and whole: the lines broke inside it,
+    # at marks that show nothing, instead of running off the page.
+    assert max(len(run) for run in re.findall(r"[B0-9]+", text)) < 120  # a line's width
+    assert word in "".join(text.replace(ZERO_WIDTH_SPACE, "").split())
+    assert breakable("short words stay as they are") == "short words stay as they are"
+    broken = breakable(word)
+    assert broken.replace(ZERO_WIDTH_SPACE, "") == word
+    assert max(len(piece) for piece in broken.split(ZERO_WIDTH_SPACE)) == 20
+    assert breakable("x" * 40) == "x" * 40
 
 
 def test_right_to_left_text_is_isolated() -> None:

@@ -68,6 +68,23 @@ def escape_markdown(text: str) -> str:
     return isolate(MD_HARD_BREAK.join(_markdown_line(line) for line in lines))
 
 
+ZERO_WIDTH_SPACE: Final = "\u200b"
+_LONG_WORD: Final = re.compile(r"\S{41,}")
+_PIECE: Final = 20
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space every 20 characters of a word longer than 40 (a URL, a
+    hash, a reference without spaces), where a line may break: a PDF line does not break
+    inside a word, and such a word would run off the page. Nothing shows where it goes."""
+    return _LONG_WORD.sub(
+        lambda word: ZERO_WIDTH_SPACE.join(
+            word.group()[at : at + _PIECE] for at in range(0, len(word.group()), _PIECE)
+        ),
+        text,
+    )
+
+
 class TypstTexts:
     """The strings one Typst document prints, passed to Typst as data instead of source."""
 
@@ -94,10 +111,11 @@ class TypstTexts:
         return len(self._texts) - 1
 
     def content(self, text: str) -> str:
-        """Typst markup that prints `text` literally (isolated if it is right-to-left)."""
+        """Typst markup that prints `text` literally (isolated if it is right-to-left), a word
+        too long for a line breakable (`breakable`)."""
         # The `;` ends the embedded expression, so a following "(" or "[" in the template is
         # plain markup, not a call.
-        return f"#wgt({self.add(isolate(text))});"
+        return f"#wgt({self.add(isolate(breakable(text)))});"
 
     def expression(self, text: str) -> str:
         """A Typst code expression that evaluates to the string `text`."""
