@@ -237,8 +237,9 @@ class SnapshotReader:
                     values[field] = value
         return values
 
-    def groups(self, partner_id: int, at: datetime) -> tuple[str, ...]:
-        """`register.groups_of`: the display names of the partner's groups at `at`."""
+    def membership_events(self, partner_id: int) -> dict[int, list[MembershipFacts]]:
+        """Every join and leave of the partner on record, by group id: its first joins and its
+        later changes, as `sharing.facts.memberships_at` reads them (also for the lists)."""
         events: dict[int, list[MembershipFacts]] = {}
         for group_id, added in self.rows(
             "SELECT group_id, added_at FROM group_membership WHERE group_membership.partner_id = ?",
@@ -261,6 +262,11 @@ class SnapshotReader:
                     recorded_at=_moment(recorded),
                 )
             )
+        return events
+
+    def groups(self, partner_id: int, at: datetime) -> tuple[str, ...]:
+        """`register.groups_of`: the display names of the partner's groups at `at`."""
+        events = self.membership_events(partner_id)
         member_of = {g for g, changes in events.items() if memberships_at(changes, at, known_at=at)}
         return tuple(
             name

@@ -21,7 +21,7 @@ from wegings.domain import OWN_SERVICE, RiskProfile
 from wegings.errors import InvalidInput, NotFound, StoreError
 from wegings.notes import lifecycle
 from wegings.notes.answers import answers_from_mapping
-from wegings.sharing.facts import MembershipFacts, memberships_at
+from wegings.sharing.facts import memberships_at
 from wegings.sharing.handles import ambiguous_item, full_handle, split_handle, unknown_item
 from wegings.sharing.listing import (
     ItemRowView,
@@ -311,6 +311,7 @@ class ListReader:
 
     def __init__(self, snapshot: ReadSnapshot) -> None:
         """Read from `snapshot` (a SQLite one: its statements use ? placeholders)."""
+        self._snapshot = snapshot
         self._cursor = snapshot.cursor()
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -400,30 +401,9 @@ class ListReader:
 
     def _group_keys_at(self, partner_id: int, at: datetime) -> tuple[str, ...]:
         """`register.groups_at(..., keys=True)`: the keys of the partner's groups at `at`."""
-        events: dict[int, list[MembershipFacts]] = {}
-        for group_id, added in self._rows(
-            "SELECT group_membership.group_id, group_membership.added_at FROM group_membership "
-            "WHERE group_membership.partner_id = ?",
-            (partner_id,),
-        ):
-            moment = _moment(added)
-            events.setdefault(group_id, []).append(
-                MembershipFacts(group="group", joins=True, valid_from=moment, recorded_at=moment)
-            )
-        for group_id, change, valid_from, recorded in self._rows(
-            "SELECT membership_change.group_id, membership_change.change, "
-            "membership_change.valid_from, membership_change.recorded_at FROM membership_change "
-            "WHERE membership_change.partner_id = ?",
-            (partner_id,),
-        ):
-            events.setdefault(group_id, []).append(
-                MembershipFacts(
-                    group="group",
-                    joins=change == "join",
-                    valid_from=_moment(valid_from),
-                    recorded_at=_moment(recorded),
-                )
-            )
+        from wegings.notes.snapshot_document import SnapshotReader
+
+        events = SnapshotReader(self._snapshot).membership_events(partner_id)
         member_of = {g for g, changes in events.items() if memberships_at(changes, at, known_at=at)}
         keys = []
         for group_id, key, created in self._rows(
