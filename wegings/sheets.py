@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wegings.errors import InvalidInput
-from wegings.text import quote
+from wegings.text import FORMULA_START, quote
 from wegings.timeutil import display_zone
 
 SEPARATORS: tuple[str, ...] = (",", ";", "\t")
@@ -137,14 +137,10 @@ def _table(name: str, records: Iterator[Sequence[str]], known: Sequence[str]) ->
     return Sheet(tuple(column for column in header if column), tuple(rows))
 
 
-# `--csv` writes text that a spreadsheet would run as a formula with a leading apostrophe
-# (`output.csv_cell`); read back, the apostrophe goes, as a spreadsheet hides it.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _unquoted(cell: str) -> str:
-    """A cell as it was before `--csv` quoted it (`output.csv_cell`)."""
-    quoted = cell.startswith("'") and cell[1:].startswith((*_FORMULA_START, "'"))
+    """A cell as it was before `--csv` put an apostrophe before a formula's start
+    (`output.csv_cell`, `text.FORMULA_START`): read back, the apostrophe goes."""
+    quoted = cell.startswith("'") and cell[1:].startswith((*FORMULA_START, "'"))
     return cell[1:] if quoted else cell
 
 

@@ -117,6 +117,11 @@ def reject_invisible(text: str, *, field: str) -> str:
     return text
 
 
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+"""How a spreadsheet cell starts that the spreadsheet would run as a formula (OWASP: CSV
+injection): `--csv` writes such a text with a leading apostrophe, `import` takes it off."""
+
+
 def quote(value: object) -> str:
     """`value` quoted for a one-line message, with control and format characters (bidi
     overrides, zero-width ones) made visible: a message shows what was given, never reorders."""

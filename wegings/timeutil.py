@@ -97,10 +97,11 @@ def _spelling_refused(raw: str, *, field: str, date_time: bool) -> InvalidInput 
     )
 
 
-_MONTH_NAMES = (
+MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )  # fmt: skip
+"""The months in English, as sentences say a day ("1 January 2027")."""
 
 
 def _no_such_day(raw: str, field: str) -> InvalidInput | None:
@@ -114,7 +115,7 @@ def _no_such_day(raw: str, field: str) -> InvalidInput | None:
     last = calendar.monthrange(year, month)[1] if year >= 1 else 31
     if not 1 <= day <= last:
         return InvalidInput(
-            f"{field} {raw!r}: no such day; {_MONTH_NAMES[month - 1]} {year} has {last} days."
+            f"{field} {raw!r}: no such day; {MONTH_NAMES[month - 1]} {year} has {last} days."
         )
     return None
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from wegings.text import printable
+from wegings.text import FORMULA_START, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -60,10 +60,6 @@ CSV_HELP = (
     "Excel in Dutch opens it; the columns are the keys of --json."
 )
 CSV_SEPARATOR = ";"
-# A cell Excel would take as a formula (=, +, -, @, or a tab or carriage return first) is
-# written with a leading apostrophe, which Excel shows as text: free text in a record must never
-# run as a formula in the spreadsheet of whoever opens the file (OWASP: CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: object) -> str:
@@ -93,9 +89,9 @@ def _quoted_on_export(text: str) -> bool:
     """Whether a cell gets a leading apostrophe: text a spreadsheet would run as a formula,
     and text that starts with an apostrophe before such a start or another apostrophe (so that
     reading it back, which takes one apostrophe off just those, gives the text as it was)."""
-    if text.startswith(_FORMULA_START):
+    if text.startswith(FORMULA_START):
         return True
-    return text.startswith("'") and text[1:].startswith((*_FORMULA_START, "'"))
+    return text.startswith("'") and text[1:].startswith((*FORMULA_START, "'"))
 
 
 def emit_csv(rows: Sequence[Mapping[str, Any]]) -> None:

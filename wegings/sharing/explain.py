@@ -21,28 +21,12 @@ from wegings.sharing.facts import (
     PermissionFacts,
 )
 from wegings.sharing.outcome import Outcome, ReasonCode
-from wegings.timeutil import display_zone
+from wegings.timeutil import MONTH_NAMES, display_zone
 
 SOURCE_PROTECTION_CONDITION = "Do not name the originating service (source protection)"
 
 
 PERSONAL_DATA_CONDITION = "State the reliability and the age of the personal data"
-
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -57,11 +41,11 @@ def spoken_date(moment: date, *, with_time: bool = False) -> str:
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise InvalidInput(f"Time {moment.isoformat()} has no time zone.")
         local = moment.astimezone(display_zone())
-        day = f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+        day = f"{local.day} {MONTH_NAMES[local.month - 1]} {local.year}"
         if with_time and local.time() != time.max:
             return f"{day} at {local:%H:%M}"
         return day
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    return f"{moment.day} {MONTH_NAMES[moment.month - 1]} {moment.year}"
 
 
 def when(moment: datetime) -> str:
